@@ -1,0 +1,138 @@
+//! The one byte reader of the decoder.
+//!
+//! A `Cursor` is a bounded view of a byte slice with a position. Every read is checked and
+//! returns a `Result`; nothing here can panic or index out of range. `base` is the offset of the
+//! slice within the payload, so errors point at payload bytes.
+
+use super::error::{DecodeError, ErrorKind, Result};
+
+#[derive(Clone, Copy, Debug)]
+pub struct Cursor<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: usize,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        Cursor { data, pos: 0, base: 0 }
+    }
+
+    /// A cursor over `data` whose errors report offsets starting at `base`.
+    pub fn with_base(data: &'a [u8], base: usize) -> Self {
+        Cursor { data, pos: 0, base }
+    }
+
+    /// Payload offset of the next byte.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.base.saturating_add(self.pos)
+    }
+
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    /// An error of `kind` at the current position.
+    #[inline]
+    pub fn err(&self, kind: ErrorKind) -> DecodeError {
+        DecodeError::new(kind, self.offset())
+    }
+
+    #[inline]
+    pub fn read_u8(&mut self) -> Result<u8> {
+        match self.data.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.err(ErrorKind::UnexpectedEnd)),
+        }
+    }
+
+    #[inline]
+    pub fn peek_u8(&self) -> Result<u8> {
+        self.data.get(self.pos).copied().ok_or_else(|| self.err(ErrorKind::UnexpectedEnd))
+    }
+
+    /// The next `len` bytes, borrowed from the input.
+    #[inline]
+    pub fn read_bytes(&mut self, len: usize) -> Result<&'a [u8]> {
+        if len > self.remaining() {
+            return Err(self.err(ErrorKind::UnexpectedEnd));
+        }
+        let out = &self.data[self.pos..self.pos + len];
+        self.pos += len;
+        Ok(out)
+    }
+
+    /// Like `read_bytes`, with a declared `u64` length (checked before any conversion).
+    #[inline]
+    pub fn read_bytes_u64(&mut self, len: u64) -> Result<&'a [u8]> {
+        match usize::try_from(len) {
+            Ok(n) if n <= self.remaining() => self.read_bytes(n),
+            _ => Err(self.err(ErrorKind::LengthTooLarge)),
+        }
+    }
+
+    #[inline]
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let bytes = self.read_bytes(N)?;
+        let mut out = [0u8; N];
+        out.copy_from_slice(bytes);
+        Ok(out)
+    }
+
+    #[inline]
+    pub fn read_u16_le(&mut self) -> Result<u16> {
+        self.read_array().map(u16::from_le_bytes)
+    }
+
+    #[inline]
+    pub fn read_u32_le(&mut self) -> Result<u32> {
+        self.read_array().map(u32::from_le_bytes)
+    }
+
+    #[inline]
+    pub fn read_u32_be(&mut self) -> Result<u32> {
+        self.read_array().map(u32::from_be_bytes)
+    }
+
+    #[inline]
+    pub fn read_u64_le(&mut self) -> Result<u64> {
+        self.read_array().map(u64::from_le_bytes)
+    }
+
+    #[inline]
+    pub fn read_u64_be(&mut self) -> Result<u64> {
+        self.read_array().map(u64::from_be_bytes)
+    }
+
+    #[inline]
+    pub fn read_i64_le(&mut self) -> Result<i64> {
+        self.read_array().map(i64::from_le_bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_bounded() {
+        let mut c = Cursor::with_base(&[1, 2, 3], 10);
+        assert_eq!(c.read_u8(), Ok(1));
+        assert_eq!(c.offset(), 11);
+        assert_eq!(c.read_bytes(3).unwrap_err(), DecodeError::new(ErrorKind::UnexpectedEnd, 11));
+        assert_eq!(c.read_bytes_u64(u64::MAX).unwrap_err().kind, ErrorKind::LengthTooLarge);
+        assert_eq!(c.read_u16_le(), Ok(0x0302));
+        assert!(c.is_empty());
+        assert_eq!(c.read_u8().unwrap_err().kind, ErrorKind::UnexpectedEnd);
+    }
+}

@@ -1,0 +1,140 @@
+//! The one error type of the decoder.
+//!
+//! Every failure is a flat, `Copy` value: what went wrong and where (a byte offset into the
+//! payload, or into the decompressed blob for data inside an LZF string). The module layer maps
+//! each [`ErrorClass`] to exactly one native reply string.
+
+use core::fmt;
+
+/// How a decode failure is reported to a client. Native RESTORE has only two payload errors;
+/// `Unsupported` is ours, for well-formed payloads this server cannot hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// `ERR DUMP payload version or checksum are wrong`
+    VersionOrChecksum,
+    /// `ERR Bad data format`
+    BadData,
+    /// A valid payload that this host cannot represent (module type not loaded, ...).
+    Unsupported,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    // --- envelope ---
+    /// Fewer than 11 bytes: no room for a type byte and the 10-byte footer.
+    PayloadTooShort,
+    /// The footer's RDB version is one no server has written.
+    UnsupportedRdbVersion(u16),
+    /// The CRC-64 over the payload does not match the footer.
+    ChecksumMismatch,
+
+    // --- primitives ---
+    /// A read ran past the end of the object (or of a blob).
+    UnexpectedEnd,
+    /// An RDB length used an invalid first byte (0x82..=0xBF, or 0xC0.. where a plain length is due).
+    InvalidLength,
+    /// A string object used an unknown special encoding (0xC4..=0xFF).
+    InvalidStringEncoding,
+    /// LZF data that does not decompress to exactly the declared length.
+    InvalidLzf,
+    /// A text score that is not a number.
+    InvalidDouble,
+    /// A length or count too large for the bytes that remain.
+    LengthTooLarge,
+    /// Bytes left between the end of the object and the footer.
+    TrailingBytes,
+
+    // --- objects ---
+    /// The type byte names no object type we know.
+    UnknownType(u8),
+    /// An aggregate with no elements where native rejects that.
+    EmptyCollection,
+    /// A repeated set member, hash field, sorted-set member, group, consumer or PEL id.
+    Duplicate,
+    /// A sorted-set score that is NaN.
+    NanScore,
+    /// A pair encoding (hash, sorted set) with an odd number of entries.
+    OddElementCount,
+    /// A ziplist whose header, entries or terminator are inconsistent.
+    InvalidZiplist,
+    /// A listpack whose header, entries or terminator are inconsistent.
+    InvalidListpack,
+    /// An intset with a bad width, size, or unsorted members.
+    InvalidIntset,
+    /// A zipmap whose lengths or terminator are inconsistent.
+    InvalidZipmap,
+    /// A quicklist with no nodes, an empty node, or an unknown node container.
+    InvalidQuicklist,
+    /// A stream whose nodes, entries, ids or consumer groups are inconsistent.
+    InvalidStream,
+    /// A hash field TTL out of range or out of order.
+    InvalidFieldTtl,
+    /// A module value whose annotated opcodes are malformed.
+    InvalidModuleValue,
+    /// Type 6 (pre-GA module format): cannot be parsed without the module.
+    PreGaModuleValue,
+}
+
+/// A decode failure: what, and the byte offset where it was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeError {
+    pub kind: ErrorKind,
+    pub offset: usize,
+}
+
+impl DecodeError {
+    pub const fn new(kind: ErrorKind, offset: usize) -> Self {
+        DecodeError { kind, offset }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self.kind {
+            ErrorKind::PayloadTooShort
+            | ErrorKind::UnsupportedRdbVersion(_)
+            | ErrorKind::ChecksumMismatch => ErrorClass::VersionOrChecksum,
+            ErrorKind::PreGaModuleValue => ErrorClass::Unsupported,
+            _ => ErrorClass::BadData,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ErrorKind::PayloadTooShort => f.write_str("payload shorter than its footer"),
+            ErrorKind::UnsupportedRdbVersion(v) => write!(f, "unsupported RDB version {v}"),
+            ErrorKind::ChecksumMismatch => f.write_str("CRC-64 mismatch"),
+            ErrorKind::UnexpectedEnd => f.write_str("unexpected end of data"),
+            ErrorKind::InvalidLength => f.write_str("invalid length encoding"),
+            ErrorKind::InvalidStringEncoding => f.write_str("invalid string encoding"),
+            ErrorKind::InvalidLzf => f.write_str("invalid LZF data"),
+            ErrorKind::InvalidDouble => f.write_str("invalid score"),
+            ErrorKind::LengthTooLarge => f.write_str("declared length exceeds the payload"),
+            ErrorKind::TrailingBytes => f.write_str("trailing bytes after the object"),
+            ErrorKind::UnknownType(t) => write!(f, "unknown object type {t}"),
+            ErrorKind::EmptyCollection => f.write_str("empty collection"),
+            ErrorKind::Duplicate => f.write_str("duplicate element"),
+            ErrorKind::NanScore => f.write_str("NaN score"),
+            ErrorKind::OddElementCount => f.write_str("odd element count in a pair encoding"),
+            ErrorKind::InvalidZiplist => f.write_str("invalid ziplist"),
+            ErrorKind::InvalidListpack => f.write_str("invalid listpack"),
+            ErrorKind::InvalidIntset => f.write_str("invalid intset"),
+            ErrorKind::InvalidZipmap => f.write_str("invalid zipmap"),
+            ErrorKind::InvalidQuicklist => f.write_str("invalid quicklist"),
+            ErrorKind::InvalidStream => f.write_str("invalid stream"),
+            ErrorKind::InvalidFieldTtl => f.write_str("invalid hash field TTL"),
+            ErrorKind::InvalidModuleValue => f.write_str("invalid module value"),
+            ErrorKind::PreGaModuleValue => f.write_str("pre-GA module value (type 6) is not supported"),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at offset {}", self.kind, self.offset)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+pub type Result<T> = core::result::Result<T, DecodeError>;

@@ -1,0 +1,105 @@
+//! Intset blobs (type 11).
+//!
+//! ```text
+//! encoding u32 LE (2, 4 or 8) | length u32 LE | length × integer of that width, LE, ascending
+//! ```
+//! Validation: `intsetValidateIntegrity` with deep checks (strictly increasing), always.
+//! The width is not required to be minimal: Redis never shrinks it.
+
+use super::error::{DecodeError, ErrorKind};
+
+fn invalid(base: usize, pos: usize) -> DecodeError {
+    DecodeError::new(ErrorKind::InvalidIntset, base.saturating_add(pos))
+}
+
+fn members(blob: &[u8], base: usize) -> Result<(usize, impl Iterator<Item = i64> + '_), DecodeError> {
+    if blob.len() < 8 {
+        return Err(invalid(base, 0));
+    }
+    let width = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
+    let length = u32::from_le_bytes([blob[4], blob[5], blob[6], blob[7]]) as u64;
+    if !matches!(width, 2 | 4 | 8) || 8 + length * width as u64 != blob.len() as u64 {
+        return Err(invalid(base, 0));
+    }
+    let iter = blob[8..].chunks_exact(width).map(|c| match c.len() {
+        2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
+        4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+        _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
+    });
+    Ok((length as usize, iter))
+}
+
+/// Validates an intset (non-empty, strictly increasing). Returns the member count.
+pub fn validate(blob: &[u8], base: usize) -> Result<usize, DecodeError> {
+    let (len, iter) = members(blob, base)?;
+    if len == 0 {
+        return Err(invalid(base, 4));
+    }
+    let mut prev: Option<i64> = None;
+    for (i, v) in iter.enumerate() {
+        if prev.is_some_and(|p| v <= p) {
+            return Err(invalid(base, 8 + i));
+        }
+        prev = Some(v);
+    }
+    Ok(len)
+}
+
+/// Calls `f` with each member of a validated intset.
+pub fn for_each<E: From<DecodeError>>(
+    blob: &[u8],
+    mut f: impl FnMut(i64) -> Result<(), E>,
+) -> Result<(), E> {
+    let (_, iter) = members(blob, 0)?;
+    iter.map(&mut f).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn intset(width: u32, values: &[i64]) -> Vec<u8> {
+        let mut out = width.to_le_bytes().to_vec();
+        out.extend_from_slice(&(values.len() as u32).to_le_bytes());
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes()[..width as usize]);
+        }
+        out
+    }
+
+    fn collect(blob: &[u8]) -> Vec<i64> {
+        let mut out = vec![];
+        for_each(blob, |v| {
+            out.push(v);
+            Ok::<_, DecodeError>(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn every_width() {
+        for (w, vals) in [(2, vec![-32768, 1, 32767]), (4, vec![i32::MIN as i64, 0, 70000]), (8, vec![i64::MIN, 5, i64::MAX])] {
+            let blob = intset(w, &vals);
+            assert_eq!(validate(&blob, 0), Ok(3));
+            assert_eq!(collect(&blob), vals);
+        }
+        // A wide encoding holding small values is legal.
+        assert_eq!(validate(&intset(8, &[1, 2]), 0), Ok(2));
+    }
+
+    #[test]
+    fn rejects_bad_intsets() {
+        assert!(validate(&intset(3, &[1]), 0).is_err()); // width
+        assert!(validate(&intset(2, &[]), 0).is_err()); // empty
+        assert!(validate(&intset(2, &[2, 1]), 0).is_err()); // unsorted
+        assert!(validate(&intset(2, &[1, 1]), 0).is_err()); // duplicate
+        let mut short = intset(2, &[1, 2]);
+        short.pop();
+        assert!(validate(&short, 0).is_err());
+        let mut huge = intset(8, &[1]);
+        huge[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(validate(&huge, 0).is_err());
+        assert!(validate(&[2, 0, 0], 0).is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! Listpack blobs (hash/zset/set listpacks, quicklist 2 nodes, stream nodes).
+//!
+//! ```text
+//! total_bytes u32 LE | num_elements u16 LE (0xFFFF = unknown) | entry* | 0xFF
+//! entry = encoding+data | backlen (1-5 bytes, the encoding+data size, read backwards)
+//!   0xxxxxxx            7-bit uint            110xxxxx yyyyyyyy   13-bit int
+//!   10xxxxxx + data     6-bit-length string   1110xxxx yyyyyyyy   12-bit-length string
+//!   F0 u32 LE + data    32-bit-length string  F1 i16 | F2 i24 | F3 i32 | F4 i64 (all LE)
+//! ```
+//! Validation is the native deep check (`lpValidateIntegrity` + `lpValidateNext`), always on,
+//! plus: backlen bytes must be exactly what the writer emits.
+
+use super::error::{DecodeError, ErrorKind, Result};
+use super::value::Element;
+
+const HEADER_SIZE: usize = 6;
+const NUMELE_UNKNOWN: u16 = 0xffff;
+const EOF: u8 = 0xff;
+
+fn invalid(base: usize, pos: usize) -> DecodeError {
+    DecodeError::new(ErrorKind::InvalidListpack, base.saturating_add(pos))
+}
+
+/// Size of the backlen field the writer emits for an entry of `enc_len` bytes.
+fn backlen_size(enc_len: usize) -> usize {
+    match enc_len {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    }
+}
+
+/// Checks that `bytes` is the writer's backlen encoding of `enc_len`.
+fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
+    let n = bytes.len();
+    bytes.iter().enumerate().all(|(i, &b)| {
+        let shift = 7 * (n - 1 - i);
+        let group = ((enc_len >> shift) & 0x7f) as u8;
+        if i == 0 {
+            b == group && (enc_len >> shift) <= 0x7f
+        } else {
+            b == group | 0x80
+        }
+    })
+}
+
+/// Decodes the entry at `pos`; returns the element and the total entry size (with backlen).
+/// `end` is the position of the terminating 0xFF: no entry may reach it.
+fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize)> {
+    let bad = || invalid(base, pos);
+    let byte = |i: usize| -> Result<u8> {
+        pos.checked_add(i).filter(|&p| p < end).map(|p| blob[p]).ok_or_else(bad)
+    };
+    let b0 = byte(0)?;
+    let (element, enc_len) = if b0 & 0x80 == 0 {
+        (Element::Int(i64::from(b0 & 0x7f)), 1)
+    } else if b0 & 0xc0 == 0x80 {
+        let len = usize::from(b0 & 0x3f);
+        (Element::Bytes(slice(blob, pos + 1, len, end).ok_or_else(bad)?), 1 + len)
+    } else if b0 & 0xe0 == 0xc0 {
+        let u = (u16::from(b0 & 0x1f) << 8) | u16::from(byte(1)?);
+        let v = if u < 4096 { i64::from(u) } else { i64::from(u) - 8192 };
+        (Element::Int(v), 2)
+    } else if b0 & 0xf0 == 0xe0 {
+        let len = (usize::from(b0 & 0x0f) << 8) | usize::from(byte(1)?);
+        (Element::Bytes(slice(blob, pos + 2, len, end).ok_or_else(bad)?), 2 + len)
+    } else {
+        match b0 {
+            0xf0 => {
+                let hdr = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
+                let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
+                let data = slice(blob, pos + 5, len, end).ok_or_else(bad)?;
+                (Element::Bytes(data), 5usize.checked_add(len).ok_or_else(bad)?)
+            }
+            0xf1 => (Element::Int(i64::from(i16::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?))), 3),
+            0xf2 => {
+                let [a, b, c] = array::<3>(blob, pos + 1, end).ok_or_else(bad)?;
+                (Element::Int(i64::from(i32::from_le_bytes([0, a, b, c]) >> 8)), 4)
+            }
+            0xf3 => (Element::Int(i64::from(i32::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?))), 5),
+            0xf4 => (Element::Int(i64::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?)), 9),
+            _ => return Err(bad()), // F5..FE are unused; FF only ends the listpack.
+        }
+    };
+    let bl = backlen_size(enc_len);
+    let backlen = slice(blob, pos + enc_len, bl, end).ok_or_else(bad)?;
+    if !backlen_matches(backlen, enc_len) {
+        return Err(bad());
+    }
+    Ok((element, enc_len + bl))
+}
+
+/// `blob[start..start + len]` if it lies entirely before `end`.
+fn slice(blob: &[u8], start: usize, len: usize, end: usize) -> Option<&[u8]> {
+    let stop = start.checked_add(len)?;
+    if stop > end {
+        return None;
+    }
+    blob.get(start..stop)
+}
+
+fn array<const N: usize>(blob: &[u8], start: usize, end: usize) -> Option<[u8; N]> {
+    slice(blob, start, N, end).and_then(|s| s.try_into().ok())
+}
+
+/// Validates `blob` as a listpack and calls `f` with each element in order. Returns the number of
+/// elements. `base` is the blob's payload offset, for error positions.
+pub fn walk<'b, E: From<DecodeError>>(
+    blob: &'b [u8],
+    base: usize,
+    f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
+) -> core::result::Result<usize, E> {
+    if blob.len() < HEADER_SIZE + 1 {
+        return Err(invalid(base, 0).into());
+    }
+    let total = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
+    let numele = u16::from_le_bytes([blob[4], blob[5]]);
+    let end = blob.len() - 1;
+    if total != blob.len() || blob[end] != EOF {
+        return Err(invalid(base, 0).into());
+    }
+    let mut pos = HEADER_SIZE;
+    let mut count = 0usize;
+    while pos < end {
+        let (element, size) = entry(blob, pos, end, base)?;
+        f(element)?;
+        pos += size;
+        count += 1;
+    }
+    if numele != NUMELE_UNKNOWN && usize::from(numele) != count {
+        return Err(invalid(base, 4).into());
+    }
+    Ok(count)
+}
+
+/// Calls `f` with each element of an already validated listpack.
+pub fn for_each<'b, E: From<DecodeError>>(
+    blob: &'b [u8],
+    f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E> {
+    walk(blob, 0, f).map(|_| ())
+}
+
+/// Validates a listpack and returns its elements (for tests and small structures).
+pub fn elements(blob: &[u8], base: usize) -> Result<Vec<Element<'_>>> {
+    let mut out = Vec::new();
+    walk(blob, base, &mut |e| {
+        out.push(e);
+        Ok::<_, DecodeError>(())
+    })?;
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a listpack from raw entries (each entry's encoding+data and backlen, as bytes).
+    pub fn build(entries: &[&[u8]], numele: u16) -> Vec<u8> {
+        let mut out = vec![0; 6];
+        for e in entries {
+            out.extend_from_slice(e);
+        }
+        out.push(0xff);
+        let total = out.len() as u32;
+        out[..4].copy_from_slice(&total.to_le_bytes());
+        out[4..6].copy_from_slice(&numele.to_le_bytes());
+        out
+    }
+
+    /// Encodes one entry the way the writer would, with a given encoding header and data.
+    pub fn entry_bytes(header: &[u8], data: &[u8]) -> Vec<u8> {
+        let enc_len = header.len() + data.len();
+        let mut out = header.to_vec();
+        out.extend_from_slice(data);
+        let n = backlen_size(enc_len);
+        for i in 0..n {
+            let shift = 7 * (n - 1 - i);
+            let group = ((enc_len >> shift) & 0x7f) as u8;
+            out.push(if i == 0 { group } else { group | 0x80 });
+        }
+        out
+    }
+
+    fn one(entry: Vec<u8>) -> Result<Vec<Element<'static>>> {
+        let blob: &'static [u8] = Box::leak(build(&[&entry], 1).into_boxed_slice());
+        elements(blob, 0)
+    }
+
+    #[test]
+    fn seven_bit_uint() {
+        assert_eq!(one(vec![0x7f, 0x01]).unwrap(), [Element::Int(127)]);
+    }
+
+    #[test]
+    fn six_bit_string() {
+        assert_eq!(one(entry_bytes(&[0x83], b"abc")).unwrap(), [Element::Bytes(b"abc")]);
+        assert_eq!(one(entry_bytes(&[0x80], b"")).unwrap(), [Element::Bytes(b"")]);
+    }
+
+    #[test]
+    fn thirteen_bit_int() {
+        assert_eq!(one(vec![0xc0 | 0x0f, 0xff, 0x02]).unwrap(), [Element::Int(4095)]);
+        assert_eq!(one(vec![0xdf, 0xff, 0x02]).unwrap(), [Element::Int(-1)]);
+        assert_eq!(one(vec![0xd0, 0x00, 0x02]).unwrap(), [Element::Int(-4096)]);
+    }
+
+    #[test]
+    fn twelve_bit_string() {
+        let data = vec![b'x'; 200];
+        assert_eq!(one(entry_bytes(&[0xe0, 200], &data)).unwrap(), [Element::Bytes(&data[..])]);
+        // A short string in a 12-bit header is legal (non-narrowest).
+        assert_eq!(one(entry_bytes(&[0xe0, 1], b"z")).unwrap(), [Element::Bytes(b"z")]);
+    }
+
+    #[test]
+    fn thirty_two_bit_string() {
+        let data = vec![b'y'; 5000];
+        let hdr = [0xf0, 0x88, 0x13, 0, 0];
+        let e = entry_bytes(&hdr, &data);
+        assert_eq!(e.len(), 5005 + 2);
+        assert_eq!(one(e).unwrap(), [Element::Bytes(&data[..])]);
+    }
+
+    #[test]
+    fn sixteen_bit_int() {
+        assert_eq!(one(entry_bytes(&[0xf1], &(-300i16).to_le_bytes())).unwrap(), [Element::Int(-300)]);
+    }
+
+    #[test]
+    fn twenty_four_bit_int() {
+        // -8388608 (i24 min) and 8388607 (max): where other decoders broke.
+        assert_eq!(one(entry_bytes(&[0xf2], &[0x00, 0x00, 0x80])).unwrap(), [Element::Int(-8388608)]);
+        assert_eq!(one(entry_bytes(&[0xf2], &[0xff, 0xff, 0x7f])).unwrap(), [Element::Int(8388607)]);
+        assert_eq!(one(entry_bytes(&[0xf2], &[0x40, 0x42, 0x0f])).unwrap(), [Element::Int(1_000_000)]);
+    }
+
+    #[test]
+    fn thirty_two_bit_int() {
+        assert_eq!(one(entry_bytes(&[0xf3], &i32::MIN.to_le_bytes())).unwrap(), [Element::Int(i32::MIN.into())]);
+    }
+
+    #[test]
+    fn sixty_four_bit_int() {
+        assert_eq!(one(entry_bytes(&[0xf4], &i64::MAX.to_le_bytes())).unwrap(), [Element::Int(i64::MAX)]);
+        // Non-narrowest: a 64-bit entry holding 1 is accepted, as native does.
+        assert_eq!(one(entry_bytes(&[0xf4], &1i64.to_le_bytes())).unwrap(), [Element::Int(1)]);
+    }
+
+    #[test]
+    fn backlen_thresholds_follow_the_writer() {
+        assert_eq!(backlen_size(127), 1);
+        assert_eq!(backlen_size(128), 2);
+        assert_eq!(backlen_size(16382), 2);
+        assert_eq!(backlen_size(16383), 3);
+        // A 16383-byte entry has a 3-byte backlen.
+        let data = vec![b'q'; 16378];
+        let e = entry_bytes(&[0xf0, 0xfa, 0x3f, 0, 0], &data);
+        assert_eq!(e.len(), 16383 + 3);
+        assert_eq!(one(e).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn rejects_bad_backlen() {
+        assert!(one(vec![0x05, 0x02]).is_err());
+        assert!(one(vec![0x83, b'a', b'b', b'c', 0x05]).is_err());
+    }
+
+    #[test]
+    fn rejects_unused_encodings_and_inner_eof() {
+        for b in 0xf5..=0xfe {
+            assert!(one(vec![b, 0x01]).is_err(), "{b:#x}");
+        }
+        let blob = build(&[&[0xff], &[0x01, 0x01]], 2);
+        assert!(elements(&blob, 0).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_headers() {
+        let good = build(&[&[0x01, 0x01]], 1);
+        assert!(elements(&good, 0).is_ok());
+        let mut wrong_total = good.clone();
+        wrong_total[0] += 1;
+        assert!(elements(&wrong_total, 0).is_err());
+        let mut wrong_count = good.clone();
+        wrong_count[4] = 2;
+        assert!(elements(&wrong_count, 0).is_err());
+        let mut unknown_count = good.clone();
+        unknown_count[4] = 0xff;
+        unknown_count[5] = 0xff;
+        assert!(elements(&unknown_count, 0).is_ok());
+        let mut no_eof = good;
+        *no_eof.last_mut().unwrap() = 0xfe;
+        assert!(elements(&no_eof, 0).is_err());
+        assert!(elements(&[6, 0, 0, 0, 0, 0], 0).is_err());
+        assert_eq!(elements(&[7, 0, 0, 0, 0, 0, 0xff], 0).unwrap(), []);
+    }
+
+    #[test]
+    fn rejects_entries_that_reach_the_end_byte() {
+        // A string claiming more bytes than remain before the terminator.
+        let blob = build(&[&[0x85, b'a', b'b']], 1);
+        assert!(elements(&blob, 0).is_err());
+        // A 32-bit length near u32::MAX must not overflow.
+        let blob = build(&[&[0xf0, 0xff, 0xff, 0xff, 0xff, 0x01]], 1);
+        assert!(elements(&blob, 0).is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! The pure decoding core: DUMP payload bytes in, a validated [`Value`] out.
+//!
+//! Knows nothing of Redis's runtime: no FFI, no `unsafe`, no allocation sized by a declared
+//! length beyond what the remaining bytes can hold, and no panics reachable from input bytes.
+
+pub mod cursor;
+pub mod error;
+pub mod intset;
+pub mod length;
+pub mod listpack;
+pub mod module_type;
+mod objects;
+pub mod payload;
+pub mod score;
+pub mod stream;
+pub mod value;
+pub mod ziplist;
+pub mod zipmap;
+
+pub use error::{DecodeError, ErrorClass, ErrorKind};
+pub use payload::{decode, split_envelope, Decoded, Envelope};
+pub use value::{Element, RdbString, Value};

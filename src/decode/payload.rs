@@ -1,0 +1,157 @@
+//! The DUMP envelope and the top-level decode.
+//!
+//! ```text
+//! +------+-------------+----------------+---------------------------------+
+//! | type | object body | RDB version    | CRC-64/Jones over all before it |
+//! | u8   | ...         | u16 LE         | u64 LE                          |
+//! +------+-------------+----------------+---------------------------------+
+//! ```
+//! The object must end exactly where the footer starts (native tolerates trailing bytes and
+//! even reads into the footer; no writer produces either).
+
+use super::cursor::Cursor;
+use super::error::{DecodeError, ErrorKind, Result};
+use super::objects;
+use super::value::Value;
+
+const FOOTER_SIZE: usize = 10;
+
+/// Which writer family a footer version belongs to. Type ids above 21 mean different things in
+/// Redis and Valkey; the footer decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Versions 1..=11: written by Redis ≤ 7.2 or Valkey ≤ 8 (or re-stamped by a tool).
+    Shared,
+    /// Versions 12..=79: Redis 7.4 and later.
+    Redis,
+    /// Versions 80 and up: Valkey 9 and later.
+    Valkey,
+}
+
+/// Footer versions a real server has written: Redis 2.6 (6) … 8.10 (15), Valkey 9.0 (80), 9.2 (81).
+/// 1..=5 are accepted too: RDB files of those versions existed and tools re-stamp low versions.
+pub fn is_known_rdb_version(v: u16) -> bool {
+    matches!(v, 1..=15 | 80 | 81)
+}
+
+impl Family {
+    pub fn of(version: u16) -> Family {
+        match version {
+            0..=11 => Family::Shared,
+            12..=79 => Family::Redis,
+            _ => Family::Valkey,
+        }
+    }
+}
+
+/// A payload whose footer checked out.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    pub rdb_version: u16,
+    /// The type byte and object body (everything before the footer).
+    pub object: &'a [u8],
+}
+
+/// Checks length, version and CRC; returns the object bytes.
+pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
+    if payload.len() < FOOTER_SIZE + 1 {
+        return Err(DecodeError::new(ErrorKind::PayloadTooShort, 0));
+    }
+    let footer = payload.len() - FOOTER_SIZE;
+    let rdb_version = u16::from_le_bytes([payload[footer], payload[footer + 1]]);
+    if !is_known_rdb_version(rdb_version) {
+        return Err(DecodeError::new(ErrorKind::UnsupportedRdbVersion(rdb_version), footer));
+    }
+    let crc_at = payload.len() - 8;
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[crc_at..]);
+    if crc64::crc64(0, &payload[..crc_at]) != u64::from_le_bytes(stored) {
+        return Err(DecodeError::new(ErrorKind::ChecksumMismatch, crc_at));
+    }
+    Ok(Envelope { rdb_version, object: &payload[..footer] })
+}
+
+/// A fully decoded and validated payload.
+#[derive(Debug)]
+pub struct Decoded<'a> {
+    pub rdb_version: u16,
+    pub type_id: u8,
+    pub value: Value<'a>,
+}
+
+/// Decodes and validates a whole DUMP payload.
+pub fn decode(payload: &[u8]) -> Result<Decoded<'_>> {
+    let env = split_envelope(payload)?;
+    decode_object(env.object, env.rdb_version)
+}
+
+/// Decodes the object bytes (type byte + body) of a payload with the given footer version.
+pub fn decode_object(object: &[u8], rdb_version: u16) -> Result<Decoded<'_>> {
+    let mut c = Cursor::new(object);
+    let type_id = c.read_u8()?;
+    let value = objects::read_object(&mut c, type_id, Family::of(rdb_version))?;
+    if !c.is_empty() {
+        return Err(c.err(ErrorKind::TrailingBytes));
+    }
+    Ok(Decoded { rdb_version, type_id, value })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Wraps an object in a footer with a correct CRC.
+    pub fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
+        let mut out = object.to_vec();
+        out.extend_from_slice(&version.to_le_bytes());
+        let crc = crc64::crc64(0, &out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn crc_is_redis_jones() {
+        assert_eq!(crc64::crc64(0, b"123456789"), 0xe9c6d914c4b8d9ca);
+        // Redis 3.0.7 `SET foo 1`.
+        let p = [0x00, 0xc0, 0x01, 0x06, 0x00, 0xb0, 0x95, 0x8f, 0x36, 0x24, 0x54, 0x2d, 0x6f];
+        assert_eq!(split_envelope(&p).unwrap().rdb_version, 6);
+    }
+
+    #[test]
+    fn envelope_checks() {
+        let ok = with_footer(&[0x00, 0x01, b'x'], 10);
+        assert!(decode(&ok).is_ok());
+        assert_eq!(decode(&ok[..10]).unwrap_err().kind, ErrorKind::PayloadTooShort);
+        let mut bad_crc = ok.clone();
+        *bad_crc.last_mut().unwrap() ^= 1;
+        assert_eq!(decode(&bad_crc).unwrap_err().kind, ErrorKind::ChecksumMismatch);
+        let mut zero_crc = ok.clone();
+        let n = zero_crc.len();
+        zero_crc[n - 8..].fill(0);
+        assert_eq!(decode(&zero_crc).unwrap_err().kind, ErrorKind::ChecksumMismatch);
+        for v in [0u16, 16, 79, 82, 0xffff] {
+            let p = with_footer(&[0x00, 0x01, b'x'], v);
+            assert_eq!(decode(&p).unwrap_err().kind, ErrorKind::UnsupportedRdbVersion(v), "{v}");
+        }
+        for v in [1u16, 6, 9, 10, 11, 12, 13, 14, 15, 80, 81] {
+            assert!(decode(&with_footer(&[0x00, 0x01, b'x'], v)).is_ok(), "{v}");
+        }
+    }
+
+    #[test]
+    fn object_must_end_at_the_footer() {
+        let trailing = with_footer(&[0x00, 0x01, b'x', b'!'], 10);
+        assert_eq!(decode(&trailing).unwrap_err().kind, ErrorKind::TrailingBytes);
+        // Native lets a string swallow the footer; we do not.
+        let short = with_footer(&[0x00, 0x05, b'h', b'e', b'l'], 10);
+        assert_eq!(decode(&short).unwrap_err().kind, ErrorKind::LengthTooLarge);
+    }
+
+    #[test]
+    fn unknown_types() {
+        for t in [8u8, 200, 243] {
+            let p = with_footer(&[t, 0x01, b'x'], 10);
+            assert_eq!(decode(&p).unwrap_err().kind, ErrorKind::UnknownType(t));
+        }
+    }
+}

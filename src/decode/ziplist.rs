@@ -1,0 +1,264 @@
+//! Ziplist blobs (Redis ≤ 6.2 lists, hashes, sorted sets and quicklist nodes).
+//!
+//! ```text
+//! zlbytes u32 LE | zltail u32 LE | zllen u16 LE (0xFFFF = unknown) | entry* | 0xFF
+//! entry = prevlen (1 byte < 254, or FE + u32 LE) | encoding | data
+//!   00pppppp              string, 6-bit length        C0 i16 | D0 i32 | E0 i64 (LE)
+//!   01pppppp qqqqqqqq     string, 14-bit length BE    F0 i24 LE | FE i8
+//!   10000000 + u32 BE     string, 32-bit length       F1..FD immediate 0..12
+//! ```
+//! Validation is the native one (`ziplistValidateIntegrity`, always deep since 7.0): sizes,
+//! prevlen chain, tail offset, count, terminator. We also require the 32-bit string marker to be
+//! exactly 0x80 (the only value a writer emits).
+
+use super::error::{DecodeError, ErrorKind};
+use super::value::Element;
+
+const HEADER_SIZE: usize = 10;
+const LEN_UNKNOWN: u16 = 0xffff;
+const END: u8 = 0xff;
+const BIG_PREVLEN: u8 = 0xfe;
+
+fn invalid(base: usize, pos: usize) -> DecodeError {
+    DecodeError::new(ErrorKind::InvalidZiplist, base.saturating_add(pos))
+}
+
+fn slice(blob: &[u8], start: usize, len: usize, end: usize) -> Option<&[u8]> {
+    let stop = start.checked_add(len)?;
+    if stop > end {
+        return None;
+    }
+    blob.get(start..stop)
+}
+
+fn int_le(bytes: &[u8]) -> i64 {
+    // Sign-extend a little-endian integer of 1..=8 bytes.
+    let mut buf = [0u8; 8];
+    buf[..bytes.len()].copy_from_slice(bytes);
+    let shift = 64 - 8 * bytes.len() as u32;
+    (i64::from_le_bytes(buf) << shift) >> shift
+}
+
+/// Decodes the entry at `pos`: (element, prevlen value, entry size).
+fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize, usize), DecodeError> {
+    let bad = || invalid(base, pos);
+    let first = *slice(blob, pos, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+    let (prevlen, mut p) = if first == BIG_PREVLEN {
+        let b = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
+        (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, pos + 5)
+    } else {
+        (usize::from(first), pos + 1)
+    };
+    let enc = *slice(blob, p, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+    p += 1;
+    let element = match enc >> 6 {
+        0 => {
+            let len = usize::from(enc & 0x3f);
+            let data = slice(blob, p, len, end).ok_or_else(bad)?;
+            p += len;
+            Element::Bytes(data)
+        }
+        1 => {
+            let lo = *slice(blob, p, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+            let len = (usize::from(enc & 0x3f) << 8) | usize::from(lo);
+            let data = slice(blob, p + 1, len, end).ok_or_else(bad)?;
+            p += 1 + len;
+            Element::Bytes(data)
+        }
+        2 => {
+            if enc != 0x80 {
+                return Err(bad());
+            }
+            let b = slice(blob, p, 4, end).ok_or_else(bad)?;
+            let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            let data = slice(blob, p + 4, len, end).ok_or_else(bad)?;
+            p += 4 + len;
+            Element::Bytes(data)
+        }
+        _ => {
+            let width = match enc {
+                0xc0 => 2,
+                0xd0 => 4,
+                0xe0 => 8,
+                0xf0 => 3,
+                0xfe => 1,
+                0xf1..=0xfd => 0,
+                _ => return Err(bad()),
+            };
+            if width == 0 {
+                Element::Int(i64::from(enc & 0x0f) - 1)
+            } else {
+                let data = slice(blob, p, width, end).ok_or_else(bad)?;
+                p += width;
+                Element::Int(int_le(data))
+            }
+        }
+    };
+    Ok((element, prevlen, p - pos))
+}
+
+/// Validates `blob` as a ziplist and calls `f` with each element. Returns the element count.
+pub fn walk<'b, E: From<DecodeError>>(
+    blob: &'b [u8],
+    base: usize,
+    f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
+) -> core::result::Result<usize, E> {
+    if blob.len() < HEADER_SIZE + 1 {
+        return Err(invalid(base, 0).into());
+    }
+    let zlbytes = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
+    let zltail = u32::from_le_bytes([blob[4], blob[5], blob[6], blob[7]]) as usize;
+    let zllen = u16::from_le_bytes([blob[8], blob[9]]);
+    let end = blob.len() - 1;
+    if zlbytes != blob.len() || blob[end] != END || zltail > end {
+        return Err(invalid(base, 0).into());
+    }
+    let mut pos = HEADER_SIZE;
+    let mut prev_size = 0usize;
+    let mut last = HEADER_SIZE;
+    let mut count = 0usize;
+    while pos < end {
+        if blob[pos] == END {
+            return Err(invalid(base, pos).into()); // an end byte before the end
+        }
+        let (element, prevlen, size) = entry(blob, pos, end, base)?;
+        if prevlen != prev_size {
+            return Err(invalid(base, pos).into());
+        }
+        f(element)?;
+        last = pos;
+        prev_size = size;
+        pos += size;
+        count += 1;
+    }
+    if zltail != last || (zllen != LEN_UNKNOWN && usize::from(zllen) != count) {
+        return Err(invalid(base, 4).into());
+    }
+    Ok(count)
+}
+
+/// Calls `f` with each element of an already validated ziplist.
+pub fn for_each<'b, E: From<DecodeError>>(
+    blob: &'b [u8],
+    f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E> {
+    walk(blob, 0, f).map(|_| ())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a ziplist from entries given as (encoding+data) bytes; prevlens are filled in.
+    pub fn build(entries: &[&[u8]], zllen: Option<u16>) -> Vec<u8> {
+        let mut out = vec![0u8; HEADER_SIZE];
+        let mut prev = 0usize;
+        let mut last = HEADER_SIZE;
+        for e in entries {
+            last = out.len();
+            let start = out.len();
+            if prev < 254 {
+                out.push(prev as u8);
+            } else {
+                out.push(0xfe);
+                out.extend_from_slice(&(prev as u32).to_le_bytes());
+            }
+            out.extend_from_slice(e);
+            prev = out.len() - start;
+        }
+        out.push(0xff);
+        let n = out.len() as u32;
+        out[0..4].copy_from_slice(&n.to_le_bytes());
+        out[4..8].copy_from_slice(&(last as u32).to_le_bytes());
+        out[8..10].copy_from_slice(&zllen.unwrap_or(entries.len() as u16).to_le_bytes());
+        out
+    }
+
+    fn elements(blob: &[u8]) -> Result<Vec<Element<'_>>, DecodeError> {
+        let mut out = Vec::new();
+        walk(blob, 0, &mut |e| {
+            out.push(e);
+            Ok::<_, DecodeError>(())
+        })?;
+        Ok(out)
+    }
+
+    fn one(e: &[u8]) -> Result<Element<'static>, DecodeError> {
+        let blob: &'static [u8] = Box::leak(build(&[e], None).into_boxed_slice());
+        Ok(elements(blob)?[0])
+    }
+
+    #[test]
+    fn six_bit_string() {
+        assert_eq!(one(b"\x03abc"), Ok(Element::Bytes(b"abc")));
+    }
+
+    #[test]
+    fn fourteen_bit_string() {
+        let mut e = vec![0x40 | 0x01, 0x2c]; // 300, big-endian
+        e.extend(std::iter::repeat(b'x').take(300));
+        let blob = build(&[&e], None);
+        assert_eq!(elements(&blob).unwrap(), [Element::Bytes(&e[2..])]);
+    }
+
+    #[test]
+    fn thirty_two_bit_string() {
+        let mut e = vec![0x80, 0, 0, 0x40, 0]; // 16384, big-endian
+        e.extend(std::iter::repeat(b'z').take(16384));
+        let blob = build(&[&e, b"\x01a"], None); // the next entry has a 5-byte prevlen
+        assert_eq!(elements(&blob).unwrap().len(), 2);
+        let mut marker = e.clone();
+        marker[0] = 0x81; // native masks it; no writer emits it
+        assert!(elements(&build(&[&marker], None)).is_err());
+    }
+
+    #[test]
+    fn integer_encodings() {
+        assert_eq!(one(&[0xc0, 0x18, 0xfc]), Ok(Element::Int(-1000))); // i16
+        assert_eq!(one(&[0xd0, 0x00, 0x00, 0x00, 0x80]), Ok(Element::Int(i32::MIN.into()))); // i32
+        assert_eq!(one(&[0xe0, 1, 0, 0, 0, 0, 0, 0, 0]), Ok(Element::Int(1))); // i64
+        assert_eq!(one(&[0xf0, 0x00, 0x00, 0x80]), Ok(Element::Int(-8388608))); // i24
+        assert_eq!(one(&[0xf0, 0xff, 0xff, 0x7f]), Ok(Element::Int(8388607)));
+        assert_eq!(one(&[0xfe, 0x80]), Ok(Element::Int(-128))); // i8
+        assert_eq!(one(&[0xf1]), Ok(Element::Int(0))); // immediates 0..12
+        assert_eq!(one(&[0xfd]), Ok(Element::Int(12)));
+        for bad in [0xc1u8, 0xcf, 0xd1, 0xe1, 0xef] {
+            assert!(one(&[bad, 0, 0, 0, 0, 0, 0, 0, 0]).is_err(), "{bad:#x}");
+        }
+    }
+
+    #[test]
+    fn five_byte_prevlen_for_small_values_is_accepted() {
+        let mut blob = build(&[b"\x01a", b"\x01b"], None);
+        // Re-encode the second prevlen (3) in the 5-byte form, as cascade updates leave it.
+        let second = 13;
+        blob.splice(second..second + 1, [0xfe, 3, 0, 0, 0]);
+        let n = blob.len() as u32;
+        blob[0..4].copy_from_slice(&n.to_le_bytes());
+        blob[4..8].copy_from_slice(&(second as u32).to_le_bytes());
+        assert_eq!(elements(&blob).unwrap(), [Element::Bytes(b"a"), Element::Bytes(b"b")]);
+    }
+
+    #[test]
+    fn header_and_chain_checks() {
+        let good = build(&[b"\x01a", b"\x01b"], None);
+        assert!(elements(&good).is_ok());
+        let mut bad_tail = good.clone();
+        bad_tail[4] = 10;
+        assert!(elements(&bad_tail).is_err());
+        let mut bad_count = good.clone();
+        bad_count[8] = 3;
+        assert!(elements(&bad_count).is_err());
+        assert!(elements(&build(&[b"\x01a", b"\x01b"], Some(0xffff))).is_ok());
+        let mut bad_prev = good.clone();
+        bad_prev[13] = 2;
+        assert!(elements(&bad_prev).is_err());
+        let mut bad_bytes = good;
+        bad_bytes[0] += 1;
+        assert!(elements(&bad_bytes).is_err());
+        // An entry that runs into the end byte.
+        assert!(elements(&build(&[b"\x05ab"], None)).is_err());
+        // Empty but well-formed.
+        assert_eq!(elements(&build(&[], None)).unwrap(), []);
+    }
+}
