@@ -33,12 +33,12 @@ pub const RDB_TYPE_LIST_QUICKLIST_2: u8 = 18;
 pub const RDB_TYPE_STREAM_LISTPACKS_2: u8 = 19;
 pub const RDB_TYPE_SET_LISTPACK: u8 = 20;
 pub const RDB_TYPE_STREAM_LISTPACKS_3: u8 = 21;
-/// Redis 7.4 release candidates; Valkey 9 uses 22 for `HASH_2`.
+/// Redis 7.4 release candidates; Valkey 9 uses 22 for `HASH_2` (the footer decides).
 pub const RDB_TYPE_HASH_METADATA_PRE_GA: u8 = 22;
 pub const RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
 pub const RDB_TYPE_HASH_METADATA: u8 = 24;
 pub const RDB_TYPE_HASH_LISTPACK_EX: u8 = 25;
-pub const VALKEY_RDB_TYPE_HASH_2: u8 = 22;
+
 
 const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
 const QUICKLIST_NODE_CONTAINER_PACKED: u64 = 2;
@@ -96,7 +96,7 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
         RDB_TYPE_STREAM_LISTPACKS_2 => stream::read_stream(c, 2).map(|s| Value::Stream(Box::new(s))),
         RDB_TYPE_SET_LISTPACK => read_listpack_set(c).map(Value::Set),
         RDB_TYPE_STREAM_LISTPACKS_3 => stream::read_stream(c, 3).map(|s| Value::Stream(Box::new(s))),
-        RDB_TYPE_HASH_METADATA_PRE_GA | VALKEY_RDB_TYPE_HASH_2 => match family {
+        RDB_TYPE_HASH_METADATA_PRE_GA => match family {
             Family::Redis => read_hash_with_ttls(c, TtlLayout::RedisAbsolute).map(Value::Hash),
             Family::Valkey => read_hash_with_ttls(c, TtlLayout::Valkey).map(Value::Hash),
             // Re-stamped by a migration tool: accept only the one layout that fits exactly.

@@ -1,0 +1,136 @@
+//! `RESTORE.ASKING key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`.
+//!
+//! Native order (`restoreCommand`): parse options -> (no REPLACE) BUSYKEY check -> TTL ->
+//! footer -> full decode -> (REPLACE) delete -> already-expired check -> write -> expiry,
+//! LRU/LFU -> signal, notify, replicate. Nothing touches the keyspace before the whole payload
+//! has been decoded and validated.
+
+use std::os::raw::c_int;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use redis_module::{raw, Context, RedisError, RedisResult, RedisString, RedisValue};
+
+use crate::decode;
+
+use super::args::{parse_ttl, RestoreOptions};
+use super::errors::Reply;
+use super::ffi::{self, Ctx, Key, OwnedString, RString};
+use super::write;
+
+pub const COMMAND_NAME: &str = "restore.asking";
+
+/// The command handler: the panic guard around [`restore`].
+pub fn restore_asking(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
+    let argv: Vec<RString> = args.iter().map(|a| a.inner).collect();
+    match catch_unwind(AssertUnwindSafe(|| restore(ctx.ctx, &argv))) {
+        Ok(Ok(())) => Ok(RedisValue::SimpleStringStatic("OK")),
+        Ok(Err(reply)) => Err(RedisError::String(reply.message())),
+        Err(_) => {
+            ffi::log_warning(ctx.ctx, "restore.asking: internal error (panic caught); please report it");
+            Err(RedisError::Str("ERR restore.asking internal error, see the server log"))
+        }
+    }
+}
+
+fn arg_bytes<'a>(argv: &[RString], i: usize) -> &'a [u8] {
+    ffi::string_bytes(argv[i])
+}
+
+fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
+    if argv.len() < 4 {
+        return Err(Reply::WrongArity);
+    }
+    let key = argv[1];
+    let options: Vec<&[u8]> = (4..argv.len()).map(|i| arg_bytes(argv, i)).collect();
+    let opts = RestoreOptions::parse(&options)?;
+
+    // Without REPLACE, native does a write lookup here (which may lazily expire the key).
+    if !opts.replace && !Key::open(ctx, key, ffi::MODE_WRITE).is_empty() {
+        return Err(Reply::BusyKey);
+    }
+    let ttl = parse_ttl(arg_bytes(argv, 2))?;
+    let decoded = decode::decode(arg_bytes(argv, 3)).map_err(Reply::from)?;
+    write::preflight(ctx, &decoded.value)?;
+
+    let mut deleted = false;
+    if opts.replace {
+        let k = Key::open(ctx, key, ffi::MODE_WRITE);
+        if !k.is_empty() {
+            k.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
+            deleted = true;
+        }
+    }
+
+    let now = ffi::now_ms();
+    // Native adds with wrap-around: a huge relative TTL overflows and counts as already expired.
+    let expire_at = if ttl != 0 && !opts.absttl { now.wrapping_add(ttl) } else { ttl };
+    if ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx) {
+        if deleted {
+            ffi::signal_modified(ctx, key);
+            ffi::notify_generic(ctx, c"del", key);
+            replicate_delete(ctx, key);
+        }
+        return Ok(());
+    }
+
+    if let Err(e) = write::write_value(ctx, key, &decoded.value) {
+        // All or nothing: a write refused half-way (e.g. out of memory) leaves no partial key.
+        let k = Key::open(ctx, key, ffi::MODE_WRITE);
+        if !k.is_empty() {
+            let _ = k.delete();
+        }
+        return Err(e);
+    }
+
+    {
+        // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
+        let k = Key::open(ctx, key, ffi::MODE_WRITE | ffi::MODE_NOTOUCH);
+        if ttl != 0 {
+            k.set_abs_expire(expire_at).map_err(|e| Reply::WriteFailed(e.into()))?;
+        }
+        // Only the hint that matches the eviction policy takes; the other fails and is ignored,
+        // as native ignores it.
+        if let Some(idle) = opts.idle_seconds {
+            let _ = k.set_lru_idle_ms(idle.wrapping_mul(1000));
+        }
+        if let Some(freq) = opts.freq {
+            let _ = k.set_lfu(freq);
+        }
+    }
+
+    ffi::signal_modified(ctx, key);
+    ffi::notify_generic(ctx, c"restore", key);
+    replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
+    Ok(())
+}
+
+/// On a replica, and while loading the AOF, a past TTL still creates the key (the master's
+/// DEL follows), exactly like native.
+fn keeps_expired_keys(ctx: Ctx) -> bool {
+    let flags = ffi::context_flags(ctx);
+    flags & (raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_SLAVE) as c_int != 0
+}
+
+/// Propagates the command as native does: a relative TTL becomes absolute, with `ABSTTL`
+/// appended; everything else verbatim. Replicas and the AOF run `restore.asking` too.
+fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, absttl: bool) {
+    let rewritten = (ttl != 0 && !absttl).then(|| OwnedString::new(ctx, expire_at.to_string().as_bytes()));
+    let absttl_token = rewritten.as_ref().map(|_| OwnedString::new(ctx, b"ABSTTL"));
+    let mut args: Vec<RString> = Vec::with_capacity(argv.len());
+    args.push(argv[1]);
+    args.push(rewritten.as_ref().map_or(argv[2], OwnedString::as_ptr));
+    args.extend_from_slice(&argv[3..]);
+    if let Some(t) = &absttl_token {
+        args.push(t.as_ptr());
+    }
+    if ffi::replicate(ctx, c"restore.asking", &args).is_err() {
+        ffi::log_warning(ctx, "restore.asking: could not propagate the command");
+    }
+}
+
+/// The already-expired + REPLACE path deleted a key: propagate that deletion (7.2+ servers use
+/// UNLINK when `lazyfree-lazy-server-del` is on; 7.0 always DEL).
+fn replicate_delete(ctx: Ctx, key: RString) {
+    let cmd = if super::host::lazy_server_del(ctx) { c"UNLINK" } else { c"DEL" };
+    let _ = ffi::replicate(ctx, cmd, &[key]);
+}

@@ -1,0 +1,295 @@
+//! The raw module API calls the crate does not wrap (or wraps in a way that is not binary-safe).
+//! Every `unsafe` block of the crate lives here, each with the reason it is sound.
+//!
+//! All functions take the command's context pointer; they are only called from the command
+//! handler (and `init`), on the server's main thread, while that context is alive.
+
+use std::ffi::CStr;
+use std::os::raw::{c_char, c_int, c_longlong};
+use std::ptr;
+
+use redis_module::raw;
+
+pub type Ctx = *mut raw::RedisModuleCtx;
+pub type RString = *mut raw::RedisModuleString;
+
+/// Result of an API call that can fail.
+pub type ApiResult = Result<(), &'static str>;
+
+fn status(rc: c_int, what: &'static str) -> ApiResult {
+    if rc == raw::REDISMODULE_OK as c_int {
+        Ok(())
+    } else {
+        Err(what)
+    }
+}
+
+/// A module-owned string, freed on drop.
+pub struct OwnedString {
+    ctx: Ctx,
+    ptr: RString,
+}
+
+impl OwnedString {
+    /// Copies `bytes` into a new string object (binary-safe).
+    pub fn new(ctx: Ctx, bytes: &[u8]) -> OwnedString {
+        // SAFETY: CreateString copies `len` bytes from a valid slice; ctx is the live command ctx.
+        let ptr = unsafe { raw::RedisModule_CreateString.unwrap()(ctx, bytes.as_ptr().cast::<c_char>(), bytes.len()) };
+        OwnedString { ctx, ptr }
+    }
+
+    pub fn as_ptr(&self) -> RString {
+        self.ptr
+    }
+}
+
+impl Drop for OwnedString {
+    fn drop(&mut self) {
+        // SAFETY: we own exactly one reference to this string, created by CreateString.
+        unsafe { raw::RedisModule_FreeString.unwrap()(self.ctx, self.ptr) }
+    }
+}
+
+/// An open key, closed on drop.
+pub struct Key {
+    ptr: *mut raw::RedisModuleKey,
+}
+
+pub const MODE_WRITE: c_int = raw::REDISMODULE_WRITE as c_int;
+pub const MODE_NOTOUCH: c_int = raw::REDISMODULE_OPEN_KEY_NOTOUCH as c_int;
+
+impl Key {
+    /// Opens `name` with `mode` (write lookups lazily expire, like native RESTORE's lookup).
+    pub fn open(ctx: Ctx, name: RString, mode: c_int) -> Key {
+        // SAFETY: name is a live string object; a write open never returns NULL.
+        let ptr = unsafe { raw::RedisModule_OpenKey.unwrap()(ctx, name, mode) };
+        Key { ptr: ptr.cast() }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        // SAFETY: KeyType accepts any handle returned by OpenKey, including NULL.
+        let t = unsafe { raw::RedisModule_KeyType.unwrap()(self.ptr) };
+        t == raw::REDISMODULE_KEYTYPE_EMPTY as c_int
+    }
+
+    pub fn delete(&self) -> ApiResult {
+        // SAFETY: the key was opened for writing.
+        status(unsafe { raw::RedisModule_DeleteKey.unwrap()(self.ptr) }, "DeleteKey failed")
+    }
+
+    pub fn string_set(&self, value: &OwnedString) -> ApiResult {
+        // SAFETY: StringSet takes its own reference to the string object.
+        status(unsafe { raw::RedisModule_StringSet.unwrap()(self.ptr, value.as_ptr()) }, "out of memory or wrong type")
+    }
+
+    pub fn list_push_tail(&self, element: &OwnedString) -> ApiResult {
+        // SAFETY: ListPush copies the element's bytes into the list.
+        let rc = unsafe { raw::RedisModule_ListPush.unwrap()(self.ptr, raw::REDISMODULE_LIST_TAIL as c_int, element.as_ptr()) };
+        status(rc, "list push failed")
+    }
+
+    /// Sets one hash field; returns true if the field already existed.
+    pub fn hash_set(&self, field: &OwnedString, value: &OwnedString) -> Result<bool, &'static str> {
+        // SAFETY: HashSet is variadic: flags, then field/value pairs, then a NULL terminator.
+        let updated = unsafe {
+            raw::RedisModule_HashSet.unwrap()(
+                self.ptr,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field.as_ptr(),
+                value.as_ptr(),
+                ptr::null_mut::<raw::RedisModuleString>(),
+            )
+        };
+        match updated {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err("hash set failed"),
+        }
+    }
+
+    /// Adds a member; returns true if it was new. `score` must not be NaN.
+    pub fn zset_add(&self, score: f64, member: &OwnedString) -> Result<bool, &'static str> {
+        let mut flags: c_int = 0;
+        // SAFETY: flags points to a live c_int; the caller has rejected NaN (which would leave
+        // an empty key behind).
+        let rc = unsafe { raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.as_ptr(), &mut flags) };
+        status(rc, "zset add failed")?;
+        Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
+    }
+
+    pub fn set_abs_expire(&self, unix_ms: i64) -> ApiResult {
+        let Some(f) = (unsafe { raw::RedisModule_SetAbsExpire }) else {
+            return Err("SetAbsExpire unavailable");
+        };
+        // SAFETY: the key exists and is open for writing.
+        status(unsafe { f(self.ptr, unix_ms as c_longlong) }, "SetAbsExpire failed")
+    }
+
+    /// Sets the idle time; fails (harmlessly) under an LFU policy.
+    pub fn set_lru_idle_ms(&self, idle_ms: i64) -> ApiResult {
+        // SAFETY: the key exists; SetLRU only adjusts the object's clock.
+        status(unsafe { raw::RedisModule_SetLRU.unwrap()(self.ptr, idle_ms as raw::mstime_t) }, "not LRU")
+    }
+
+    /// Sets the LFU counter; fails (harmlessly) under a non-LFU policy.
+    pub fn set_lfu(&self, freq: u8) -> ApiResult {
+        // SAFETY: the key exists; freq ≤ 255 (a larger value would trip a server assertion).
+        status(unsafe { raw::RedisModule_SetLFU.unwrap()(self.ptr, c_longlong::from(freq)) }, "not LFU")
+    }
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        // SAFETY: ptr came from OpenKey and is closed exactly once.
+        unsafe { raw::RedisModule_CloseKey.unwrap()(self.ptr) }
+    }
+}
+
+/// An RM_Call reply, freed on drop.
+pub struct CallReply {
+    ptr: *mut raw::RedisModuleCallReply,
+}
+
+impl CallReply {
+    /// `None` for a NULL reply (the call could not run).
+    pub fn error(&self) -> Option<String> {
+        if self.ptr.is_null() {
+            return Some("the command could not be called".into());
+        }
+        // SAFETY: a non-NULL reply from RM_Call.
+        let ty = unsafe { raw::RedisModule_CallReplyType.unwrap()(self.ptr) };
+        if ty != raw::REDISMODULE_REPLY_ERROR as c_int {
+            return None;
+        }
+        let mut len = 0usize;
+        // SAFETY: as above; the returned buffer lives as long as the reply.
+        let p = unsafe { raw::RedisModule_CallReplyStringPtr.unwrap()(self.ptr, &mut len) };
+        let bytes = if p.is_null() { &[][..] } else { unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) } };
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    }
+
+    pub fn integer(&self) -> Option<i64> {
+        if self.ptr.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL reply from RM_Call.
+        unsafe {
+            if raw::RedisModule_CallReplyType.unwrap()(self.ptr) != raw::REDISMODULE_REPLY_INTEGER as c_int {
+                return None;
+            }
+            Some(raw::RedisModule_CallReplyInteger.unwrap()(self.ptr))
+        }
+    }
+}
+
+impl Drop for CallReply {
+    fn drop(&mut self) {
+        if !self.ptr.is_null() {
+            // SAFETY: a reply from RM_Call, freed once.
+            unsafe { raw::RedisModule_FreeCallReply.unwrap()(self.ptr) }
+        }
+    }
+}
+
+/// Calls `cmd` with the argument vector `args`. Flags: `E` (errors as replies). No `!`: what the
+/// inner command writes is not propagated; the module replicates its own command instead.
+pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
+    // SAFETY: RM_Call with format "vE" takes (RedisModuleString **argv, size_t argc); every
+    // pointer in args is a live string object for the duration of the call.
+    let ptr = unsafe {
+        raw::RedisModule_Call.unwrap()(ctx, cmd.as_ptr(), c"vE".as_ptr(), args.as_ptr(), args.len())
+    };
+    CallReply { ptr }
+}
+
+/// Calls `SET key value` with a fresh value buffer, so the server may int-encode it (`int` and
+/// shared integers exactly like native RESTORE). The `s`-format key is not re-encoded.
+pub fn call_set(ctx: Ctx, key: RString, value: &[u8]) -> CallReply {
+    // SAFETY: format "sbE": a string object, then (pointer, length) of a valid buffer.
+    let ptr = unsafe {
+        raw::RedisModule_Call.unwrap()(ctx, c"SET".as_ptr(), c"sbE".as_ptr(), key, value.as_ptr().cast::<c_char>(), value.len())
+    };
+    CallReply { ptr }
+}
+
+/// Propagates `cmd args...` to replicas and the AOF.
+pub fn replicate(ctx: Ctx, cmd: &CStr, args: &[RString]) -> ApiResult {
+    // SAFETY: format "v" takes (RedisModuleString **argv, size_t argc); the server takes its
+    // own references to the strings.
+    let rc = unsafe { raw::RedisModule_Replicate.unwrap()(ctx, cmd.as_ptr(), c"v".as_ptr(), args.as_ptr(), args.len()) };
+    status(rc, "replicate failed")
+}
+
+pub fn notify_generic(ctx: Ctx, event: &CStr, key: RString) {
+    // SAFETY: event is NUL-terminated; key is a live string object.
+    unsafe {
+        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_GENERIC as c_int, event.as_ptr(), key);
+    }
+}
+
+pub fn signal_modified(ctx: Ctx, key: RString) {
+    // SAFETY: key is a live string object.
+    unsafe {
+        raw::RedisModule_SignalModifiedKey.unwrap()(ctx, key);
+    }
+}
+
+pub fn context_flags(ctx: Ctx) -> c_int {
+    // SAFETY: ctx is live.
+    unsafe { raw::RedisModule_GetContextFlags.unwrap()(ctx) }
+}
+
+/// The time native RESTORE compares TTLs with: the cached command time where the server has
+/// one (7.2+), else the wall clock (7.0 uses `mstime()`).
+pub fn now_ms() -> i64 {
+    // SAFETY: both calls take no arguments and only read the clock.
+    unsafe {
+        match raw::RedisModule_CachedMicroseconds {
+            Some(f) => f() / 1000,
+            None => raw::RedisModule_Milliseconds.unwrap()(),
+        }
+    }
+}
+
+pub fn string_bytes<'s>(s: RString) -> &'s [u8] {
+    let mut len = 0usize;
+    // SAFETY: StringPtrLen returns a pointer valid while the string lives; callers only use it
+    // within the command, while argv is alive.
+    unsafe {
+        let p = raw::RedisModule_StringPtrLen.unwrap()(s, &mut len);
+        if p.is_null() {
+            &[]
+        } else {
+            std::slice::from_raw_parts(p.cast::<u8>(), len)
+        }
+    }
+}
+
+/// Sets module options at load time.
+pub fn set_module_options(ctx: Ctx, options: c_int) {
+    // SAFETY: called from OnLoad with the load context.
+    unsafe { raw::RedisModule_SetModuleOptions.unwrap()(ctx, options) }
+}
+
+pub fn log_warning(ctx: Ctx, msg: &str) {
+    redis_module::raw::redis_log(ctx, msg);
+}
+
+impl CallReply {
+    /// Element `i` of an array (or flat map) reply, as bytes.
+    pub fn array_string(&self, i: usize) -> Option<Vec<u8>> {
+        if self.ptr.is_null() {
+            return None;
+        }
+        // SAFETY: a non-NULL reply; the element and its buffer live as long as the reply.
+        unsafe {
+            let e = raw::RedisModule_CallReplyArrayElement.unwrap()(self.ptr, i);
+            if e.is_null() {
+                return None;
+            }
+            let mut len = 0usize;
+            let p = raw::RedisModule_CallReplyStringPtr.unwrap()(e, &mut len);
+            (!p.is_null()).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec())
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Decoded values onto the module API, one function per type.
+//!
+//! Each writer starts from an absent key and creates it with its first write (the server's
+//! `dbAdd`: the `new` event, blocked clients woken), exactly like native RESTORE's `dbAdd`.
+//! Strings that are canonical integers go through `SET` so the server int-encodes them; sets go
+//! through `SADD` because the API has no set writer. Everything else uses the key API.
+
+use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
+
+use super::errors::Reply;
+use super::ffi::{self, Ctx, Key, OwnedString, RString};
+
+/// Members per SADD call: bounds the argument vector for very large sets.
+const SADD_BATCH: usize = 1024;
+
+/// Converts an element into a new string object.
+fn element_string(ctx: Ctx, e: Element<'_>) -> OwnedString {
+    let mut buf: IntBuf = [0; 20];
+    OwnedString::new(ctx, e.bytes(&mut buf))
+}
+
+fn failed(what: impl Into<String>) -> Reply {
+    Reply::WriteFailed(what.into())
+}
+
+/// Writes `value` under `key` (which must be absent). On error the caller removes any partial key.
+pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>) -> Result<(), Reply> {
+    match value {
+        Value::String(s) => write_string(ctx, key, s.as_element()),
+        Value::List(list) => {
+            let k = Key::open(ctx, key, ffi::MODE_WRITE);
+            list.for_each(|e| k.list_push_tail(&element_string(ctx, e)).map_err(failed))
+        }
+        Value::Hash(hash) => {
+            let k = Key::open(ctx, key, ffi::MODE_WRITE);
+            hash.for_each(|f, v, _ttl| match k.hash_set(&element_string(ctx, f), &element_string(ctx, v)) {
+                Ok(false) => Ok(()),
+                Ok(true) => Err(Reply::BadData), // validated away; never trust a second copy
+                Err(e) => Err(failed(e)),
+            })?;
+            drop(k);
+            if hash.has_field_ttls() {
+                super::field_ttl::apply(ctx, key, hash)?;
+            }
+            Ok(())
+        }
+        Value::SortedSet(zset) => {
+            let k = Key::open(ctx, key, ffi::MODE_WRITE);
+            zset.for_each(|m, score| {
+                if score.is_nan() {
+                    return Err(Reply::BadData);
+                }
+                match k.zset_add(score, &element_string(ctx, m)) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(Reply::BadData),
+                    Err(e) => Err(failed(e)),
+                }
+            })
+        }
+        Value::Set(set) => write_set(ctx, key, set),
+        Value::Stream(_) | Value::Module(_) => Err(Reply::BadData),
+    }
+}
+
+fn write_string(ctx: Ctx, key: RString, value: Element<'_>) -> Result<(), Reply> {
+    let mut buf: IntBuf = [0; 20];
+    let bytes = value.bytes(&mut buf);
+    if canonical_i64(bytes).is_some() {
+        // Only SET int-encodes (and shares 0..9999), which is what native RESTORE stores.
+        let reply = ffi::call_set(ctx, key, bytes);
+        return match reply.error() {
+            None => Ok(()),
+            Some(e) => Err(failed(e)),
+        };
+    }
+    let k = Key::open(ctx, key, ffi::MODE_WRITE);
+    k.string_set(&OwnedString::new(ctx, bytes)).map_err(failed)
+}
+
+fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Result<(), Reply> {
+    let mut batch: Vec<OwnedString> = Vec::with_capacity(set.len.min(SADD_BATCH));
+    let flush = |batch: &mut Vec<OwnedString>| -> Result<(), Reply> {
+        let mut argv: Vec<RString> = Vec::with_capacity(batch.len() + 1);
+        argv.push(key);
+        argv.extend(batch.iter().map(OwnedString::as_ptr));
+        let reply = ffi::call(ctx, c"SADD", &argv);
+        if let Some(e) = reply.error() {
+            return Err(failed(e));
+        }
+        if reply.integer() != Some(batch.len() as i64) {
+            return Err(Reply::BadData); // a duplicate slipped through: never half-trust it
+        }
+        batch.clear();
+        Ok(())
+    };
+    set.for_each(|m| {
+        batch.push(element_string(ctx, m));
+        if batch.len() == SADD_BATCH {
+            flush(&mut batch)?;
+        }
+        Ok::<_, Reply>(())
+    })?;
+    if !batch.is_empty() {
+        flush(&mut batch)?;
+    }
+    Ok(())
+}
+
+/// Checks, before anything is deleted or written, that this server can hold `value`.
+pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
+    match value {
+        Value::Hash(h) if h.has_field_ttls() => super::field_ttl::preflight(ctx),
+        Value::Stream(_) => Err(Reply::Unsupported("stream payloads are not supported yet".into())),
+        Value::Module(m) => Err(Reply::Unsupported(format!(
+            "module type '{}' (encver {}) is not loaded on this server",
+            m.type_name_str(),
+            m.encver
+        ))),
+        _ => Ok(()),
+    }
+}
