@@ -1,0 +1,179 @@
+//! Every real DUMP payload in `tests/vectors/` decodes to the value its source server reported,
+//! and every corrupt payload marked `"expect": "error"` is rejected. No server needed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use restore_asking::decode::value::{Element, IntBuf};
+use restore_asking::decode::{self, DecodeError, Value};
+use serde_json::Value as Json;
+
+fn vector_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+}
+
+/// Every `(json, dump bytes, path)` under tests/vectors.
+fn vectors() -> Vec<(Json, Vec<u8>, PathBuf)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir()).unwrap().flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
+        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        files.sort();
+        for json_path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+            let json: Json = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+            let dump = std::fs::read(json_path.with_extension("dump")).unwrap();
+            out.push((json, dump, json_path));
+        }
+    }
+    assert!(out.len() > 1000, "expected the full vector set, found {}", out.len());
+    out
+}
+
+fn bytes_of(j: &Json) -> Vec<u8> {
+    match j {
+        Json::String(s) => s.as_bytes().to_vec(),
+        Json::Object(o) => hex(o["hex"].as_str().unwrap()),
+        other => panic!("not a byte string: {other}"),
+    }
+}
+
+fn field_name(k: &str) -> Vec<u8> {
+    k.strip_prefix("hex:").map_or_else(|| k.as_bytes().to_vec(), hex)
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}
+
+fn owned(e: Element<'_>) -> Vec<u8> {
+    let mut buf: IntBuf = [0; 20];
+    e.bytes(&mut buf).to_vec()
+}
+
+fn check(json: &Json, value: &Value<'_>, path: &Path) {
+    let expected = &json["value"];
+    match value {
+        Value::String(s) => assert_eq!(owned(s.as_element()), bytes_of(expected), "{path:?}"),
+        Value::List(list) => {
+            let mut got = Vec::new();
+            list.for_each(|e| {
+                got.push(owned(e));
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap();
+            let want: Vec<_> = expected.as_array().unwrap().iter().map(bytes_of).collect();
+            assert_eq!(got, want, "{path:?}");
+            assert_eq!(list.len, want.len());
+        }
+        Value::Set(set) => {
+            let mut got = Vec::new();
+            set.for_each(|e| {
+                got.push(owned(e));
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap();
+            got.sort();
+            let want: Vec<_> = expected.as_array().unwrap().iter().map(bytes_of).collect();
+            assert_eq!(got, want, "{path:?}");
+            assert_eq!(set.len, want.len());
+        }
+        Value::SortedSet(zset) => {
+            let mut got = Vec::new();
+            zset.for_each(|m, s| {
+                got.push((owned(m), s));
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap();
+            got.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap().then_with(|| a.0.cmp(&b.0)));
+            let want: Vec<(Vec<u8>, f64)> = expected
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|pair| (bytes_of(&pair[0]), pair[1].as_str().unwrap().parse::<f64>().unwrap()))
+                .collect();
+            assert_eq!(got.len(), want.len(), "{path:?}");
+            for ((gm, gs), (wm, ws)) in got.iter().zip(&want) {
+                assert_eq!(gm, wm, "{path:?}");
+                // Compared numerically: -0 and 0 are equal, inf spellings vary.
+                assert!(gs == ws, "{path:?}: score {gs} != {ws}");
+            }
+        }
+        Value::Hash(hash) => {
+            let mut got = BTreeMap::new();
+            let mut ttls = BTreeMap::new();
+            hash.for_each(|f, v, ttl| {
+                if let Some(t) = ttl {
+                    ttls.insert(owned(f), t);
+                }
+                got.insert(owned(f), owned(v));
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap();
+            let want: BTreeMap<_, _> =
+                expected.as_object().unwrap().iter().map(|(k, v)| (field_name(k), bytes_of(v))).collect();
+            assert_eq!(got, want, "{path:?}");
+            let want_ttls: BTreeMap<_, _> = json
+                .get("field_ttls")
+                .and_then(Json::as_object)
+                .map(|o| o.iter().map(|(k, v)| (field_name(k), v.as_u64().unwrap())).collect())
+                .unwrap_or_default();
+            assert_eq!(ttls, want_ttls, "{path:?}");
+        }
+        Value::Stream(_) | Value::Module(_) => {}
+    }
+}
+
+#[test]
+fn every_valid_vector_decodes_to_its_expected_value() {
+    let mut checked = 0;
+    for (json, dump, path) in vectors() {
+        if json["corrupt"].as_bool() == Some(true) {
+            continue;
+        }
+        let ty = json["type"].as_str().unwrap();
+        if ty == "stream" {
+            continue; // tests/stream_vectors.rs
+        }
+        let decoded = decode::decode(&dump).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        assert_eq!(Some(decoded.rdb_version as u64), json["rdb_version"].as_u64(), "{path:?}");
+        let want_type = if ty == "module" { "module" } else { ty };
+        assert_eq!(decoded.value.type_name(), want_type, "{path:?}");
+        check(&json, &decoded.value, &path);
+        checked += 1;
+    }
+    assert!(checked > 800, "only {checked} vectors checked");
+}
+
+#[test]
+fn every_corrupt_vector_is_rejected_or_harmless() {
+    let mut rejected = 0;
+    for (json, dump, path) in vectors() {
+        if json["corrupt"].as_bool() != Some(true) {
+            continue;
+        }
+        let result = decode::decode(&dump);
+        if json["expect"] == "error" {
+            assert!(result.is_err(), "{path:?} was accepted");
+            rejected += 1;
+        }
+    }
+    assert!(rejected > 20);
+}
+
+#[test]
+fn every_prefix_of_every_payload_fails_cleanly() {
+    // A truncated payload must give an error, never a panic. (Its CRC no longer matches, so
+    // the body is also decoded without the footer check to reach deeper code.)
+    for (json, dump, _) in vectors() {
+        if json["corrupt"].as_bool() == Some(true) || dump.len() > 4096 {
+            continue;
+        }
+        let version = u16::from_le_bytes([dump[dump.len() - 10], dump[dump.len() - 9]]);
+        let object = &dump[..dump.len() - 10];
+        for cut in 0..object.len() {
+            assert!(decode::decode(&dump[..cut]).is_err());
+            let _ = decode::payload::decode_object(&object[..cut], version);
+        }
+    }
+}
