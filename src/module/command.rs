@@ -64,7 +64,8 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
     let now = ffi::now_ms();
     // Native adds with wrap-around: a huge relative TTL overflows and counts as already expired.
     let expire_at = if ttl != 0 && !opts.absttl { now.wrapping_add(ttl) } else { ttl };
-    if ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx) {
+    let expired = ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx);
+    if expired || write::nothing_to_write(&decoded.value, now) {
         if deleted {
             ffi::signal_modified(ctx, key);
             ffi::notify_generic(ctx, c"del", key);
@@ -73,7 +74,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
         return Ok(());
     }
 
-    if let Err(e) = write::write_value(ctx, key, &decoded.value) {
+    if let Err(e) = write::write_value(ctx, key, &decoded.value, now) {
         // All or nothing: a write refused half-way (e.g. out of memory) leaves no partial key.
         let k = Key::open(ctx, key, ffi::MODE_WRITE);
         if !k.is_empty() {

@@ -293,3 +293,21 @@ impl CallReply {
         }
     }
 }
+
+impl CallReply {
+    /// Whether the reply is an array whose first element is itself an array (e.g. a
+    /// `COMMAND INFO` entry rather than nil for an unknown command).
+    pub fn first_element_is_array(&self) -> bool {
+        if self.ptr.is_null() {
+            return false;
+        }
+        // SAFETY: a non-NULL reply; the element lives as long as the reply.
+        unsafe {
+            if raw::RedisModule_CallReplyLength.unwrap()(self.ptr) == 0 {
+                return false;
+            }
+            let e = raw::RedisModule_CallReplyArrayElement.unwrap()(self.ptr, 0);
+            !e.is_null() && raw::RedisModule_CallReplyType.unwrap()(e) == raw::REDISMODULE_REPLY_ARRAY as std::os::raw::c_int
+        }
+    }
+}

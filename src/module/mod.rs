@@ -6,12 +6,14 @@ mod alloc;
 mod args;
 mod command;
 mod command_info;
+mod config;
 mod errors;
 mod ffi;
 mod field_ttl;
 mod host;
 mod write;
 
+use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, RedisString, Status};
 
 fn init(ctx: &Context, _args: &[RedisString]) -> Status {
@@ -33,4 +35,13 @@ redis_module! {
     commands: [
         [command::COMMAND_NAME, command::restore_asking, "write deny-oom", 1, 1, 1, "", "keyspace write slow dangerous"],
     ],
+    configurations: [
+        i64: [],
+        string: [],
+        bool: [],
+        enum: [
+            ["field-ttl-policy", &config::FIELD_TTL_POLICY, config::FieldTtlPolicy::reject, ConfigurationFlags::DEFAULT, None],
+        ],
+        module_args_as_configuration: true,
+    ]
 }

@@ -9,6 +9,7 @@ use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
 
 use super::errors::Reply;
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
+use super::field_ttl;
 
 /// Members per SADD call: bounds the argument vector for very large sets.
 const SADD_BATCH: usize = 1024;
@@ -24,7 +25,7 @@ fn failed(what: impl Into<String>) -> Reply {
 }
 
 /// Writes `value` under `key` (which must be absent). On error the caller removes any partial key.
-pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>) -> Result<(), Reply> {
+pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result<(), Reply> {
     match value {
         Value::String(s) => write_string(ctx, key, s.as_element()),
         Value::List(list) => {
@@ -33,14 +34,19 @@ pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>) -> Result<(), Repl
         }
         Value::Hash(hash) => {
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
-            hash.for_each(|f, v, _ttl| match k.hash_set(&element_string(ctx, f), &element_string(ctx, v)) {
-                Ok(false) => Ok(()),
-                Ok(true) => Err(Reply::BadData), // validated away; never trust a second copy
-                Err(e) => Err(failed(e)),
+            hash.for_each(|f, v, ttl| {
+                if !field_ttl::is_live(ttl, now) {
+                    return Ok(()); // already expired: not restored
+                }
+                match k.hash_set(&element_string(ctx, f), &element_string(ctx, v)) {
+                    Ok(false) => Ok(()),
+                    Ok(true) => Err(Reply::BadData), // validated away; never trust a second copy
+                    Err(e) => Err(failed(e)),
+                }
             })?;
             drop(k);
             if hash.has_field_ttls() {
-                super::field_ttl::apply(ctx, key, hash)?;
+                field_ttl::apply(ctx, key, hash, now)?;
             }
             Ok(())
         }
@@ -109,7 +115,7 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
 /// Checks, before anything is deleted or written, that this server can hold `value`.
 pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
     match value {
-        Value::Hash(h) if h.has_field_ttls() => super::field_ttl::preflight(ctx),
+        Value::Hash(h) if h.has_field_ttls() => field_ttl::preflight(ctx),
         Value::Stream(_) => Err(Reply::Unsupported("stream payloads are not supported yet".into())),
         Value::Module(m) => Err(Reply::Unsupported(format!(
             "module type '{}' (encver {}) is not loaded on this server",
@@ -118,4 +124,10 @@ pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
         ))),
         _ => Ok(()),
     }
+}
+
+/// Whether nothing of `value` would be written at `now` (every hash field already expired):
+/// then the restore behaves like one whose key TTL already passed.
+pub fn nothing_to_write(value: &Value<'_>, now: i64) -> bool {
+    matches!(value, Value::Hash(h) if h.has_field_ttls() && field_ttl::live_fields(h, now) == 0)
 }
