@@ -5,6 +5,7 @@
 //!   API and implements `RESTORE.ASKING`.
 
 pub mod decode;
+pub mod encode;
 
 #[cfg(feature = "module")]
 mod module;

@@ -52,12 +52,15 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
     let decoded = decode::decode(arg_bytes(argv, 3)).map_err(Reply::from)?;
     write::preflight(ctx, &decoded.value)?;
 
-    let mut deleted = false;
+    // The native path lets the server's RESTORE replace the old value only once the new one
+    // has loaded; everything else deletes first and writes into an empty key.
+    let native_path = write::uses_native_restore(&decoded.value);
+    let mut existed = false;
     if opts.replace {
         let k = Key::open(ctx, key, ffi::MODE_WRITE);
-        if !k.is_empty() {
+        existed = !k.is_empty();
+        if existed && !native_path {
             k.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
-            deleted = true;
         }
     }
 
@@ -66,7 +69,10 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
     let expire_at = if ttl != 0 && !opts.absttl { now.wrapping_add(ttl) } else { ttl };
     let expired = ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx);
     if expired || write::nothing_to_write(&decoded.value, now) {
-        if deleted {
+        if existed {
+            if native_path {
+                let _ = Key::open(ctx, key, ffi::MODE_WRITE).delete();
+            }
             ffi::signal_modified(ctx, key);
             ffi::notify_generic(ctx, c"del", key);
             replicate_delete(ctx, key);
@@ -74,14 +80,22 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
         return Ok(());
     }
 
-    if let Err(e) = write::write_value(ctx, key, &decoded.value, now) {
-        // All or nothing: a write refused half-way (e.g. out of memory) leaves no partial key.
-        let k = Key::open(ctx, key, ffi::MODE_WRITE);
-        if !k.is_empty() {
-            let _ = k.delete();
+    let payload = arg_bytes(argv, 3);
+    let object = &payload[..payload.len().saturating_sub(10)];
+    let written = match write::write_value(ctx, key, &decoded.value, object, opts.replace, now) {
+        Ok(w) => w,
+        Err(e) => {
+            // All or nothing: a write refused half-way (e.g. out of memory) leaves no partial
+            // key. (On the native path the server's RESTORE already guarantees that.)
+            if !native_path {
+                let k = Key::open(ctx, key, ffi::MODE_WRITE);
+                if !k.is_empty() {
+                    let _ = k.delete();
+                }
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+    };
 
     {
         // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
@@ -99,8 +113,10 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
         }
     }
 
-    ffi::signal_modified(ctx, key);
-    ffi::notify_generic(ctx, c"restore", key);
+    if written == write::Written::ByApi {
+        ffi::signal_modified(ctx, key);
+        ffi::notify_generic(ctx, c"restore", key);
+    }
     replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
     Ok(())
 }

@@ -11,6 +11,7 @@ mod errors;
 mod ffi;
 mod field_ttl;
 mod host;
+mod native;
 mod write;
 
 use redis_module::configuration::ConfigurationFlags;

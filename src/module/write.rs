@@ -10,6 +10,7 @@ use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
 use super::errors::Reply;
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::field_ttl;
+use super::native;
 
 /// Members per SADD call: bounds the argument vector for very large sets.
 const SADD_BATCH: usize = 1024;
@@ -24,8 +25,32 @@ fn failed(what: impl Into<String>) -> Reply {
     Reply::WriteFailed(what.into())
 }
 
-/// Writes `value` under `key` (which must be absent). On error the caller removes any partial key.
-pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result<(), Reply> {
+/// How a value was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// Through the key API (and SET/SADD): the caller signals the key and fires `restore`.
+    ByApi,
+    /// Through the server's own RESTORE, which already fired `new`/`restore` and signalled.
+    ByNativeRestore,
+}
+
+/// Whether `value` goes through the server's own RESTORE (see `native.rs`).
+pub fn uses_native_restore(value: &Value<'_>) -> bool {
+    matches!(value, Value::Module(_))
+}
+
+/// Writes `value` under `key`. `key` must be absent, except on the native path, where
+/// `replace` lets the server replace it only once the value has loaded. `object` is the
+/// payload without its footer. On error the caller removes any partial key.
+pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>, object: &[u8], replace: bool, now: i64) -> Result<Written, Reply> {
+    if let Value::Module(m) = value {
+        native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?;
+        return Ok(Written::ByNativeRestore);
+    }
+    write_with_api(ctx, key, value, now).map(|()| Written::ByApi)
+}
+
+fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result<(), Reply> {
     match value {
         Value::String(s) => write_string(ctx, key, s.as_element()),
         Value::List(list) => {
@@ -117,11 +142,6 @@ pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
     match value {
         Value::Hash(h) if h.has_field_ttls() => field_ttl::preflight(ctx),
         Value::Stream(_) => Err(Reply::Unsupported("stream payloads are not supported yet".into())),
-        Value::Module(m) => Err(Reply::Unsupported(format!(
-            "module type '{}' (encver {}) is not loaded on this server",
-            m.type_name_str(),
-            m.encver
-        ))),
         _ => Ok(()),
     }
 }

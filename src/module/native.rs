@@ -1,0 +1,53 @@
+//! Values the module API cannot write exactly go through the server's own `RESTORE`, as a
+//! payload in a format and footer version this server reads:
+//! - module types (only the owning module can load them), re-footed;
+//! - streams, re-encoded as the newest stream type this server knows, so consumer groups,
+//!   pending entries, delivery and seen times, and tombstones come out bit-for-bit.
+//!
+//! The inner call is not propagated (no `!`): replicas and the AOF get our own command. It
+//! fires the native `new` and `restore` events and signals the key itself.
+
+use crate::encode;
+
+use super::errors::Reply;
+use super::ffi::{self, Ctx, OwnedString, RString};
+
+/// A footer version every supported host accepts for types it knows (Redis 5.0+ accept ≤ their
+/// own version; Valkey 9 in strict mode accepts ≤ 11 and 80).
+pub const PORTABLE_RDB_VERSION: u16 = 9;
+
+/// Runs `RESTORE key 0 payload [REPLACE]` on this server.
+pub fn restore(ctx: Ctx, key: RString, payload: &[u8], replace: bool) -> Result<(), String> {
+    let zero = OwnedString::new(ctx, b"0");
+    let body = OwnedString::new(ctx, payload);
+    let replace_token = OwnedString::new(ctx, b"REPLACE");
+    let mut argv = vec![key, zero.as_ptr(), body.as_ptr()];
+    if replace {
+        argv.push(replace_token.as_ptr());
+    }
+    match ffi::call(ctx, c"RESTORE", &argv).error() {
+        None => Ok(()),
+        Some(e) => Err(e),
+    }
+}
+
+/// Restores a module-type value through the module that owns its type.
+pub fn restore_module_value(
+    ctx: Ctx,
+    key: RString,
+    object: &[u8],
+    type_name: &str,
+    encver: u16,
+    replace: bool,
+) -> Result<(), Reply> {
+    let payload = encode::refoot(object, PORTABLE_RDB_VERSION);
+    restore(ctx, key, &payload, replace).map_err(|e| {
+        if e.starts_with("ERR Bad data format") {
+            Reply::Unsupported(format!(
+                "module type '{type_name}' (encoding version {encver}) is not loaded on this server, or its module rejected the value"
+            ))
+        } else {
+            Reply::WriteFailed(e)
+        }
+    })
+}
