@@ -16,15 +16,38 @@ use super::args::{parse_ttl, RestoreOptions};
 use super::errors::Reply;
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::write;
+use super::{host, stats};
 
 pub const COMMAND_NAME: &str = "restore.asking";
 
-/// The command handler: the panic guard around [`restore`].
+/// What a successful call did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Restored,
+    /// The TTL had already passed: no key (an existing one was deleted under REPLACE).
+    ExpiredOnArrival,
+}
+
+/// The command handler: the panic guard around [`restore`], and the statistics.
 pub fn restore_asking(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let argv: Vec<RString> = args.iter().map(|a| a.inner).collect();
-    match catch_unwind(AssertUnwindSafe(|| restore(ctx.ctx, &argv))) {
-        Ok(Ok(())) => Ok(RedisValue::SimpleStringStatic("OK")),
-        Ok(Err(reply)) => Err(RedisError::String(reply.message())),
+    let started = std::time::Instant::now();
+    stats::count(&stats::counter::calls, 1);
+    let result = catch_unwind(AssertUnwindSafe(|| restore(ctx.ctx, &argv)));
+    stats::count(&stats::counter::usec, started.elapsed().as_micros() as u64);
+    match result {
+        Ok(Ok(outcome)) => {
+            let c = match outcome {
+                Outcome::Restored => &stats::counter::restored,
+                Outcome::ExpiredOnArrival => &stats::counter::expired_on_arrival,
+            };
+            stats::count(c, 1);
+            Ok(RedisValue::SimpleStringStatic("OK"))
+        }
+        Ok(Err(reply)) => {
+            stats::count_error(&reply);
+            Err(RedisError::String(reply.message()))
+        }
         Err(_) => {
             ffi::log_warning(ctx.ctx, "restore.asking: internal error (panic caught); please report it");
             Err(RedisError::Str("ERR restore.asking internal error, see the server log"))
@@ -36,7 +59,7 @@ fn arg_bytes<'a>(argv: &[RString], i: usize) -> &'a [u8] {
     ffi::string_bytes(argv[i])
 }
 
-fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
+fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     if argv.len() < 4 {
         return Err(Reply::WrongArity);
     }
@@ -49,7 +72,12 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
         return Err(Reply::BusyKey);
     }
     let ttl = parse_ttl(arg_bytes(argv, 2))?;
-    let decoded = decode::decode(arg_bytes(argv, 3)).map_err(Reply::from)?;
+    let payload = arg_bytes(argv, 3);
+    let decoded = decode::decode(payload).map_err(Reply::from)?;
+    stats::count_payload(decoded.rdb_version, decoded.type_id, payload.len());
+    if !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id) {
+        stats::count(&stats::counter::native_would_refuse, 1);
+    }
     write::preflight(ctx, &decoded.value)?;
 
     // The native path lets the server's RESTORE replace the old value only once the new one
@@ -77,10 +105,9 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
             ffi::notify_generic(ctx, c"del", key);
             replicate_delete(ctx, key);
         }
-        return Ok(());
+        return Ok(Outcome::ExpiredOnArrival);
     }
 
-    let payload = arg_bytes(argv, 3);
     let object = &payload[..payload.len().saturating_sub(10)];
     let written = match write::write_value(ctx, key, &decoded.value, object, opts.replace, now) {
         Ok(w) => w,
@@ -118,7 +145,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<(), Reply> {
         ffi::notify_generic(ctx, c"restore", key);
     }
     replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
-    Ok(())
+    Ok(Outcome::Restored)
 }
 
 /// On a replica, and while loading the AOF, a past TTL still creates the key (the master's
@@ -148,6 +175,6 @@ fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, abstt
 /// The already-expired + REPLACE path deleted a key: propagate that deletion (7.2+ servers use
 /// UNLINK when `lazyfree-lazy-server-del` is on; 7.0 always DEL).
 fn replicate_delete(ctx: Ctx, key: RString) {
-    let cmd = if super::host::lazy_server_del(ctx) { c"UNLINK" } else { c"DEL" };
+    let cmd = if host::lazy_server_del(ctx) { c"UNLINK" } else { c"DEL" };
     let _ = ffi::replicate(ctx, cmd, &[key]);
 }

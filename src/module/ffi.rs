@@ -311,3 +311,18 @@ impl CallReply {
         }
     }
 }
+
+impl CallReply {
+    /// The reply as bytes, if it is a string.
+    pub fn string(&self) -> Option<Vec<u8>> {
+        if self.ptr.is_null() {
+            return None;
+        }
+        let mut len = 0usize;
+        // SAFETY: a non-NULL reply; the buffer lives as long as the reply.
+        unsafe {
+            let p = raw::RedisModule_CallReplyStringPtr.unwrap()(self.ptr, &mut len);
+            (!p.is_null()).then(|| std::slice::from_raw_parts(p.cast::<u8>(), len).to_vec())
+        }
+    }
+}

@@ -23,3 +23,63 @@ pub fn lazy_server_del(ctx: Ctx) -> bool {
     let reply = ffi::call(ctx, c"CONFIG", &[get.as_ptr(), name.as_ptr()]);
     reply.array_string(1).is_some_and(|v| v.eq_ignore_ascii_case(b"yes"))
 }
+
+/// The running server's flavour and the RDB version its own DUMP writes (and RESTORE accepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Host {
+    pub valkey: bool,
+    pub rdb_version: u16,
+}
+
+static HOST: std::sync::OnceLock<Host> = std::sync::OnceLock::new();
+
+/// Asked once: `INFO server` tells Valkey apart (its module API reports Valkey's own version).
+pub fn host(ctx: Ctx) -> Host {
+    *HOST.get_or_init(|| {
+        let section = OwnedString::new(ctx, b"server");
+        let info = ffi::call(ctx, c"INFO", &[section.as_ptr()]).string().unwrap_or_default();
+        let valkey = info.windows(19).any(|w| w == b"server_name:valkey\r") || info.windows(15).any(|w| w == b"valkey_version:");
+        let v = server_version();
+        let rdb_version = if valkey {
+            match v {
+                0x090200.. => 81,
+                0x090000.. => 80,
+                _ => 11,
+            }
+        } else {
+            match v {
+                0x080a00.. => 15,
+                0x080800.. => 14,
+                0x080600.. => 13,
+                0x070400.. => 12,
+                0x070200.. => 11,
+                0x070000.. => 10,
+                _ => 9,
+            }
+        };
+        Host { valkey, rdb_version }
+    })
+}
+
+impl Host {
+    /// Whether this server's own RESTORE would take a payload with this footer and type id
+    /// (module types aside, which depend on loaded modules).
+    pub fn native_accepts(&self, rdb_version: u16, type_id: u8) -> bool {
+        let version_ok = if self.valkey {
+            rdb_version <= 11 || (80..=self.rdb_version).contains(&rdb_version)
+        } else {
+            rdb_version <= self.rdb_version
+        };
+        let max_type = match (self.valkey, self.rdb_version) {
+            (true, 80..) => 22,
+            (true, _) => 21,
+            (false, 15..) => 31,
+            (false, 14) => 28,
+            (false, 13) => 26,
+            (false, 12) => 25,
+            (false, 11) => 21,
+            (false, _) => 19,
+        };
+        version_ok && type_id != 8 && type_id <= max_type && !(self.valkey && type_id == 6)
+    }
+}

@@ -12,6 +12,7 @@ mod ffi;
 mod field_ttl;
 mod host;
 mod native;
+mod stats;
 mod write;
 
 use redis_module::configuration::ConfigurationFlags;
@@ -21,6 +22,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // We signal the key ourselves, once, and only when the keyspace changed: a failed restore
     // must not abort other clients' WATCH.
     ffi::set_module_options(ctx.ctx, redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32);
+    stats::register(ctx.ctx);
     if !command_info::set(ctx.ctx) {
         ctx.log_warning("restore: could not set command info for restore.asking");
     }
