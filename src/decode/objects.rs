@@ -38,6 +38,10 @@ pub const RDB_TYPE_HASH_METADATA_PRE_GA: u8 = 22;
 pub const RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
 pub const RDB_TYPE_HASH_METADATA: u8 = 24;
 pub const RDB_TYPE_HASH_LISTPACK_EX: u8 = 25;
+/// Redis 8.6: streams with idempotent-producer (IDMP) state.
+pub const RDB_TYPE_STREAM_LISTPACKS_4: u8 = 26;
+/// Redis 8.8: adds each group's NACK zone (pending entries without an owner).
+pub const RDB_TYPE_STREAM_LISTPACKS_5: u8 = 27;
 
 
 const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
@@ -121,6 +125,8 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
         RDB_TYPE_HASH_LISTPACK_EX_PRE_GA if family != Family::Valkey => read_listpack_ex_hash(c, false).map(Value::Hash),
         RDB_TYPE_HASH_METADATA if family != Family::Valkey => read_hash_with_ttls(c, TtlLayout::RedisRelative).map(Value::Hash),
         RDB_TYPE_HASH_LISTPACK_EX if family != Family::Valkey => read_listpack_ex_hash(c, true).map(Value::Hash),
+        RDB_TYPE_STREAM_LISTPACKS_4 if family != Family::Valkey => stream::read_stream(c, 4).map(|s| Value::Stream(Box::new(s))),
+        RDB_TYPE_STREAM_LISTPACKS_5 if family != Family::Valkey => stream::read_stream(c, 5).map(|s| Value::Stream(Box::new(s))),
         _ => Err(DecodeError::new(ErrorKind::UnknownType(type_id), start.saturating_sub(1))),
     }
 }
