@@ -133,7 +133,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         // Only the hint that matches the eviction policy takes; the other fails and is ignored,
         // as native ignores it.
         if let Some(idle) = opts.idle_seconds {
-            let _ = k.set_lru_idle_ms(idle.wrapping_mul(1000));
+            let _ = k.set_lru_idle_ms(lru_idle_argument(host::host(ctx), idle));
         }
         if let Some(freq) = opts.freq {
             let _ = k.set_lfu(freq);
@@ -177,4 +177,49 @@ fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, abstt
 fn replicate_delete(ctx: Ctx, key: RString) {
     let cmd = if host::lazy_server_del(ctx) { c"UNLINK" } else { c"DEL" };
     let _ = ffi::replicate(ctx, cmd, &[key]);
+}
+
+/// The argument for `SetLRU` that makes `OBJECT IDLETIME` show `idle_seconds`.
+///
+/// The API takes milliseconds (native passes seconds × 1000 internally; both wrap alike).
+/// Valkey 9.1.2 was measured to scale the argument by a further 1000 inside its 24-bit LRU
+/// clock (`SetLRU(x)` shows `1000·x mod 2^24` seconds), so there we solve
+/// `1000·x ≡ idle (mod 2^24)`: exact when `idle` is a multiple of 8, else the nearest one.
+fn lru_idle_argument(host: host::Host, idle_seconds: i64) -> i64 {
+    if !(host.valkey && host.rdb_version >= 80) {
+        return idle_seconds.wrapping_mul(1000);
+    }
+    const CLOCK_BITS: u32 = 24;
+    // 1000 = 8 · 125; 125 is invertible modulo 2^21.
+    const MOD21: u64 = 1 << (CLOCK_BITS - 3);
+    const INV_125: u64 = {
+        let mut inv: u64 = 1;
+        let mut i = 0;
+        while i < 5 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(125u64.wrapping_mul(inv))) % MOD21;
+            i += 1;
+        }
+        inv
+    };
+    let target = (idle_seconds as u64) % (1 << CLOCK_BITS);
+    let eighths = ((target + 4) / 8) % MOD21;
+    ((eighths * INV_125) % MOD21) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn valkey9_lru_argument_lands_on_the_idle_time() {
+        let valkey9 = host::Host { valkey: true, rdb_version: 80 };
+        let shown = |idle| (lru_idle_argument(valkey9, idle) as u64 * 1000) % (1 << 24);
+        for idle in [0i64, 8, 1000, 2000, 16_777_208] {
+            assert_eq!(shown(idle), idle as u64, "{idle}");
+        }
+        assert_eq!(shown(5), 8); // the nearest multiple of 8
+        assert_eq!(shown(99_999_999_999), 7_792_640); // native shows 7792639 (wrapped)
+        let redis = host::Host { valkey: false, rdb_version: 10 };
+        assert_eq!(lru_idle_argument(redis, 5), 5000);
+    }
 }

@@ -7,10 +7,12 @@
 //! The inner call is not propagated (no `!`): replicas and the AOF get our own command. It
 //! fires the native `new` and `restore` events and signals the key itself.
 
-use crate::encode;
+use crate::decode::stream::Stream;
+use crate::encode::{self, StreamFormat};
 
 use super::errors::Reply;
 use super::ffi::{self, Ctx, OwnedString, RString};
+use super::host;
 
 /// A footer version every supported host accepts for types it knows (Redis 5.0+ accept ≤ their
 /// own version; Valkey 9 in strict mode accepts ≤ 11 and 80).
@@ -50,4 +52,27 @@ pub fn restore_module_value(
             Reply::WriteFailed(e)
         }
     })
+}
+
+/// Restores a stream through the server's RESTORE: the original payload when this server reads
+/// its type (re-footed to the server's own version), else re-encoded as the newest stream type
+/// it knows (type 21 on 7.2+ and Valkey, 19 on 7.0). Re-encoding drops what older servers
+/// cannot hold: Redis 8.6+ idempotent-producer state and 8.8+ NACK ownership (README).
+pub fn restore_stream(
+    ctx: Ctx,
+    key: RString,
+    stream: &Stream<'_>,
+    object: &[u8],
+    type_id: u8,
+    replace: bool,
+) -> Result<(), Reply> {
+    let host = host::host(ctx);
+    let payload = if host.native_accepts(host.rdb_version, type_id) {
+        encode::refoot(object, host.rdb_version)
+    } else if host.native_accepts(11, 21) {
+        encode::stream_payload(stream, StreamFormat::V3)
+    } else {
+        encode::stream_payload(stream, StreamFormat::V2)
+    };
+    restore(ctx, key, &payload, replace).map_err(Reply::WriteFailed)
 }

@@ -36,18 +36,19 @@ pub enum Written {
 
 /// Whether `value` goes through the server's own RESTORE (see `native.rs`).
 pub fn uses_native_restore(value: &Value<'_>) -> bool {
-    matches!(value, Value::Module(_))
+    matches!(value, Value::Module(_) | Value::Stream(_))
 }
 
 /// Writes `value` under `key`. `key` must be absent, except on the native path, where
 /// `replace` lets the server replace it only once the value has loaded. `object` is the
 /// payload without its footer. On error the caller removes any partial key.
 pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>, object: &[u8], replace: bool, now: i64) -> Result<Written, Reply> {
-    if let Value::Module(m) = value {
-        native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?;
-        return Ok(Written::ByNativeRestore);
+    match value {
+        Value::Module(m) => native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?,
+        Value::Stream(s) => native::restore_stream(ctx, key, s, object, object.first().copied().unwrap_or(0), replace)?,
+        _ => return write_with_api(ctx, key, value, now).map(|()| Written::ByApi),
     }
-    write_with_api(ctx, key, value, now).map(|()| Written::ByApi)
+    Ok(Written::ByNativeRestore)
 }
 
 fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result<(), Reply> {
@@ -141,7 +142,6 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
 pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
     match value {
         Value::Hash(h) if h.has_field_ttls() => field_ttl::preflight(ctx),
-        Value::Stream(_) => Err(Reply::Unsupported("stream payloads are not supported yet".into())),
         _ => Ok(()),
     }
 }
