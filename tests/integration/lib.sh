@@ -1,0 +1,284 @@
+# shellcheck shell=bash
+# Harness for the integration tests: sourced by tests/integration/test_*.sh.
+#
+# Environment (all optional):
+#   REDIS_SERVER  host binary to test against          (default /usr/bin/redis-server)
+#   REDIS_CLI     client binary                        (default redis-cli, 7.0+: needs -X)
+#   RESTORE_CMD   command under test                   (default RESTORE.ASKING)
+#                 RESTORE.ASKING vs RESTORE side by side tests the module; RESTORE_CMD=RESTORE
+#                 runs the same scripts native-vs-native, which checks the harness itself.
+#   MODULE        module loaded into every server      (default target/release/librestore_asking.so;
+#                 empty: load nothing, only sensible with RESTORE_CMD=RESTORE)
+#   RESULT_FILE   where finish() writes "PASSED FAILED" for run.sh
+#   VERBOSE=1     also print passing assertions
+#   KEEP_WORK=1   keep the temp dir (server logs, payloads, event logs)
+#
+# Servers: start_server NAME [server args...] / stop_server NAME / restart_server NAME.
+# Every server and background helper a script starts is stopped by PID on exit, even on failure.
+
+set -uo pipefail
+
+IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$IT_DIR/../.." && pwd)
+REDIS_SERVER=${REDIS_SERVER:-/usr/bin/redis-server}
+REDIS_CLI=${REDIS_CLI:-redis-cli}
+RESTORE_CMD=${RESTORE_CMD:-RESTORE.ASKING}
+MODULE=${MODULE-$REPO_ROOT/target/release/librestore_asking.so}
+TEST_NAME=$(basename "$0" .sh)
+CMD_LC=$(printf '%s' "$RESTORE_CMD" | tr '[:upper:]' '[:lower:]')
+
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/restore-it.XXXXXX")
+declare -A SRV_PID=() SRV_PORT=() SRV_DIR=() SRV_ARGS=()
+BG_PIDS=()
+CUR_PORT=
+
+# The module is under test unless the command under test is the built-in one.
+is_native_run() { [ "$CMD_LC" = restore ]; }
+
+die() {
+  echo "FATAL [$TEST_NAME]: $*" >&2
+  exit 2
+}
+
+if [ -n "$MODULE" ] && [ ! -f "$MODULE" ]; then
+  die "module $MODULE not found (build it with 'make build', or run with MODULE= RESTORE_CMD=RESTORE)"
+fi
+[ -x "$REDIS_SERVER" ] || die "host binary $REDIS_SERVER not found"
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+cleanup() {
+  local name pid
+  for pid in "${BG_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  for name in "${!SRV_PID[@]}"; do
+    stop_server "$name"
+  done
+  if [ -n "${KEEP_WORK:-}" ]; then
+    echo "[$TEST_NAME] work dir kept: $WORK"
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A loopback port nobody listens on right now (start_server retries if it is taken meanwhile).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_until SECONDS CMD...: poll CMD every 50 ms until it succeeds; 1 when time runs out.
+wait_until() {
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -ge "$deadline" ] && return 1
+    sleep 0.05
+  done
+}
+
+_pong() { [ "$("$REDIS_CLI" -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ]; }
+_alive_and_pong() { kill -0 "$2" 2>/dev/null || return 0; _pong "$1"; }
+
+# start_server NAME [extra server args...]
+# Starts $REDIS_SERVER in the background on a free port, in its own --dir (kept across
+# restart_server), with the module loaded. Sets SRV_PORT[NAME] and makes it the current server.
+start_server() {
+  local name=$1 dir port pid attempt
+  shift
+  dir=${SRV_DIR[$name]:-$WORK/$name}
+  mkdir -p "$dir"
+  SRV_DIR[$name]=$dir
+  SRV_ARGS[$name]=$( (($# == 0)) || printf '%q ' "$@")
+  local modargs=()
+  [ -n "$MODULE" ] && modargs=(--loadmodule "$MODULE")
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    echo "=== start (attempt $attempt, port $port): $REDIS_SERVER $*" >>"$dir/server.log"
+    "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --daemonize no \
+      --logfile '' "${modargs[@]}" "$@" >>"$dir/server.log" 2>&1 &
+    pid=$!
+    # Generous: a slow machine or a long AOF load must not fail the start.
+    if wait_until 10 _alive_and_pong "$port" "$pid" && kill -0 "$pid" 2>/dev/null; then
+      SRV_PID[$name]=$pid
+      SRV_PORT[$name]=$port
+      CUR_PORT=$port
+      return 0
+    fi
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    grep -q 'Address already in use' "$dir/server.log" || break
+  done
+  echo "---- server log ($dir/server.log):" >&2
+  tail -n 40 "$dir/server.log" >&2
+  die "could not start $name: $REDIS_SERVER did not answer PING within 10 s"
+}
+
+# stop_server NAME: SIGTERM (a clean shutdown, which also flushes the AOF), then wait for it.
+stop_server() {
+  local name=$1 pid=${SRV_PID[$1]:-}
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null
+  if ! wait_until 30 _dead "$pid"; then
+    echo "[$TEST_NAME] $name (pid $pid) ignored SIGTERM for 30 s; killing it" >&2
+    kill -KILL "$pid" 2>/dev/null
+  fi
+  wait "$pid" 2>/dev/null
+  unset "SRV_PID[$name]"
+}
+_dead() { ! kill -0 "$1" 2>/dev/null; }
+
+# restart_server NAME: stop it and start it again with the same dir and arguments.
+restart_server() {
+  local name=$1
+  stop_server "$name"
+  eval "start_server \"\$name\" ${SRV_ARGS[$name]}"
+}
+
+use_server() { CUR_PORT=${SRV_PORT[$1]}; }
+
+# start_events FILE: log every keyevent of the current server to FILE (redis-cli --csv).
+start_events() {
+  local file=$1
+  : >"$file"
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --csv PSUBSCRIBE '__keyevent@*__:*' >"$file" 2>/dev/null &
+  BG_PIDS+=($!)
+  wait_until 10 grep -q '^"psubscribe"' "$file" || die "event subscriber did not subscribe"
+}
+
+# stop_events FILE: make sure every event sent so far has reached FILE, then stop the subscriber.
+stop_events() {
+  local file=$1 mark="events:end:$RANDOM$RANDOM" pid
+  r SET "$mark" 1 >/dev/null
+  wait_until 10 grep -q "\"$mark\"" "$file" || die "events did not arrive in $file"
+  for pid in "${BG_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  BG_PIDS=()
+}
+
+# events_of FILE KEY: the event names for KEY in FILE, in order, space-separated.
+events_of() {
+  awk -F'","' -v key="$2" '
+    $1 == "\"pmessage" { k = $4; sub(/"$/, "", k); if (k == key) { e = $3; sub(/.*:/, "", e); printf "%s%s", sep, e; sep = " " } }
+  ' "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Talking to the current server. Replies are in redis-cli's --no-raw form, which is unambiguous:
+# "text" with \xNN escapes, (nil), (integer) N, (error) ERR ..., numbered lines for arrays.
+
+r() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw "$@" 2>&1; }
+
+# r_int ARGS...: an integer reply, without "(integer) ".
+r_int() { r "$@" | sed 's/^(integer) //'; }
+
+# r_on NAME ARGS...: the same against another server.
+r_on() {
+  local port=${SRV_PORT[$1]}
+  shift
+  "$REDIS_CLI" -h 127.0.0.1 -p "$port" --no-raw "$@" 2>&1
+}
+
+# r_lines: one command per stdin line (arguments may be "quoted" with \xNN escapes), one
+# connection; prints every reply.
+r_lines() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw 2>&1; }
+
+# wait_replicas N TIMEOUT-MS: WAIT for N replicas to have everything written so far. WAIT only
+# covers its own connection's writes, so this connection writes a marker key first.
+wait_replicas() { printf '%s\n' "INCR wait:marker" "WAIT $1 $2" | r_lines | tail -n 1; }
+
+# r_file FILE ARGS...: the argument @P@ in ARGS is replaced by the exact bytes of FILE.
+r_file() {
+  local file=$1
+  shift
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw -X @P@ "$@" <"$file" 2>&1
+}
+
+# dump_to KEY FILE: DUMP KEY of the current server into FILE (exact bytes; checked by CRC).
+dump_to() {
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --raw DUMP "$1" | head -c -1 >"$2"
+  python3 "$IT_DIR/payload.py" check "$2" || die "DUMP $1 did not give a valid payload"
+}
+
+# payload SUBCOMMAND IN [ARG] > OUT: see payload.py.
+payload() { python3 "$IT_DIR/payload.py" "$@"; }
+
+# now_ms: the server's clock in milliseconds.
+now_ms() {
+  local sec usec
+  { read -r sec && read -r usec; } < <("$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --raw TIME)
+  echo $((sec * 1000 + usec / 1000))
+}
+
+# info_field SECTION FIELD: one field of INFO on the current server.
+info_field() {
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --raw INFO "$1" | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+# host_label: e.g. "redis 7.0.15" or "valkey 9.1.2" (Valkey also reports redis_version:7.2.4).
+host_label() {
+  local name ver
+  name=$(info_field server server_name)
+  if [ "$name" = valkey ]; then
+    ver=$(info_field server valkey_version)
+  else
+    name=redis
+    ver=$(info_field server redis_version)
+  fi
+  echo "$name $ver"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Assertions: each one counts as passed or failed; failures print what was expected.
+
+pass() {
+  PASSED=$((PASSED + 1))
+  [ -z "${VERBOSE:-}" ] || echo "  ok    $1"
+}
+
+fail() {
+  FAILED=$((FAILED + 1))
+  echo "  FAIL  $1"
+  shift
+  local line
+  for line in "$@"; do echo "          $line"; done
+}
+
+# assert_eq DESC EXPECTED ACTUAL
+assert_eq() {
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1" "expected: $(_show "$2")" "got:      $(_show "$3")"; fi
+}
+
+# assert_match DESC REGEX ACTUAL (bash ERE)
+assert_match() {
+  if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match: $2" "got: $(_show "$3")"; fi
+}
+
+# assert_between DESC LOW HIGH ACTUAL: LOW <= ACTUAL <= HIGH, all integers.
+assert_between() {
+  if [[ $4 =~ ^-?[0-9]+$ ]] && [ "$4" -ge "$2" ] && [ "$4" -le "$3" ]; then
+    pass "$1"
+  else
+    fail "$1" "expected an integer in [$2, $3]" "got: $(_show "$4")"
+  fi
+}
+
+# Multi-line values are shown on one line, lines separated by " | ".
+_show() { printf '%s' "$1" | awk 'BEGIN { ORS = "" } NR > 1 { print " | " } { print }'; }
+
+# finish: print this script's tally (and hand it to run.sh); exit status 1 on any failure.
+finish() {
+  echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+  [ -z "${RESULT_FILE:-}" ] || echo "$PASSED $FAILED" >"$RESULT_FILE"
+  [ "$FAILED" -eq 0 ]
+  exit
+}
