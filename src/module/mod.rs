@@ -11,6 +11,7 @@ mod errors;
 mod ffi;
 mod field_ttl;
 mod host;
+mod intercept;
 mod native;
 mod stats;
 mod write;
@@ -23,6 +24,7 @@ fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     // must not abort other clients' WATCH.
     ffi::set_module_options(ctx.ctx, redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32);
     stats::register(ctx.ctx);
+    intercept::register(ctx.ctx);
     if !command_info::set(ctx.ctx) {
         ctx.log_warning("restore: could not set command info for restore.asking");
     }
@@ -44,6 +46,7 @@ redis_module! {
         bool: [],
         enum: [
             ["field-ttl-policy", &config::FIELD_TTL_POLICY, config::FieldTtlPolicy::reject, ConfigurationFlags::DEFAULT, None],
+            ["intercept", &config::INTERCEPT, config::InterceptMode::off, ConfigurationFlags::DEFAULT, None],
         ],
         module_args_as_configuration: true,
     ]
