@@ -5,6 +5,7 @@
 
 pub mod cursor;
 pub mod error;
+pub mod inspect;
 pub mod intset;
 pub mod length;
 pub mod listpack;

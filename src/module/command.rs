@@ -7,6 +7,7 @@
 
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use redis_module::{raw, Context, RedisError, RedisResult, RedisString, RedisValue};
 
@@ -73,7 +74,10 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     }
     let ttl = parse_ttl(arg_bytes(argv, 2))?;
     let payload = arg_bytes(argv, 3);
-    let decoded = decode::decode(payload).map_err(Reply::from)?;
+    let decoded = decode::decode(payload).map_err(|e| {
+        log_rejection(ctx, key, &e);
+        Reply::from(e)
+    })?;
     stats::count_payload(decoded.rdb_version, decoded.type_id, payload.len());
     if !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id) {
         stats::count(&stats::counter::native_would_refuse, 1);
@@ -146,6 +150,26 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     }
     replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
     Ok(Outcome::Restored)
+}
+
+/// At most one log line per second for rejected payloads (a misbehaving client must not flood
+/// the log); the count of the ones left out is reported with the next line.
+fn log_rejection(ctx: Ctx, key: RString, e: &decode::DecodeError) {
+    static LAST_SECOND: AtomicU64 = AtomicU64::new(0);
+    static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
+    let second = (ffi::now_ms() / 1000) as u64;
+    if LAST_SECOND.swap(second, Relaxed) == second {
+        SUPPRESSED.fetch_add(1, Relaxed);
+        return;
+    }
+    let suppressed = SUPPRESSED.swap(0, Relaxed);
+    let mut msg = b"restore.asking: rejected the payload for key '".to_vec();
+    msg.extend_from_slice(ffi::string_bytes(key));
+    msg.extend_from_slice(format!("': {e}").as_bytes());
+    if suppressed > 0 {
+        msg.extend_from_slice(format!(" ({suppressed} more since the last line)").as_bytes());
+    }
+    ffi::log(ctx, c"notice", &msg);
 }
 
 /// On a replica, and while loading the AOF, a past TTL still creates the key (the master's

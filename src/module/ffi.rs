@@ -271,8 +271,26 @@ pub fn set_module_options(ctx: Ctx, options: c_int) {
     unsafe { raw::RedisModule_SetModuleOptions.unwrap()(ctx, options) }
 }
 
+/// Logs at `level` ("notice", "warning", ...). Bytes that are not printable ASCII are escaped
+/// as `\xNN`, so key names from clients can be logged safely (and never contain a NUL).
+pub fn log(ctx: Ctx, level: &CStr, msg: &[u8]) {
+    let mut text = String::with_capacity(msg.len());
+    for &b in msg {
+        if (0x20..0x7f).contains(&b) && b != b'\\' {
+            text.push(b as char);
+        } else {
+            text.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    let Ok(text) = std::ffi::CString::new(text) else { return };
+    // SAFETY: both strings are NUL-terminated; a "%s" format keeps `%` in the text literal.
+    unsafe {
+        raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr());
+    }
+}
+
 pub fn log_warning(ctx: Ctx, msg: &str) {
-    redis_module::raw::redis_log(ctx, msg);
+    log(ctx, c"warning", msg.as_bytes());
 }
 
 impl CallReply {

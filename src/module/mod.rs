@@ -11,6 +11,7 @@ mod errors;
 mod ffi;
 mod field_ttl;
 mod host;
+mod inspect;
 mod intercept;
 mod native;
 mod stats;
@@ -19,7 +20,28 @@ mod write;
 use redis_module::configuration::ConfigurationFlags;
 use redis_module::{redis_module, Context, RedisString, Status};
 
-fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+/// Load arguments may also name configs in full (`MODULE LOAD … restore.intercept all`); the
+/// short form (`intercept all`) is read by the crate. A bad value refuses the load, loudly.
+fn apply_prefixed_config_args(ctx: &Context, args: &[RedisString]) -> Status {
+    for pair in args.chunks(2) {
+        let [name, value] = pair else { break };
+        if !name.as_slice().starts_with(b"restore.") {
+            continue;
+        }
+        let set = ffi::OwnedString::new(ctx.ctx, b"SET");
+        let reply = ffi::call(ctx.ctx, c"CONFIG", &[set.as_ptr(), name.inner, value.inner]);
+        if let Some(e) = reply.error() {
+            ctx.log_warning(&format!("restore: load argument {}: {e}", name.to_string_lossy()));
+            return Status::Err;
+        }
+    }
+    Status::Ok
+}
+
+fn init(ctx: &Context, args: &[RedisString]) -> Status {
+    if apply_prefixed_config_args(ctx, args) == Status::Err {
+        return Status::Err;
+    }
     // We signal the key ourselves, once, and only when the keyspace changed: a failed restore
     // must not abort other clients' WATCH.
     ffi::set_module_options(ctx.ctx, redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32);
@@ -39,6 +61,7 @@ redis_module! {
     init: init,
     commands: [
         [command::COMMAND_NAME, command::restore_asking, "write deny-oom", 1, 1, 1, "", "keyspace write slow dangerous"],
+        ["restore.inspect", inspect::restore_inspect, "readonly allow-stale allow-loading", 0, 0, 0, "", "keyspace read slow"],
     ],
     configurations: [
         i64: [],
