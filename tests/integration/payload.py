@@ -15,6 +15,10 @@ Subcommands (the result goes to stdout):
     check   IN           exit 0 when IN is at least 10 bytes and its CRC is right, else 1
     quote   IN           print IN as a double-quoted redis-cli argument ("\\xNN" escapes)
     crc     HEX          print the CRC-64/Jones of the bytes given in hex
+    inspect-all PORT DIR RESTORE.INSPECT every vector under DIR on 127.0.0.1:PORT in one
+                         connection; print "VALID INVALID WRONG", then one line per disagreement
+                         (a valid vector inspected invalid, or an "expect": "error" corrupt one
+                         inspected valid)
 """
 
 import sys
@@ -65,7 +69,71 @@ def quote(data: bytes) -> str:
     return '"' + "".join("\\x%02x" % b for b in data) + '"'
 
 
+def _resp(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
+    return b"".join(out)
+
+
+def _read(f):
+    line = f.readline()
+    kind, rest = line[:1], line[1:-2]
+    if kind in (b"+", b"-"):
+        return rest.decode()
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode(errors="replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read(f) for _ in range(n)]
+    raise ValueError("unexpected reply %r" % line)
+
+
+def inspect_all(port, directory):
+    import json
+    import os
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", int(port)))
+    f = sock.makefile("rb")
+    valid = invalid = 0
+    wrong = []
+    for root, _, files in sorted(os.walk(directory)):
+        for name in sorted(files):
+            if not name.endswith(".json"):
+                continue
+            doc = json.load(open(os.path.join(root, name)))
+            if doc.get("corrupt") and doc.get("expect") != "error":
+                continue
+            with open(os.path.join(root, name[:-5] + ".dump"), "rb") as d:
+                payload = d.read()
+            sock.sendall(_resp([b"RESTORE.INSPECT", payload]))
+            reply = _read(f)
+            fields = dict(zip(reply[::2], reply[1::2])) if isinstance(reply, list) else {}
+            ok = fields.get("valid") == 1
+            if doc.get("corrupt"):
+                invalid += not ok
+                if ok:
+                    wrong.append("inspected valid: " + os.path.join(root, name))
+            else:
+                valid += ok
+                if not ok:
+                    wrong.append("inspected invalid: %s (%s)" % (os.path.join(root, name), fields.get("error")))
+    print(valid, invalid, len(wrong))
+    for w in wrong:
+        print(w)
+    return 0
+
+
 def main(argv):
+    if argv and argv[0] == "inspect-all":
+        return inspect_all(argv[1], argv[2])
     if len(argv) < 2 or argv[0] not in COMMANDS:
         sys.exit(__doc__)
     cmd, path, rest = argv[0], argv[1], argv[2:]
