@@ -22,7 +22,7 @@ export VENV
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build run test test-unit test-integration test-harness vectors bench fuzz clean distclean
+.PHONY: help deps build run test test-unit test-integration test-harness vectors bench bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -36,6 +36,7 @@ help: ## Show this help
 	@echo "  HOSTS='redis7 redis8 valkey9'  hosts for test-integration"
 	@echo "  SHARED=../shared           the shared/ directory (vectors, tools)"
 	@echo "  VECTOR_ARGS='--skip-type module'  extra arguments for check_vectors.py"
+	@echo "  BENCH_ROUNDS=5 BENCH_SCALE=1  rounds and repetition scale for bench"
 	@echo "  TESTS='contract replication'  subset of tests/integration/test_*.sh; VERBOSE=1 shows passes"
 
 deps: ## Install what is missing: redis-server, redis-cli, libclang (apt); Redis 8 + Valkey 9 (.venv)
@@ -91,8 +92,11 @@ vectors: build ## shared/tools/check_vectors.py on a server with the module (HOS
 	MODULE=$(MODULE) bash $(IT)/with-server.sh $(server_bin) \
 	  python3 $(SHARED)/tools/check_vectors.py $(SHARED)/vectors --port {port} --command RESTORE.ASKING $(VECTOR_ARGS)
 
-bench: ## Benchmarks (not yet)
-	@echo "bench: not yet"
+bench: build ## Restore cost per key class: native RESTORE vs RESTORE.ASKING vs replay (HOST=, REDIS_SERVER=, BENCH_ROUNDS=, BENCH_SCALE=)
+	@python3 bench/restore_bench.py --server "$(server_bin)" --module $(MODULE)
+
+bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
+	cargo bench --bench decode
 
 fuzz: ## Fuzzing (not yet)
 	@echo "fuzz: not yet"
