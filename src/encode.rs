@@ -36,7 +36,7 @@ pub fn put_millis(out: &mut Vec<u8>, ms: i64) {
 /// Appends the footer (RDB version and CRC-64) to complete a payload.
 pub fn finish_payload(mut object: Vec<u8>, rdb_version: u16) -> Vec<u8> {
     object.extend_from_slice(&rdb_version.to_le_bytes());
-    let crc = crc64::crc64(0, &object);
+    let crc = crate::decode::payload::crc64(&object);
     object.extend_from_slice(&crc.to_le_bytes());
     object
 }

@@ -99,7 +99,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
     s.rdb_version = Some(version);
     let mut stored = [0u8; 8];
     stored.copy_from_slice(&payload[footer + 2..]);
-    s.checksum_ok = crc64::crc64(0, &payload[..footer + 2]) == u64::from_le_bytes(stored);
+    s.checksum_ok = super::payload::crc64(&payload[..footer + 2]) == u64::from_le_bytes(stored);
     s.type_id = payload.first().copied();
     // Decode the body even when the envelope is wrong, to say as much as possible.
     match decode_object(&payload[..footer], version) {
