@@ -259,7 +259,7 @@ pub struct SortedSet<'a> {
 }
 
 impl SortedSet<'_> {
-    pub fn for_each<E>(&self, mut f: impl FnMut(Element<'_>, f64) -> core::result::Result<(), E>) -> core::result::Result<(), E>
+    pub fn for_each<'s, E>(&'s self, mut f: impl FnMut(Element<'s>, f64) -> core::result::Result<(), E>) -> core::result::Result<(), E>
     where
         E: From<super::DecodeError>,
     {
@@ -274,12 +274,12 @@ impl SortedSet<'_> {
 type Walker<E> = for<'b> fn(&'b [u8], &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>) -> core::result::Result<(), E>;
 
 /// Pairs up member/score entries of a validated ziplist or listpack zset.
-fn for_each_scored<E: From<super::DecodeError>>(
-    blob: &[u8],
+fn for_each_scored<'b, E: From<super::DecodeError>>(
+    blob: &'b [u8],
     walk: Walker<E>,
-    mut f: impl FnMut(Element<'_>, f64) -> core::result::Result<(), E>,
+    mut f: impl FnMut(Element<'b>, f64) -> core::result::Result<(), E>,
 ) -> core::result::Result<(), E> {
-    let mut member: Option<Element<'_>> = None;
+    let mut member: Option<Element<'b>> = None;
     walk(blob, &mut |e| {
         match member.take() {
             None => member = Some(e),

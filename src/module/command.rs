@@ -128,7 +128,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         }
     };
 
-    {
+    if ttl != 0 || opts.idle_seconds.is_some() || opts.freq.is_some() {
         // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
         let k = Key::open(ctx, key, ffi::MODE_WRITE | ffi::MODE_NOTOUCH);
         if ttl != 0 {
@@ -182,15 +182,20 @@ fn keeps_expired_keys(ctx: Ctx) -> bool {
 /// Propagates the command as native does: a relative TTL becomes absolute, with `ABSTTL`
 /// appended; everything else verbatim. Replicas and the AOF run `restore.asking` too.
 fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, absttl: bool) {
-    let rewritten = (ttl != 0 && !absttl).then(|| OwnedString::new(ctx, expire_at.to_string().as_bytes()));
-    let absttl_token = rewritten.as_ref().map(|_| OwnedString::new(ctx, b"ABSTTL"));
-    let mut args: Vec<RString> = Vec::with_capacity(argv.len());
-    args.push(argv[1]);
-    args.push(rewritten.as_ref().map_or(argv[2], OwnedString::as_ptr));
-    args.extend_from_slice(&argv[3..]);
-    if let Some(t) = &absttl_token {
-        args.push(t.as_ptr());
+    if ttl == 0 || absttl {
+        // Nothing to rewrite: verbatim is the cheap path (no command lookup, no new argv).
+        if ffi::replicate_verbatim(ctx).is_err() {
+            ffi::log_warning(ctx, "restore.asking: could not propagate the command");
+        }
+        return;
     }
+    let absolute = OwnedString::new(ctx, expire_at.to_string().as_bytes());
+    let absttl_token = OwnedString::new(ctx, b"ABSTTL");
+    let mut args: Vec<RString> = Vec::with_capacity(argv.len() + 1);
+    args.push(argv[1]);
+    args.push(absolute.as_ptr());
+    args.extend_from_slice(&argv[3..]);
+    args.push(absttl_token.as_ptr());
     if ffi::replicate(ctx, c"restore.asking", &args).is_err() {
         ffi::log_warning(ctx, "restore.asking: could not propagate the command");
     }

@@ -220,6 +220,12 @@ pub fn replicate(ctx: Ctx, cmd: &CStr, args: &[RString]) -> ApiResult {
     status(rc, "replicate failed")
 }
 
+/// Propagates the command exactly as the client sent it (after command filters).
+pub fn replicate_verbatim(ctx: Ctx) -> ApiResult {
+    // SAFETY: ctx is the live command context.
+    status(unsafe { raw::RedisModule_ReplicateVerbatim.unwrap()(ctx) }, "replicate failed")
+}
+
 pub fn notify_generic(ctx: Ctx, event: &CStr, key: RString) {
     // SAFETY: event is NUL-terminated; key is a live string object.
     unsafe {
