@@ -56,8 +56,15 @@ struct Unique<'b> {
 }
 
 impl<'b> Unique<'b> {
+    /// Pre-sized for `n` elements: only for counts already bounded by the bytes that remain.
     fn with_capacity(n: usize) -> Self {
         Unique { seen: HashSet::with_capacity(n.min(1 << 16)) }
+    }
+
+    /// For blobs: their decompressed size says nothing trustworthy about the element count, so
+    /// the set grows with what is actually read.
+    fn growing() -> Self {
+        Unique { seen: HashSet::new() }
     }
 
     fn insert(&mut self, e: Element<'b>, offset: usize) -> Result<()> {
@@ -259,7 +266,7 @@ fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
 fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::with_capacity(blob.len() / 2);
+    let mut unique = Unique::growing();
     let n = listpack::walk(&blob, at, &mut |e| unique.insert(e, at))?;
     non_empty(n, at)?;
     drop(unique);
@@ -269,7 +276,7 @@ fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
 fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSet<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::with_capacity(blob.len() / 4);
+    let mut unique = Unique::growing();
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
         if index % 2 == 0 {
@@ -295,7 +302,7 @@ fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSe
 fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::with_capacity(blob.len() / 4);
+    let mut unique = Unique::growing();
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
         if index % 2 == 0 {
@@ -319,7 +326,7 @@ fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>
 fn read_zipmap_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::with_capacity(blob.len() / 4);
+    let mut unique = Unique::growing();
     let n = zipmap::walk(&blob, at, |k, _| unique.insert(Element::Bytes(k), at))?;
     drop(unique);
     non_empty(n, at)?;
@@ -363,9 +370,10 @@ fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> Result<Hash
                 let expire = match (ttl, min_expire) {
                     (0, _) => None,
                     (t, None) => Some(t),
+                    // A sum of 0 (min 0, ttl 1) means no TTL, as native loads it.
                     (t, Some(min)) => {
                         let abs = u64::try_from(min).ok().and_then(|m| m.checked_add(t - 1)).ok_or(bad_ttl)?;
-                        Some(abs)
+                        (abs != 0).then_some(abs)
                     }
                 };
                 if expire.is_some_and(|e| e > EB_EXPIRE_TIME_MAX) {
@@ -390,7 +398,7 @@ fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Resul
     }
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::with_capacity(blob.len() / 4);
+    let mut unique = Unique::growing();
     let mut index = 0usize;
     let mut last_ttl: i64 = 0;
     let mut seen_none = false;
