@@ -11,6 +11,8 @@ HOSTS ?= redis7 redis8 valkey9
 SHARED ?= ../shared
 VECTOR_ARGS ?= --skip-type module
 VENV ?= .venv
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 
 MODULE := $(abspath target/release/librestore_asking.so)
 IT := tests/integration
@@ -73,8 +75,9 @@ test: deps ## test-unit, then test-integration; fails if either fails
 	[ $$unit = 0 ] || echo "test: test-unit FAILED (see above)"; \
 	[ $$unit = 0 ] && [ $$integration = 0 ]
 
-test-unit: deps ## cargo test --release (no server needed)
+test-unit: deps ## cargo test --release (no server needed), and the allocation bounds of the pure core
 	cargo test --release
+	cargo test --release --no-default-features --test alloc_bounds
 
 test-integration: build ## tests/integration on every host in HOSTS; ends with "N passed, M failed"
 	@bins=(); for h in $(HOSTS); do bins+=("$$(bash $(IT)/hosts.sh $$h)"); done; \
@@ -98,8 +101,8 @@ bench: build ## Restore cost per key class: native RESTORE vs RESTORE.ASKING vs 
 bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
 	cargo bench --bench decode
 
-fuzz: ## Fuzzing (not yet)
-	@echo "fuzz: not yet"
+fuzz: ## cargo-fuzz: every target for FUZZ_SECONDS each (or FUZZ_TARGETS='listpack string')
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
 
 clean: ## cargo clean
 	cargo clean

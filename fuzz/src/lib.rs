@@ -1,0 +1,60 @@
+//! Helpers shared by the fuzz targets: the input conventions, the allocation meter and the
+//! invariants every accepted value must satisfy.
+//!
+//! Input conventions (the seed extractor in `examples/seed.rs` writes corpora that follow them):
+//! - `object`, `payload`: byte 0 picks the RDB footer version ([`version_from_byte`]); the rest
+//!   is the object (type byte + body), exactly what precedes the footer in a DUMP payload.
+//! - `stream`: byte 0 picks the stream layout (1 to 5); the rest is the stream body.
+//! - `string`, `listpack`, `ziplist`, `intset`, `zipmap`: the raw bytes, nothing else.
+
+pub mod alloc_meter;
+pub mod invariants;
+pub mod lzf_ref;
+
+#[global_allocator]
+static ALLOC: alloc_meter::Meter = alloc_meter::Meter;
+
+/// Footer versions a real server has written (`payload::is_known_rdb_version`).
+pub const VERSIONS: [u16; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 80, 81];
+
+/// The footer version a fuzz input's first byte stands for.
+pub fn version_from_byte(b: u8) -> u16 {
+    VERSIONS[usize::from(b) % VERSIONS.len()]
+}
+
+/// The first byte that stands for `version` (for writing seeds).
+pub fn byte_for_version(version: u16) -> Option<u8> {
+    VERSIONS.iter().position(|&v| v == version).map(|i| i as u8)
+}
+
+/// Stream types by layout version: 1 (type 15) ... 5 (type 27).
+pub const STREAM_TYPES: [u8; 5] = [15, 19, 21, 26, 27];
+
+/// The stream layout (1 to 5; types 15, 19, 21, 26, 27) a fuzz input's first byte stands for.
+pub fn stream_version_from_byte(b: u8) -> u8 {
+    1 + b % STREAM_TYPES.len() as u8
+}
+
+/// `object` + RDB version (u16 LE) + CRC-64/Jones over both (u64 LE): a payload whose footer
+/// always checks out, so a mutated body reaches the decoder.
+pub fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
+    let mut out = Vec::with_capacity(object.len() + 10);
+    out.extend_from_slice(object);
+    out.extend_from_slice(&version.to_le_bytes());
+    let crc = crc64::crc64(0, &out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Splits a fuzz input for `object`/`payload`: (version, object bytes).
+pub fn split_versioned(data: &[u8]) -> Option<(u16, &[u8])> {
+    let (&first, object) = data.split_first()?;
+    Some((version_from_byte(first), object))
+}
+
+/// True if `inner` lies within `outer` (an element that claims to borrow from the input must).
+pub fn is_within(outer: &[u8], inner: &[u8]) -> bool {
+    let o = outer.as_ptr_range();
+    let i = inner.as_ptr_range();
+    inner.is_empty() || (o.start <= i.start && i.end <= o.end)
+}
