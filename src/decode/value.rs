@@ -352,9 +352,26 @@ impl Hash<'_> {
         }
     }
 
-    /// Whether any field carries a TTL.
+    /// Whether the encoding can carry field TTLs (types 22-25).
     pub fn has_field_ttls(&self) -> bool {
         matches!(self.repr, HashRepr::PlainWithTtl(_) | HashRepr::ListpackWithTtl(_))
+    }
+
+    /// Whether some field actually has a TTL (a type-25 hash whose TTLs were all removed with
+    /// HPERSIST has none).
+    pub fn any_field_ttl(&self) -> bool {
+        /// Stops the walk at the first TTL.
+        enum Stop {
+            Found,
+            Failed,
+        }
+        impl From<super::DecodeError> for Stop {
+            fn from(_: super::DecodeError) -> Self {
+                Stop::Failed
+            }
+        }
+        self.has_field_ttls()
+            && matches!(self.for_each(|_, _, ttl| if ttl.is_some() { Err(Stop::Found) } else { Ok(()) }), Err(Stop::Found))
     }
 }
 

@@ -59,6 +59,21 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
             list.for_each(|e| k.list_push_tail(&element_string(ctx, e)).map_err(failed))
         }
+        Value::Hash(hash) if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") => {
+            let mut argv = vec![OwnedString::new(ctx, b"")]; // the key goes first, added below
+            hash.for_each(|f, v, ttl| {
+                if field_ttl::is_live(ttl, now) {
+                    argv.push(element_string(ctx, f));
+                    argv.push(element_string(ctx, v));
+                }
+                Ok::<_, Reply>(())
+            })?;
+            call_with_key(ctx, c"HSET", key, &argv[1..], (argv.len() / 2) as i64)?;
+            if hash.has_field_ttls() {
+                field_ttl::apply(ctx, key, hash, now)?;
+            }
+            Ok(())
+        }
         Value::Hash(hash) => {
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
             hash.for_each(|f, v, ttl| {
@@ -86,6 +101,19 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
                 Ok::<_, Reply>(())
             })?;
             members.sort_by(|a, b| b.1.total_cmp(&a.1));
+            if members.iter().any(|(_, s)| s.is_nan()) {
+                return Err(Reply::BadData);
+            }
+            if sized_by_one_call(ctx, zset.len, c"zset-max-listpack-entries") {
+                let mut argv = Vec::with_capacity(2 * members.len());
+                for &(m, score) in &members {
+                    // Rust prints the shortest text that parses back to the same double; the
+                    // server's strtod reads it exactly (inf, -inf and -0 included).
+                    argv.push(OwnedString::new(ctx, score.to_string().as_bytes()));
+                    argv.push(element_string(ctx, m));
+                }
+                return call_with_key(ctx, c"ZADD", key, &argv, members.len() as i64);
+            }
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
             members.iter().try_for_each(|&(m, score)| {
                 if score.is_nan() {
@@ -101,6 +129,42 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
         Value::Set(set) => write_set(ctx, key, set),
         Value::Stream(_) | Value::Module(_) => Err(Reply::BadData),
     }
+}
+
+/// Whether a collection of `len` elements goes in with one HSET/ZADD: on 7.2+ servers (and
+/// Valkey) a single call sizes the hash table once, as native RESTORE does, where adding
+/// elements one by one through the key API leaves it mid-resize (up to 15% more memory,
+/// measured). Only for values past the listpack limit (`config`): small ones are listpacks
+/// either way and keep the event-free key API. 7.0's commands do not pre-size, so there the
+/// key API stays.
+fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
+    let host = super::host::host(ctx);
+    if !(host.valkey || host.rdb_version >= 11) {
+        return false;
+    }
+    let get = OwnedString::new(ctx, b"GET");
+    let name = OwnedString::new(ctx, config.to_bytes());
+    let limit = ffi::call(ctx, c"CONFIG", &[get.as_ptr(), name.as_ptr()])
+        .array_string(1)
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    len > limit
+}
+
+/// Calls `cmd key args...` and checks that it added `expected` new elements (anything else
+/// means a duplicate slipped through, which is never half-trusted).
+fn call_with_key(ctx: Ctx, cmd: &std::ffi::CStr, key: RString, args: &[OwnedString], expected: i64) -> Result<(), Reply> {
+    let mut argv: Vec<RString> = Vec::with_capacity(args.len() + 1);
+    argv.push(key);
+    argv.extend(args.iter().map(OwnedString::as_ptr));
+    let reply = ffi::call(ctx, cmd, &argv);
+    if let Some(e) = reply.error() {
+        return Err(failed(e));
+    }
+    if reply.integer() != Some(expected) {
+        return Err(Reply::BadData);
+    }
+    Ok(())
 }
 
 fn write_string(ctx: Ctx, key: RString, value: Element<'_>) -> Result<(), Reply> {
@@ -150,7 +214,7 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
 /// Checks, before anything is deleted or written, that this server can hold `value`.
 pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
     match value {
-        Value::Hash(h) if h.has_field_ttls() => field_ttl::preflight(ctx),
+        Value::Hash(h) if h.any_field_ttl() => field_ttl::preflight(ctx),
         _ => Ok(()),
     }
 }
