@@ -282,3 +282,117 @@ finish() {
   [ "$FAILED" -eq 0 ]
   exit
 }
+
+# ---------------------------------------------------------------------------------------------
+# Vector-driven checks in Python (test_vectors/encodings/streams/field_ttl/modules).
+
+# shared_dir: the shared/ directory (reference notes, vectors, tools/check_vectors.py): $SHARED,
+# a relative path taken from the repository root like the Makefile's SHARED=../shared (in CI the
+# repository is cloned next to shared/). Dies, loudly, when it has no tools/check_vectors.py.
+shared_dir() {
+  local dir=${SHARED:-../shared}
+  case $dir in /*) ;; *) dir=$REPO_ROOT/$dir ;; esac
+  [ -f "$dir/tools/check_vectors.py" ] ||
+    die "no check_vectors.py in $dir/tools (set SHARED= to the shared/ directory)"
+  (cd "$dir" && pwd)
+}
+
+# The Python side of py_check: a RESP client `R` on the current server (R(*args) returns the
+# reply; an error reply is returned as a RespError, never raised), and the reporting functions
+# eq(desc, expected, actual), ok(desc), bad(desc, *details), note(text). Values are shown in
+# one line. `vectors(root)` yields (relative name, JSON doc, payload bytes) for every vector.
+read -r -d '' _PY_CHECK_PRELUDE <<'PYEOF'
+import json, os, socket, sys
+
+class RespError(str):
+    pass
+
+class Resp:
+    def __init__(self, port, host='127.0.0.1'):
+        self.sock = socket.create_connection((host, port), timeout=120)
+        self.f = self.sock.makefile('rb')
+
+    def _read(self):
+        line = self.f.readline()
+        if not line:
+            raise ConnectionError('connection closed by the server')
+        t, rest = line[:1], line[1:-2]
+        if t == b'+':
+            return rest.decode()
+        if t == b'-':
+            return RespError(rest.decode(errors='replace'))
+        if t == b':':
+            return int(rest)
+        if t == b'$':
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)
+            return data[:-2]
+        if t == b'*':
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise ConnectionError('unexpected RESP reply %r' % line[:40])
+
+    def __call__(self, *args):
+        out = [b'*%d\r\n' % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += [b'$%d\r\n' % len(a), a, b'\r\n']
+        self.sock.sendall(b''.join(out))
+        return self._read()
+
+def _one_line(v):
+    if isinstance(v, dict):     # shown sorted: the comparison is of the shown text
+        v = sorted(v.items(), key=repr)
+    if isinstance(v, bytes):
+        v = v.decode(errors='backslashreplace')
+    elif not isinstance(v, str):
+        v = repr(v)
+    return v.replace('\\', '\\\\').replace('\t', '\\t').replace('\n', '\\n').replace('\r', '\\r')
+
+def eq(desc, expected, actual):
+    print('EQ\t%s\t%s\t%s' % (_one_line(desc), _one_line(expected), _one_line(actual)), flush=True)
+    return expected == actual
+
+def ok(desc):
+    print('OK\t%s' % _one_line(desc), flush=True)
+
+def bad(desc, *details):
+    print('FAIL\t%s\t%s' % (_one_line(desc), '\t'.join(_one_line(d) for d in details)), flush=True)
+
+def note(text):
+    print('NOTE\t%s' % _one_line(text), flush=True)
+
+def vectors(root):
+    for dp, dn, fn in os.walk(root):
+        dn.sort()
+        for f in sorted(fn):
+            if f.endswith('.json') and os.path.exists(os.path.join(dp, f[:-5] + '.dump')):
+                path = os.path.join(dp, f)
+                with open(path) as j, open(path[:-5] + '.dump', 'rb') as d:
+                    yield os.path.relpath(path, root)[:-5], json.load(j), d.read()
+
+R = Resp(int(os.environ['PY_CHECK_PORT']))
+PYEOF
+
+# py_check [ARGS...] <<'PY' ... PY: runs the Python script on stdin after _PY_CHECK_PRELUDE, on
+# the current server, with sys.argv[1:] = ARGS; its eq/ok/bad calls become assertions here and
+# note() lines are printed. A script that dies before its end counts as one failure.
+py_check() {
+  local script kind desc a b done=0
+  script=$(cat)
+  while IFS=$'\t' read -r kind desc a b; do
+    case $kind in
+      EQ) assert_eq "$desc" "$a" "$b" ;;
+      OK) pass "$desc" ;;
+      FAIL) fail "$desc" ${a:+"$a"} ${b:+"$b"} ;;
+      NOTE) echo "  $desc" ;;
+      END) done=1 ;;
+      *) echo "  $kind${desc:+ $desc}" ;;
+    esac
+  done < <(PY_CHECK_PORT=$CUR_PORT python3 -c "$_PY_CHECK_PRELUDE
+$script
+print('END', flush=True)" "$@")
+  [ "$done" = 1 ] || fail "python check in $TEST_NAME did not run to its end (see the traceback above)"
+}

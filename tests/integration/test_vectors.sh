@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every vector in tests/vectors through the command under test, checked by the shared reference
+# tool (shared/tools/check_vectors.py: restore with REPLACE, read back with plain commands,
+# compare with the vector's JSON): valid vectors must all restore exactly, corrupt ones must all
+# be refused without leaving a key or a dead server.
+#
+# Module-type vectors are left to test_modules (their module is not loaded here). On 7.0.15 the
+# hashes with field TTLs restore only with restore.field-ttl-policy persist and without their
+# TTLs (--ignore-field-ttls); on 8.2.3 and Valkey 9.1.2 the field TTLs must match exactly.
+#
+# shared/ is $SHARED (default ../shared from the repository root); its absence is a failure.
+
+. "$(dirname "$0")/lib.sh"
+
+is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
+
+SHARED_DIR=$(shared_dir) || exit 2
+CHECK=$SHARED_DIR/tools/check_vectors.py
+VEC=$REPO_ROOT/tests/vectors
+
+start_server main
+HOST=$(host_label)
+echo "[$TEST_NAME] $HOST, $RESTORE_CMD, vectors $VEC, tool $CHECK"
+
+# What the tool should see, counted independently of it: valid non-module vectors and corrupt ones.
+read -r n_valid n_corrupt < <(python3 - "$VEC" <<'PY'
+import json, os, sys
+valid = corrupt = 0
+for dp, _, fn in os.walk(sys.argv[1]):
+    for f in fn:
+        if f.endswith('.json') and os.path.exists(os.path.join(dp, f[:-5] + '.dump')):
+            d = json.load(open(os.path.join(dp, f)))
+            if d.get('corrupt'):
+                corrupt += 1
+            elif d.get('type') != 'module':
+                valid += 1
+print(valid, corrupt)
+PY
+)
+assert_between "vectors on disk: valid (not module)" 900 100000 "$n_valid"
+assert_between "vectors on disk: corrupt" 25 10000 "$n_corrupt"
+
+extra=()
+if [ "$HOST" = "redis 7.0.15" ]; then
+  assert_eq "7.0.15: restore.field-ttl-policy persist" OK "$(r CONFIG SET restore.field-ttl-policy persist)"
+  extra=(--ignore-field-ttls)
+fi
+
+# run_tool DESC EXPECTED-N ARGS...: check_vectors.py with ARGS; its last line must be
+# "N passed, 0 failed" with N the number of vectors it was given.
+run_tool() {
+  local desc=$1 expected=$2 out summary n m
+  shift 2
+  out=$(python3 "$CHECK" "$VEC" --port "$CUR_PORT" --command "$RESTORE_CMD" "$@" 2>&1)
+  summary=$(tail -n 1 <<<"$out")
+  if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    n=${BASH_REMATCH[1]} m=${BASH_REMATCH[2]}
+  else
+    n=none m=none
+  fi
+  assert_eq "$desc: 0 failed ($summary)" 0 "$m"
+  [ "$m" = 0 ] || grep '^FAIL' <<<"$out" | head -n 40 | sed 's/^/          /'
+  assert_eq "$desc: every vector checked" "$expected" "$n"
+  assert_eq "$desc: server still answers" PONG "$(r PING)"
+}
+
+run_tool "valid vectors" "$n_valid" --skip-type module --skip-corrupt "${extra[@]}"
+run_tool "corrupt vectors" "$n_corrupt" --only-corrupt
+
+finish
