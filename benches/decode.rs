@@ -31,7 +31,10 @@ const VECTORS: &[(&str, &str)] = &[
     ("hash_listpack", "redis-7.0.15/hash_small.dump"),
     ("hash_ziplist", "redis-6.2.14/hash_small.dump"),
     ("hash_hashtable", "redis-7.2.6/hash_hashtable_large.dump"),
-    ("hash_listpack_ex", "redis-7.4.1/hash_listpackex_partial_ttl.dump"),
+    (
+        "hash_listpack_ex",
+        "redis-7.4.1/hash_listpackex_partial_ttl.dump",
+    ),
     ("hash_metadata", "redis-8.2.3/hash_hashtable_all_ttl.dump"),
     ("zset_listpack", "redis-7.0.15/zset_small_equal_scores.dump"),
     ("zset_ziplist", "redis-6.2.14/zset_small_equal_scores.dump"),
@@ -40,8 +43,14 @@ const VECTORS: &[(&str, &str)] = &[
     ("set_listpack", "redis-7.2.6/set_listpack_ints.dump"),
     ("set_hashtable", "redis-7.2.6/set_hashtable_large.dump"),
     ("list_quicklist2", "redis-7.0.15/list_quicklist_size.dump"),
-    ("list_quicklist2_lzf", "redis-7.0.15/list_quicklist_compressed_depth2.dump"),
-    ("list_quicklist_ziplist", "redis-6.2.14/list_big_elements.dump"),
+    (
+        "list_quicklist2_lzf",
+        "redis-7.0.15/list_quicklist_compressed_depth2.dump",
+    ),
+    (
+        "list_quicklist_ziplist",
+        "redis-6.2.14/list_big_elements.dump",
+    ),
     ("stream", "redis-7.0.15/stream_big_values.dump"),
     ("stream_groups_pel", "redis-7.0.15/stream_groups_pel.dump"),
 ];
@@ -72,7 +81,9 @@ fn load(name: &str, rel: &str) -> Option<Vec<u8>> {
 fn bench_vectors(c: &mut Criterion) {
     let mut g = c.benchmark_group("decode");
     for &(name, rel) in VECTORS {
-        let Some(payload) = load(name, rel) else { continue };
+        let Some(payload) = load(name, rel) else {
+            continue;
+        };
         g.throughput(Throughput::Bytes(payload.len() as u64));
         g.bench_with_input(BenchmarkId::from_parameter(name), &payload, |b, p| {
             b.iter(|| decode::decode(black_box(p)).map(|d| d.type_id))
@@ -102,7 +113,9 @@ fn bench_crc(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("crc-fast", name), &data, |b, d| {
             b.iter(|| restore_asking::decode::payload::crc64(black_box(d)))
         });
-        g.bench_with_input(BenchmarkId::new("crc64-table", name), &data, |b, d| b.iter(|| crc64::crc64(0, black_box(d))));
+        g.bench_with_input(BenchmarkId::new("crc64-table", name), &data, |b, d| {
+            b.iter(|| crc64::crc64(0, black_box(d)))
+        });
     }
     g.finish();
 }
@@ -112,7 +125,10 @@ fn rdb_len(b: &[u8]) -> Option<(usize, usize)> {
     match *b.first()? >> 6 {
         0 => Some((usize::from(b[0] & 0x3f), 1)),
         1 => Some(((usize::from(b[0] & 0x3f) << 8) | usize::from(*b.get(1)?), 2)),
-        _ if b[0] == 0x80 => Some((u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as usize, 5)),
+        _ if b[0] == 0x80 => Some((
+            u32::from_be_bytes(b.get(1..5)?.try_into().ok()?) as usize,
+            5,
+        )),
         _ => None,
     }
 }
@@ -131,14 +147,18 @@ fn lzf_body(payload: &[u8]) -> Option<(&[u8], usize)> {
 
 fn bench_lzf(c: &mut Criterion) {
     let rel = "redis-7.0.15/string_lzf_1m.dump";
-    let Some(payload) = load("string_lzf_1m", rel) else { return };
+    let Some(payload) = load("string_lzf_1m", rel) else {
+        return;
+    };
     let Some((body, ulen)) = lzf_body(&payload) else {
         eprintln!("lzf/1MB: skipped, {rel} is not an LZF string");
         return;
     };
     let mut g = c.benchmark_group("lzf");
     g.throughput(Throughput::Bytes(ulen as u64));
-    g.bench_function("1MB", |b| b.iter(|| lzf::decompress(black_box(body), ulen).map(|v| v.len())));
+    g.bench_function("1MB", |b| {
+        b.iter(|| lzf::decompress(black_box(body), ulen).map(|v| v.len()))
+    });
     g.finish();
 }
 
@@ -148,9 +168,15 @@ fn synthetic(type_id: u8, n: usize) -> Vec<u8> {
     let mut out = vec![type_id];
     encode::put_len(&mut out, n as u64);
     for i in 0..n {
-        encode::put_string(&mut out, format!("field:{i}:{}", i.wrapping_mul(2_654_435_761) % 100_000).as_bytes());
+        encode::put_string(
+            &mut out,
+            format!("field:{i}:{}", i.wrapping_mul(2_654_435_761) % 100_000).as_bytes(),
+        );
         match type_id {
-            RDB_TYPE_HASH => encode::put_string(&mut out, format!("value-{}", i.wrapping_mul(40_503)).as_bytes()),
+            RDB_TYPE_HASH => encode::put_string(
+                &mut out,
+                format!("value-{}", i.wrapping_mul(40_503)).as_bytes(),
+            ),
             RDB_TYPE_ZSET_2 => out.extend_from_slice(&(i as f64 * 1.5 - 7.0).to_le_bytes()),
             _ => {}
         }
@@ -160,7 +186,11 @@ fn synthetic(type_id: u8, n: usize) -> Vec<u8> {
 
 fn bench_synthetic(c: &mut Criterion) {
     let mut g = c.benchmark_group("synthetic");
-    for (name, type_id) in [("hash_10k", RDB_TYPE_HASH), ("set_10k", RDB_TYPE_SET), ("zset_10k", RDB_TYPE_ZSET_2)] {
+    for (name, type_id) in [
+        ("hash_10k", RDB_TYPE_HASH),
+        ("set_10k", RDB_TYPE_SET),
+        ("zset_10k", RDB_TYPE_ZSET_2),
+    ] {
         let payload = synthetic(type_id, 10_000);
         if let Err(e) = decode::decode(&payload) {
             eprintln!("synthetic/{name}: skipped, rejected: {e:?}");

@@ -102,7 +102,9 @@ fn estimate_entries_read(s: &Stream<'_>, id: StreamId) -> Option<u64> {
     if no_fragmentation {
         match id.cmp(&s.first_id) {
             core::cmp::Ordering::Less => return Some(s.entries_added.saturating_sub(s.length)),
-            core::cmp::Ordering::Equal => return Some(s.entries_added.saturating_sub(s.length).saturating_add(1)),
+            core::cmp::Ordering::Equal => {
+                return Some(s.entries_added.saturating_sub(s.length).saturating_add(1))
+            }
             core::cmp::Ordering::Greater => {}
         }
     }
@@ -111,7 +113,8 @@ fn estimate_entries_read(s: &Stream<'_>, id: StreamId) -> Option<u64> {
 
 /// Encodes a decoded stream as a complete payload of `format`.
 pub fn stream_payload(s: &Stream<'_>, format: StreamFormat) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64 + s.nodes.iter().map(|n| n.listpack.len() + 24).sum::<usize>());
+    let mut out =
+        Vec::with_capacity(64 + s.nodes.iter().map(|n| n.listpack.len() + 24).sum::<usize>());
     out.push(format.type_id());
     put_len(&mut out, s.nodes.len() as u64);
     for node in &s.nodes {
@@ -130,7 +133,11 @@ pub fn stream_payload(s: &Stream<'_>, format: StreamFormat) -> Vec<u8> {
         let mut name_buf: IntBuf = [0; 20];
         put_string(&mut out, g.name.as_element().bytes(&mut name_buf));
         put_id(&mut out, g.last_id);
-        let entries_read = if s.version == 1 { estimate_entries_read(s, g.last_id) } else { g.entries_read };
+        let entries_read = if s.version == 1 {
+            estimate_entries_read(s, g.last_id)
+        } else {
+            g.entries_read
+        };
         put_len(&mut out, entries_read.unwrap_or(u64::MAX));
         put_len(&mut out, g.pel.len() as u64);
         for p in &g.pel {
@@ -165,7 +172,16 @@ mod tests {
 
     #[test]
     fn lengths_round_trip_in_shortest_form() {
-        for (n, size) in [(0u64, 1), (63, 1), (64, 2), (16383, 2), (16384, 5), (u32::MAX as u64, 5), (1 << 32, 9), (u64::MAX, 9)] {
+        for (n, size) in [
+            (0u64, 1),
+            (63, 1),
+            (64, 2),
+            (16383, 2),
+            (16384, 5),
+            (u32::MAX as u64, 5),
+            (1 << 32, 9),
+            (u64::MAX, 9),
+        ] {
             let mut out = vec![];
             put_len(&mut out, n);
             assert_eq!(out.len(), size, "{n}");
@@ -181,6 +197,9 @@ mod tests {
         let decoded = crate::decode::decode(&payload).unwrap();
         assert_eq!(decoded.rdb_version, 10);
         let mut c = Cursor::new(&payload[1..]);
-        assert_eq!(read_string(&mut c).unwrap(), RdbString::Bytes(b"hello\0\xff".as_slice().into()));
+        assert_eq!(
+            read_string(&mut c).unwrap(),
+            RdbString::Bytes(b"hello\0\xff".as_slice().into())
+        );
     }
 }

@@ -65,10 +65,16 @@ fn huge_lens() -> Vec<(&'static str, Vec<u8>)> {
         ("u32::MAX", vec![0x80, 0xff, 0xff, 0xff, 0xff]),
         ("2^32", [&[0x81][..], &(1u64 << 32).to_be_bytes()].concat()),
         ("2^62", [&[0x81][..], &(1u64 << 62).to_be_bytes()].concat()),
-        ("u64::MAX", vec![0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        (
+            "u64::MAX",
+            vec![0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ),
     ];
     // 4 billion, the "4-billion-element hash in a 30-byte payload".
-    out.push(("4e9", [&[0x81][..], &4_000_000_000u64.to_be_bytes()].concat()));
+    out.push((
+        "4e9",
+        [&[0x81][..], &4_000_000_000u64.to_be_bytes()].concat(),
+    ));
     out
 }
 
@@ -88,15 +94,50 @@ fn huge_element_counts_in_every_plain_collection() {
             ("list (1)", 1, [&len[..], &items].concat(), 9),
             ("set (2)", 2, [&len[..], &items].concat(), 9),
             // member, then a text score "1"
-            ("zset (3)", 3, [&len[..], &[1, b'm', 1, b'1'][..], &items].concat(), 9),
+            (
+                "zset (3)",
+                3,
+                [&len[..], &[1, b'm', 1, b'1'][..], &items].concat(),
+                9,
+            ),
             ("hash (4)", 4, [&len[..], &items].concat(), 9),
-            ("zset2 (5)", 5, [&len[..], &[1, b'm'][..], &1f64.to_le_bytes(), &items].concat(), 9),
+            (
+                "zset2 (5)",
+                5,
+                [&len[..], &[1, b'm'][..], &1f64.to_le_bytes(), &items].concat(),
+                9,
+            ),
             ("quicklist (14)", 14, [&len[..], &items].concat(), 9),
-            ("quicklist2 (18)", 18, [&len[..], &[2][..], &items].concat(), 11),
-            ("hash ttl 7.4-rc (22 @12)", 22, [&len[..], &[0][..], &items].concat(), 12),
-            ("hash ttl valkey (22 @80)", 22, [&len[..], &items, &(-1i64).to_le_bytes()].concat(), 80),
-            ("hash ttl re-stamped (22 @11)", 22, [&len[..], &[0][..], &items].concat(), 11),
-            ("hash metadata (24)", 24, [&5i64.to_le_bytes()[..], &len, &[0], &items].concat(), 12),
+            (
+                "quicklist2 (18)",
+                18,
+                [&len[..], &[2][..], &items].concat(),
+                11,
+            ),
+            (
+                "hash ttl 7.4-rc (22 @12)",
+                22,
+                [&len[..], &[0][..], &items].concat(),
+                12,
+            ),
+            (
+                "hash ttl valkey (22 @80)",
+                22,
+                [&len[..], &items, &(-1i64).to_le_bytes()].concat(),
+                80,
+            ),
+            (
+                "hash ttl re-stamped (22 @11)",
+                22,
+                [&len[..], &[0][..], &items].concat(),
+                11,
+            ),
+            (
+                "hash metadata (24)",
+                24,
+                [&5i64.to_le_bytes()[..], &len, &[0], &items].concat(),
+                12,
+            ),
         ];
         for (what, type_id, body, version) in cases {
             let object = [&[type_id][..], &body].concat();
@@ -132,7 +173,11 @@ fn huge_string_and_blob_lengths() {
         let field = [&[4u8, 1][..], &len, &tail].concat();
         rejected_at_once(&format!("hash field with length {name}"), &field, 9);
         let listpack_ex = [&[25u8][..], &7i64.to_le_bytes(), &len, &tail].concat();
-        rejected_at_once(&format!("listpack-ex hash (25) with length {name}"), &listpack_ex, 12);
+        rejected_at_once(
+            &format!("listpack-ex hash (25) with length {name}"),
+            &listpack_ex,
+            12,
+        );
     }
 }
 
@@ -155,7 +200,13 @@ fn huge_lzf_lengths() {
     }
     // The largest ratio LZF can reach (88:1) is allowed to allocate, within the bound, and the
     // lie is still caught.
-    let object = [&[0u8, 0xc3, 9][..], &[0x80], &(9u32 * 88).to_be_bytes(), &data].concat();
+    let object = [
+        &[0u8, 0xc3, 9][..],
+        &[0x80],
+        &(9u32 * 88).to_be_bytes(),
+        &data,
+    ]
+    .concat();
     let payload = with_footer(&object, 9);
     let (result, usage) = metered(&payload);
     assert!(result.is_err());
@@ -164,7 +215,9 @@ fn huge_lzf_lengths() {
 
 /// A small genuine listpack set (type 20) blob: {1, 2, "abc"}.
 fn listpack_set_blob() -> Vec<u8> {
-    let mut lp = vec![0, 0, 0, 0, 3, 0, 0x01, 0x01, 0x02, 0x01, 0x83, b'a', b'b', b'c', 0x04, 0xff];
+    let mut lp = vec![
+        0, 0, 0, 0, 3, 0, 0x01, 0x01, 0x02, 0x01, 0x83, b'a', b'b', b'c', 0x04, 0xff,
+    ];
     let n = lp.len() as u32;
     lp[..4].copy_from_slice(&n.to_le_bytes());
     lp
@@ -173,7 +226,9 @@ fn listpack_set_blob() -> Vec<u8> {
 /// A small genuine ziplist hash (type 13) blob: {a: 1}.
 fn ziplist_hash_blob() -> Vec<u8> {
     // header | prevlen 0, "a" | prevlen 3, imm 1 | end
-    let mut zl = vec![0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x00, 0x01, b'a', 0x03, 0xf2, 0xff];
+    let mut zl = vec![
+        0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x00, 0x01, b'a', 0x03, 0xf2, 0xff,
+    ];
     let n = zl.len() as u32;
     zl[..4].copy_from_slice(&n.to_le_bytes());
     zl[4..8].copy_from_slice(&13u32.to_le_bytes());
@@ -189,9 +244,15 @@ fn blob_object(type_id: u8, blob: &[u8]) -> Vec<u8> {
 #[test]
 fn huge_counts_and_lengths_inside_blobs() {
     let lp = listpack_set_blob();
-    assert!(decode(&with_footer(&blob_object(20, &lp), 11)).is_ok(), "the listpack control case");
+    assert!(
+        decode(&with_footer(&blob_object(20, &lp), 11)).is_ok(),
+        "the listpack control case"
+    );
     let zl = ziplist_hash_blob();
-    assert!(decode(&with_footer(&blob_object(13, &zl), 9)).is_ok(), "the ziplist control case");
+    assert!(
+        decode(&with_footer(&blob_object(13, &zl), 9)).is_ok(),
+        "the ziplist control case"
+    );
 
     let patch = |blob: &[u8], at: usize, bytes: &[u8]| {
         let mut b = blob.to_vec();
@@ -200,14 +261,54 @@ fn huge_counts_and_lengths_inside_blobs() {
     };
     // Listpack: total_bytes, num_elements, a 32-bit string length.
     let cases = [
-        ("listpack total_bytes u32::MAX", 20u8, patch(&lp, 0, &u32::MAX.to_le_bytes()), 11u16),
-        ("listpack num_elements 65534", 20, patch(&lp, 4, &0xfffeu16.to_le_bytes()), 11),
-        ("listpack 32-bit string length u32::MAX", 20, patch(&lp, 10, &[0xf0, 0xff, 0xff, 0xff]), 11),
-        ("ziplist zlbytes u32::MAX", 13, patch(&zl, 0, &u32::MAX.to_le_bytes()), 9),
-        ("ziplist zltail u32::MAX", 13, patch(&zl, 4, &u32::MAX.to_le_bytes()), 9),
-        ("ziplist zllen 65534", 13, patch(&zl, 8, &0xfffeu16.to_le_bytes()), 9),
-        ("ziplist 32-bit string length u32::MAX", 13, patch(&zl, 11, &[0x80, 0xff, 0xff]), 9),
-        ("ziplist prevlen u32::MAX", 13, patch(&zl, 13, &[0xfe, 0xff]), 9),
+        (
+            "listpack total_bytes u32::MAX",
+            20u8,
+            patch(&lp, 0, &u32::MAX.to_le_bytes()),
+            11u16,
+        ),
+        (
+            "listpack num_elements 65534",
+            20,
+            patch(&lp, 4, &0xfffeu16.to_le_bytes()),
+            11,
+        ),
+        (
+            "listpack 32-bit string length u32::MAX",
+            20,
+            patch(&lp, 10, &[0xf0, 0xff, 0xff, 0xff]),
+            11,
+        ),
+        (
+            "ziplist zlbytes u32::MAX",
+            13,
+            patch(&zl, 0, &u32::MAX.to_le_bytes()),
+            9,
+        ),
+        (
+            "ziplist zltail u32::MAX",
+            13,
+            patch(&zl, 4, &u32::MAX.to_le_bytes()),
+            9,
+        ),
+        (
+            "ziplist zllen 65534",
+            13,
+            patch(&zl, 8, &0xfffeu16.to_le_bytes()),
+            9,
+        ),
+        (
+            "ziplist 32-bit string length u32::MAX",
+            13,
+            patch(&zl, 11, &[0x80, 0xff, 0xff]),
+            9,
+        ),
+        (
+            "ziplist prevlen u32::MAX",
+            13,
+            patch(&zl, 13, &[0xfe, 0xff]),
+            9,
+        ),
     ];
     for (what, type_id, blob, version) in cases {
         rejected_at_once(what, &blob_object(type_id, &blob), version);
@@ -215,11 +316,19 @@ fn huge_counts_and_lengths_inside_blobs() {
     // A 32-bit ziplist string length as 0x80 + u32 BE with every byte set.
     let mut zl32 = zl.clone();
     zl32.splice(11..12, [0x80, 0xff, 0xff, 0xff, 0xff]);
-    rejected_at_once("ziplist 32-bit string length (full)", &blob_object(13, &zl32), 9);
+    rejected_at_once(
+        "ziplist 32-bit string length (full)",
+        &blob_object(13, &zl32),
+        9,
+    );
     // A 32-bit listpack string length as F0 + u32 LE with every byte set.
     let mut lp32 = lp.clone();
     lp32.splice(10..11, [0xf0, 0xff, 0xff, 0xff, 0xff]);
-    rejected_at_once("listpack 32-bit string length (full)", &blob_object(20, &lp32), 11);
+    rejected_at_once(
+        "listpack 32-bit string length (full)",
+        &blob_object(20, &lp32),
+        11,
+    );
 
     // Intset: length u32::MAX with a genuine width and two members.
     let mut is = 8u32.to_le_bytes().to_vec();
@@ -229,7 +338,10 @@ fn huge_counts_and_lengths_inside_blobs() {
     rejected_at_once("intset length u32::MAX", &blob_object(11, &is), 9);
     let mut is2 = is.clone();
     is2[4..8].copy_from_slice(&2u32.to_le_bytes());
-    assert!(decode(&with_footer(&blob_object(11, &is2), 9)).is_ok(), "the intset control case");
+    assert!(
+        decode(&with_footer(&blob_object(11, &is2), 9)).is_ok(),
+        "the intset control case"
+    );
 
     // Zipmap: a 5-byte key length of u32::MAX.
     let zm = [1, 0xfe, 0xff, 0xff, 0xff, 0xff, b'k', 1, 0, b'v', 0xff];
@@ -314,9 +426,16 @@ fn vector_dir() -> PathBuf {
 
 #[test]
 fn huge_stream_counts() {
-    for (dir, version) in [("redis-6.2.14", 9u16), ("redis-7.0.15", 10), ("redis-7.2.6", 11)] {
+    for (dir, version) in [
+        ("redis-6.2.14", 9u16),
+        ("redis-7.0.15", 10),
+        ("redis-7.2.6", 11),
+    ] {
         let dump = std::fs::read(vector_dir().join(dir).join("stream_groups_pel.dump")).unwrap();
-        assert!(decode(&dump).is_ok(), "{dir}: the unpatched stream is rejected");
+        assert!(
+            decode(&dump).is_ok(),
+            "{dir}: the unpatched stream is rejected"
+        );
         let object = &dump[..dump.len() - 10];
         let counts = locate_stream_counts(object);
         let fields = [
@@ -333,8 +452,15 @@ fn huge_stream_counts() {
                 patched.splice(range.clone(), len.iter().copied());
                 let payload = with_footer(&patched, version);
                 let (result, usage) = metered(&payload);
-                assert!(result.is_err(), "{dir}: stream with {field} count {name} accepted");
-                assert_within_bound(usage, payload.len(), &format!("{dir}: {field} count {name}"));
+                assert!(
+                    result.is_err(),
+                    "{dir}: stream with {field} count {name} accepted"
+                );
+                assert_within_bound(
+                    usage,
+                    payload.len(),
+                    &format!("{dir}: {field} count {name}"),
+                );
             }
         }
     }
@@ -368,7 +494,11 @@ fn every_vector_decodes_within_the_bound() {
             worst = (ratio, path);
         }
     }
-    eprintln!("largest single allocation / payload size: {:.1} ({})", worst.0, worst.1.display());
+    eprintln!(
+        "largest single allocation / payload size: {:.1} ({})",
+        worst.0,
+        worst.1.display()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,8 +511,14 @@ fn listpack_one_long_string(len: usize) -> Vec<u8> {
     lp.extend_from_slice(&(len as u32).to_le_bytes());
     lp.resize(lp.len() + len, 0);
     // backlen: big-endian 7-bit groups, continuation bit on all but the first byte written.
-    let groups: Vec<u8> = (0..3).rev().map(|i| ((enc_len >> (7 * i)) & 0x7f) as u8).collect();
-    assert!((16383..=2097150).contains(&enc_len), "3-byte backlen expected");
+    let groups: Vec<u8> = (0..3)
+        .rev()
+        .map(|i| ((enc_len >> (7 * i)) & 0x7f) as u8)
+        .collect();
+    assert!(
+        (16383..=2097150).contains(&enc_len),
+        "3-byte backlen expected"
+    );
     lp.extend_from_slice(&[groups[0], groups[1] | 0x80, groups[2] | 0x80]);
     lp.push(0xff);
     let n = lp.len() as u32;
@@ -411,7 +547,11 @@ fn lzf_string(blob: &[u8]) -> Vec<u8> {
 #[test]
 fn lzf_inflated_blob_does_not_presize_the_duplicate_check() {
     let blob = listpack_one_long_string(60_000);
-    for (what, type_id, version) in [("listpack set (20)", 20u8, 11u16), ("listpack hash (16)", 16, 10), ("listpack zset (17)", 17, 10)] {
+    for (what, type_id, version) in [
+        ("listpack set (20)", 20u8, 11u16),
+        ("listpack hash (16)", 16, 10),
+        ("listpack zset (17)", 17, 10),
+    ] {
         let object = [&[type_id][..], &lzf_string(&blob)].concat();
         let payload = with_footer(&object, version);
         let (_, usage) = metered(&payload);

@@ -20,7 +20,9 @@ use restore_asking::decode::cursor::Cursor;
 use restore_asking::decode::length::read_string;
 use restore_asking::decode::payload::decode_object;
 use restore_asking::decode::value::{Element, IntBuf, SetRepr, Value};
-use restore_asking::decode::{decode, intset, listpack, ziplist, zipmap, DecodeError, ErrorKind, RdbString};
+use restore_asking::decode::{
+    decode, intset, listpack, ziplist, zipmap, DecodeError, ErrorKind, RdbString,
+};
 
 #[path = "../fuzz/src/invariants.rs"]
 mod invariants;
@@ -40,7 +42,11 @@ fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
 
 fn config(cases: u32) -> ProptestConfig {
     // Failures are kept as named tests in tests/regressions.rs, not as seed files.
-    ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -78,13 +84,17 @@ fn vectors() -> &'static [Vector] {
     static VECTORS: OnceLock<Vec<Vector>> = OnceLock::new();
     VECTORS.get_or_init(|| {
         let mut paths = Vec::new();
-        collect_dumps(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"), &mut paths);
+        collect_dumps(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"),
+            &mut paths,
+        );
         paths.sort();
         let out: Vec<Vector> = paths
             .into_iter()
             .map(|path| {
                 let json: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap()).unwrap();
+                    serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap())
+                        .unwrap();
                 Vector {
                     name: path.display().to_string(),
                     dump: std::fs::read(&path).unwrap(),
@@ -93,7 +103,11 @@ fn vectors() -> &'static [Vector] {
             })
             .filter(|v| v.dump.len() >= 11)
             .collect();
-        assert!(out.len() > 1000, "expected the full vector set, found {}", out.len());
+        assert!(
+            out.len() > 1000,
+            "expected the full vector set, found {}",
+            out.len()
+        );
         out
     })
 }
@@ -108,7 +122,11 @@ fn decode_and_check(object: &[u8], version: u16) -> Result<(), DecodeError> {
     }
     if !object.is_empty() && VERSIONS.contains(&version) {
         let direct = decode_object(object, version);
-        assert_eq!(result.as_ref().err(), direct.as_ref().err(), "decode and decode_object disagree");
+        assert_eq!(
+            result.as_ref().err(),
+            direct.as_ref().err(),
+            "decode and decode_object disagree"
+        );
     }
     result.map(|_| ())
 }
@@ -131,13 +149,21 @@ fn every_prefix_of_every_vector_is_rejected() {
         let object = v.object();
         for cut in cut_points(object.len()) {
             // As cut off in transit (the CRC no longer matches) ...
-            assert!(decode(&v.dump[..cut]).is_err(), "{}: raw prefix of {cut} bytes accepted", v.name);
+            assert!(
+                decode(&v.dump[..cut]).is_err(),
+                "{}: raw prefix of {cut} bytes accepted",
+                v.name
+            );
             // ... and re-footed, so the truncated body itself is decoded.
             let result = decode_and_check(&object[..cut], v.version());
             if !v.corrupt {
                 // Every encoding is self-delimiting: a strict prefix of a genuine object is never
                 // a whole one.
-                assert!(result.is_err(), "{}: prefix of {cut} bytes accepted", v.name);
+                assert!(
+                    result.is_err(),
+                    "{}: prefix of {cut} bytes accepted",
+                    v.name
+                );
             }
             prefixes += 1;
         }
@@ -159,7 +185,9 @@ enum Mutation {
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
-    let special = prop::sample::select(vec![0x00u8, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xbf, 0xc0, 0xc3, 0xf0, 0xfe, 0xff]);
+    let special = prop::sample::select(vec![
+        0x00u8, 0x01, 0x3f, 0x40, 0x7f, 0x80, 0x81, 0xbf, 0xc0, 0xc3, 0xf0, 0xfe, 0xff,
+    ]);
     prop_oneof![
         4 => (any::<Index>(), 1u8..=255).prop_map(|(i, x)| Mutation::Xor(i, x)),
         2 => (any::<Index>(), special).prop_map(|(i, b)| Mutation::SetSpecial(i, b)),
@@ -218,11 +246,11 @@ proptest! {
 /// Pieces that a body is made of, so random bodies get past the first length.
 fn token() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
-        (0u8..64).prop_map(|n| vec![n]),                                              // 6-bit length
+        (0u8..64).prop_map(|n| vec![n]), // 6-bit length
         prop::collection::vec(any::<u8>(), 0..6).prop_map(|s| [&[s.len() as u8][..], &s].concat()), // raw string
-        any::<i8>().prop_map(|i| vec![0xc0, i as u8]),                                // INT8 string
-        any::<i64>().prop_map(|i| i.to_le_bytes().to_vec()),                          // MS / binary double
-        Just(vec![0xfe]),                                                             // +inf text score
+        any::<i8>().prop_map(|i| vec![0xc0, i as u8]), // INT8 string
+        any::<i64>().prop_map(|i| i.to_le_bytes().to_vec()), // MS / binary double
+        Just(vec![0xfe]),                              // +inf text score
         prop::collection::vec(any::<u8>(), 1..4),
     ]
 }
@@ -306,13 +334,28 @@ fn lp_entry() -> impl Strategy<Value = (Vec<u8>, Owned)> {
             let u = (v as u16) & 0x1fff;
             (vec![0xc0 | (u >> 8) as u8, u as u8], Owned::Int(v))
         }),
-        any::<i16>().prop_map(move |v| ([&[0xf1][..], &le(v.into(), 2)].concat(), Owned::Int(v.into()))),
-        (-(1i64 << 23)..(1i64 << 23)).prop_map(move |v| ([&[0xf2][..], &le(v, 3)].concat(), Owned::Int(v))),
-        any::<i32>().prop_map(move |v| ([&[0xf3][..], &le(v.into(), 4)].concat(), Owned::Int(v.into()))),
+        any::<i16>().prop_map(move |v| (
+            [&[0xf1][..], &le(v.into(), 2)].concat(),
+            Owned::Int(v.into())
+        )),
+        (-(1i64 << 23)..(1i64 << 23))
+            .prop_map(move |v| ([&[0xf2][..], &le(v, 3)].concat(), Owned::Int(v))),
+        any::<i32>().prop_map(move |v| (
+            [&[0xf3][..], &le(v.into(), 4)].concat(),
+            Owned::Int(v.into())
+        )),
         any::<i64>().prop_map(move |v| ([&[0xf4][..], &le(v, 8)].concat(), Owned::Int(v))),
-        bytes(64).prop_filter("6-bit", |s| s.len() < 64).prop_map(|s| ([&[0x80 | s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
-        bytes(300).prop_map(|s| ([&[0xe0 | (s.len() >> 8) as u8, s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
-        bytes(40).prop_map(|s| ([&[0xf0][..], &(s.len() as u32).to_le_bytes(), &s].concat(), Owned::Bytes(s))),
+        bytes(64)
+            .prop_filter("6-bit", |s| s.len() < 64)
+            .prop_map(|s| ([&[0x80 | s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
+        bytes(300).prop_map(|s| (
+            [&[0xe0 | (s.len() >> 8) as u8, s.len() as u8][..], &s].concat(),
+            Owned::Bytes(s)
+        )),
+        bytes(40).prop_map(|s| (
+            [&[0xf0][..], &(s.len() as u32).to_le_bytes(), &s].concat(),
+            Owned::Bytes(s)
+        )),
     ]
 }
 
@@ -327,7 +370,11 @@ fn lp_backlen(enc_len: usize) -> Vec<u8> {
     (0..n)
         .map(|i| {
             let group = ((enc_len >> (7 * (n - 1 - i))) & 0x7f) as u8;
-            if i == 0 { group } else { group | 0x80 }
+            if i == 0 {
+                group
+            } else {
+                group | 0x80
+            }
         })
         .collect()
 }
@@ -341,7 +388,11 @@ fn build_listpack(entries: &[(Vec<u8>, Owned)], unknown_count: bool) -> Vec<u8> 
     lp.push(0xff);
     let total = lp.len() as u32;
     lp[..4].copy_from_slice(&total.to_le_bytes());
-    let count = if unknown_count { 0xffff } else { entries.len() as u16 };
+    let count = if unknown_count {
+        0xffff
+    } else {
+        entries.len() as u16
+    };
     lp[4..6].copy_from_slice(&count.to_le_bytes());
     lp
 }
@@ -352,20 +403,39 @@ fn build_listpack(entries: &[(Vec<u8>, Owned)], unknown_count: bool) -> Vec<u8> 
 fn zl_entry() -> impl Strategy<Value = (Vec<u8>, Owned)> {
     let le = |v: i64, n: usize| v.to_le_bytes()[..n].to_vec();
     prop_oneof![
-        bytes(64).prop_filter("6-bit", |s| s.len() < 64).prop_map(|s| ([&[s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
-        bytes(400).prop_map(|s| ([&[0x40 | (s.len() >> 8) as u8, s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
-        bytes(40).prop_map(|s| ([&[0x80][..], &(s.len() as u32).to_be_bytes(), &s].concat(), Owned::Bytes(s))),
-        any::<i16>().prop_map(move |v| ([&[0xc0][..], &le(v.into(), 2)].concat(), Owned::Int(v.into()))),
-        any::<i32>().prop_map(move |v| ([&[0xd0][..], &le(v.into(), 4)].concat(), Owned::Int(v.into()))),
+        bytes(64)
+            .prop_filter("6-bit", |s| s.len() < 64)
+            .prop_map(|s| ([&[s.len() as u8][..], &s].concat(), Owned::Bytes(s))),
+        bytes(400).prop_map(|s| (
+            [&[0x40 | (s.len() >> 8) as u8, s.len() as u8][..], &s].concat(),
+            Owned::Bytes(s)
+        )),
+        bytes(40).prop_map(|s| (
+            [&[0x80][..], &(s.len() as u32).to_be_bytes(), &s].concat(),
+            Owned::Bytes(s)
+        )),
+        any::<i16>().prop_map(move |v| (
+            [&[0xc0][..], &le(v.into(), 2)].concat(),
+            Owned::Int(v.into())
+        )),
+        any::<i32>().prop_map(move |v| (
+            [&[0xd0][..], &le(v.into(), 4)].concat(),
+            Owned::Int(v.into())
+        )),
         any::<i64>().prop_map(move |v| ([&[0xe0][..], &le(v, 8)].concat(), Owned::Int(v))),
-        (-(1i64 << 23)..(1i64 << 23)).prop_map(move |v| ([&[0xf0][..], &le(v, 3)].concat(), Owned::Int(v))),
+        (-(1i64 << 23)..(1i64 << 23))
+            .prop_map(move |v| ([&[0xf0][..], &le(v, 3)].concat(), Owned::Int(v))),
         any::<i8>().prop_map(|v| (vec![0xfe, v as u8], Owned::Int(v.into()))),
         (0i64..=12).prop_map(|v| (vec![0xf1 + v as u8], Owned::Int(v))),
     ]
 }
 
 /// A ziplist; `big_prevlen[i]` writes entry i's prevlen in the 5-byte form even when small.
-fn build_ziplist(entries: &[(Vec<u8>, Owned)], big_prevlen: &[bool], unknown_count: bool) -> Vec<u8> {
+fn build_ziplist(
+    entries: &[(Vec<u8>, Owned)],
+    big_prevlen: &[bool],
+    unknown_count: bool,
+) -> Vec<u8> {
     let mut zl = vec![0u8; 10];
     let mut prev = 0usize;
     let mut tail = 10usize;
@@ -384,7 +454,11 @@ fn build_ziplist(entries: &[(Vec<u8>, Owned)], big_prevlen: &[bool], unknown_cou
     let total = zl.len() as u32;
     zl[0..4].copy_from_slice(&total.to_le_bytes());
     zl[4..8].copy_from_slice(&(tail as u32).to_le_bytes());
-    let count = if unknown_count { 0xffff } else { entries.len() as u16 };
+    let count = if unknown_count {
+        0xffff
+    } else {
+        entries.len() as u16
+    };
     zl[8..10].copy_from_slice(&count.to_le_bytes());
     zl
 }
@@ -400,7 +474,11 @@ fn zm_len(n: usize) -> Vec<u8> {
 }
 
 fn build_zipmap(pairs: &[(Vec<u8>, Vec<u8>, u8)], unknown_count: bool) -> Vec<u8> {
-    let count = if unknown_count || pairs.len() >= 254 { 254 } else { pairs.len() as u8 };
+    let count = if unknown_count || pairs.len() >= 254 {
+        254
+    } else {
+        pairs.len() as u8
+    };
     let mut zm = vec![count];
     for (k, v, free) in pairs {
         zm.extend_from_slice(&zm_len(k.len()));
@@ -439,7 +517,11 @@ fn rdb_str_maybe_lzf(s: &[u8]) -> Vec<u8> {
     rdb_str(s)
 }
 
-fn collect_walk<'b>(walk: impl FnOnce(&mut dyn FnMut(Element<'b>) -> Result<(), DecodeError>) -> Result<usize, DecodeError>) -> Result<Vec<Owned>, DecodeError> {
+fn collect_walk<'b>(
+    walk: impl FnOnce(
+        &mut dyn FnMut(Element<'b>) -> Result<(), DecodeError>,
+    ) -> Result<usize, DecodeError>,
+) -> Result<Vec<Owned>, DecodeError> {
     let mut out = Vec::new();
     let n = walk(&mut |e| {
         out.push(Owned::of(e));
@@ -630,5 +712,8 @@ proptest! {
 fn integer_buffers_hold_every_i64() {
     // `IntBuf` is what `Element::bytes` formats into; the widest i64 text must fit.
     let mut buf: IntBuf = [0; 20];
-    assert_eq!(Element::Int(i64::MIN).bytes(&mut buf), b"-9223372036854775808");
+    assert_eq!(
+        Element::Int(i64::MIN).bytes(&mut buf),
+        b"-9223372036854775808"
+    );
 }

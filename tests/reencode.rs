@@ -34,20 +34,40 @@ fn every_stream_vector_survives_reencoding() {
         for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
             let path = file.path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if dir.file_name() == "corrupt" || !name.starts_with("stream") || !name.ends_with(".dump") {
+            if dir.file_name() == "corrupt"
+                || !name.starts_with("stream")
+                || !name.ends_with(".dump")
+            {
                 continue;
             }
             let bytes = std::fs::read(&path).unwrap();
-            let Value::Stream(original) = decode::decode(&bytes).unwrap().value else { panic!("{path:?}") };
+            let Value::Stream(original) = decode::decode(&bytes).unwrap().value else {
+                panic!("{path:?}")
+            };
             for format in [StreamFormat::V2, StreamFormat::V3] {
                 let payload = stream_payload(&original, format);
-                let decoded = decode::decode(&payload).unwrap_or_else(|e| panic!("{path:?} {format:?}: {e}"));
+                let decoded =
+                    decode::decode(&payload).unwrap_or_else(|e| panic!("{path:?} {format:?}: {e}"));
                 assert_eq!(decoded.type_id, format.type_id());
-                let Value::Stream(copy) = decoded.value else { panic!() };
+                let Value::Stream(copy) = decoded.value else {
+                    panic!()
+                };
                 assert_eq!(entries(&copy), entries(&original), "{path:?}");
                 assert_eq!(
-                    (copy.length, copy.last_id, copy.first_id, copy.max_deleted_id, copy.entries_added),
-                    (original.length, original.last_id, original.first_id, original.max_deleted_id, original.entries_added),
+                    (
+                        copy.length,
+                        copy.last_id,
+                        copy.first_id,
+                        copy.max_deleted_id,
+                        copy.entries_added
+                    ),
+                    (
+                        original.length,
+                        original.last_id,
+                        original.first_id,
+                        original.max_deleted_id,
+                        original.entries_added
+                    ),
                     "{path:?}"
                 );
                 assert_eq!(copy.groups.len(), original.groups.len());
@@ -57,11 +77,17 @@ fn every_stream_vector_survives_reencoding() {
                         assert_eq!(g.entries_read, o.entries_read, "{path:?}");
                     }
                     let pel = |g: &restore_asking::decode::stream::ConsumerGroup<'_>| {
-                        g.pel.iter().map(|p| (p.id, p.delivery_time, p.delivery_count)).collect::<Vec<_>>()
+                        g.pel
+                            .iter()
+                            .map(|p| (p.id, p.delivery_time, p.delivery_count))
+                            .collect::<Vec<_>>()
                     };
                     assert_eq!(pel(g), pel(o));
                     for (c, oc) in g.consumers.iter().zip(&o.consumers) {
-                        assert_eq!((&c.name, c.seen_time, &c.pending), (&oc.name, oc.seen_time, &oc.pending));
+                        assert_eq!(
+                            (&c.name, c.seen_time, &c.pending),
+                            (&oc.name, oc.seen_time, &oc.pending)
+                        );
                         if format == StreamFormat::V3 {
                             assert_eq!(c.active_time, Some(oc.active_time.unwrap_or(oc.seen_time)));
                         }

@@ -28,8 +28,12 @@ fn hash_metadata_relative_ttl_summing_to_zero_is_not_an_expiry_at_the_epoch() {
         1, b'v', // value "v"
     ];
     let payload = with_footer(&object, 12);
-    let Ok(decoded) = decode(&payload) else { return };
-    let Value::Hash(hash) = &decoded.value else { panic!("not a hash: {:?}", decoded.value) };
+    let Ok(decoded) = decode(&payload) else {
+        return;
+    };
+    let Value::Hash(hash) = &decoded.value else {
+        panic!("not a hash: {:?}", decoded.value)
+    };
     hash.for_each(|_, _, ttl| {
         assert_eq!(ttl, None, "native keeps this field without a TTL");
         Ok::<_, DecodeError>(())

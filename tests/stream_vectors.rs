@@ -17,12 +17,23 @@ fn vector_dir() -> PathBuf {
 /// Every `(json, dump, path)` whose json satisfies `keep`, across all source directories.
 fn vectors(keep: impl Fn(&Json) -> bool) -> Vec<(Json, Vec<u8>, PathBuf)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir()).unwrap().flatten().map(|e| e.path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
     for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
-        for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        for path in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
             let json: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
             if keep(&json) {
                 let dump = std::fs::read(path.with_extension("dump")).unwrap();
@@ -38,7 +49,10 @@ fn bytes_of(j: &Json) -> Vec<u8> {
         Json::String(s) => s.as_bytes().to_vec(),
         Json::Object(o) => {
             let h = o["hex"].as_str().unwrap();
-            (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect()
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
         }
         other => panic!("not a byte string: {other}"),
     }
@@ -68,7 +82,10 @@ fn check(want: &Json, s: &Stream<'_>, path: &Path) {
     let mut got = Vec::new();
     s.for_each_entry(false, |id, deleted, pairs| {
         assert!(!deleted);
-        let fields: Vec<Vec<u8>> = pairs.iter().flat_map(|&(f, v)| [owned(f), owned(v)]).collect();
+        let fields: Vec<Vec<u8>> = pairs
+            .iter()
+            .flat_map(|&(f, v)| [owned(f), owned(v)])
+            .collect();
         got.push((id, fields));
         Ok::<_, DecodeError>(())
     })
@@ -77,7 +94,12 @@ fn check(want: &Json, s: &Stream<'_>, path: &Path) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (id(&e[0]), e[1].as_array().unwrap().iter().map(bytes_of).collect()))
+        .map(|e| {
+            (
+                id(&e[0]),
+                e[1].as_array().unwrap().iter().map(bytes_of).collect(),
+            )
+        })
         .collect();
     assert_eq!(got, expected, "{path:?}: entries");
 
@@ -85,7 +107,11 @@ fn check(want: &Json, s: &Stream<'_>, path: &Path) {
     assert_eq!(s.last_id, id(&want["last_id"]), "{path:?}: last_id");
     // Absent (null) on v1 sources; the derived values are checked against the live entries.
     match &want["first_id"] {
-        Json::Null => assert_eq!(s.first_id, expected.first().map_or(StreamId::ZERO, |e| e.0), "{path:?}"),
+        Json::Null => assert_eq!(
+            s.first_id,
+            expected.first().map_or(StreamId::ZERO, |e| e.0),
+            "{path:?}"
+        ),
         j => assert_eq!(s.first_id, id(j), "{path:?}: first_id"),
     }
     match &want["max_deleted_id"] {
@@ -100,17 +126,34 @@ fn check(want: &Json, s: &Stream<'_>, path: &Path) {
     let groups = want["groups"].as_array().unwrap();
     assert_eq!(s.groups.len(), groups.len(), "{path:?}: groups");
     for (g, wg) in s.groups.iter().zip(groups) {
-        let at = format!("{path:?} group {}", String::from_utf8_lossy(&string(&g.name)));
+        let at = format!(
+            "{path:?} group {}",
+            String::from_utf8_lossy(&string(&g.name))
+        );
         assert_eq!(string(&g.name), bytes_of(&wg["name"]), "{at}");
-        assert_eq!(g.last_id, id(&wg["last_delivered_id"]), "{at}: last_delivered_id");
+        assert_eq!(
+            g.last_id,
+            id(&wg["last_delivered_id"]),
+            "{at}: last_delivered_id"
+        );
         // null: unknown on 7.0+, absent before.
-        assert_eq!(g.entries_read, wg["entries_read"].as_u64(), "{at}: entries_read");
+        assert_eq!(
+            g.entries_read,
+            wg["entries_read"].as_u64(),
+            "{at}: entries_read"
+        );
         assert!(g.nacked.is_empty());
 
         let pel: Vec<(StreamId, Vec<u8>, u64)> = g
             .pel
             .iter()
-            .map(|p| (p.id, string(&g.consumers[p.consumer.unwrap()].name), p.delivery_count))
+            .map(|p| {
+                (
+                    p.id,
+                    string(&g.consumers[p.consumer.unwrap()].name),
+                    p.delivery_count,
+                )
+            })
             .collect();
         let want_pel: Vec<(StreamId, Vec<u8>, u64)> = wg["pel"]
             .as_array()
@@ -120,8 +163,15 @@ fn check(want: &Json, s: &Stream<'_>, path: &Path) {
             .collect();
         assert_eq!(pel, want_pel, "{at}: pel");
         if let Some(times) = wg["pel_delivery_time_ms"].as_object() {
-            let got: BTreeMap<String, i64> = g.pel.iter().map(|p| (p.id.to_string(), p.delivery_time)).collect();
-            let want: BTreeMap<String, i64> = times.iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap())).collect();
+            let got: BTreeMap<String, i64> = g
+                .pel
+                .iter()
+                .map(|p| (p.id.to_string(), p.delivery_time))
+                .collect();
+            let want: BTreeMap<String, i64> = times
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+                .collect();
             assert_eq!(got, want, "{at}: pel_delivery_time_ms");
         }
 
@@ -150,10 +200,28 @@ fn every_stream_vector_decodes_to_what_its_server_reported() {
     let mut per_version = BTreeMap::new();
     for (json, dump, path) in &all {
         let decoded = decode::decode(dump).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        assert_eq!(Some(decoded.type_id as u64), json["type_byte"].as_u64(), "{path:?}");
-        assert_eq!(Some(decoded.rdb_version as u64), json["rdb_version"].as_u64(), "{path:?}");
-        let Value::Stream(s) = &decoded.value else { panic!("{path:?}: not a stream") };
-        assert_eq!(s.version, match decoded.type_id { 15 => 1, 19 => 2, 21 => 3, t => panic!("type {t}") });
+        assert_eq!(
+            Some(decoded.type_id as u64),
+            json["type_byte"].as_u64(),
+            "{path:?}"
+        );
+        assert_eq!(
+            Some(decoded.rdb_version as u64),
+            json["rdb_version"].as_u64(),
+            "{path:?}"
+        );
+        let Value::Stream(s) = &decoded.value else {
+            panic!("{path:?}: not a stream")
+        };
+        assert_eq!(
+            s.version,
+            match decoded.type_id {
+                15 => 1,
+                19 => 2,
+                21 => 3,
+                t => panic!("type {t}"),
+            }
+        );
         check(&json["value"], s, path);
         *per_version.entry(s.version).or_insert(0) += 1;
     }
@@ -167,7 +235,9 @@ fn deleted_entries_are_tombstones_between_live_ones() {
     // strictly increasing superset of the live entries.
     for (json, dump, path) in vectors(|j| j["case"] == "stream_xdel") {
         let decoded = decode::decode(&dump).unwrap();
-        let Value::Stream(s) = &decoded.value else { unreachable!() };
+        let Value::Stream(s) = &decoded.value else {
+            unreachable!()
+        };
         let mut all = Vec::new();
         s.for_each_entry(true, |id, deleted, _| {
             all.push((id, deleted));
@@ -185,7 +255,8 @@ fn deleted_entries_are_tombstones_between_live_ones() {
 
 #[test]
 fn every_corrupt_stream_vector_is_rejected() {
-    let corrupt = vectors(|j| j["corrupt"].as_bool() == Some(true) && j["derived_from_type"] == "stream");
+    let corrupt =
+        vectors(|j| j["corrupt"].as_bool() == Some(true) && j["derived_from_type"] == "stream");
     let mut rejected = 0;
     for (json, dump, path) in &corrupt {
         let result = decode::decode(dump);
@@ -200,12 +271,17 @@ fn every_corrupt_stream_vector_is_rejected() {
 #[test]
 fn every_stream_body_prefix_fails_cleanly() {
     // Cut bodies skip the CRC check (decode_object), so the cut reaches every field.
-    for (_, dump, path) in vectors(|j| j["type"] == "stream" && j["corrupt"].as_bool() != Some(true)) {
+    for (_, dump, path) in
+        vectors(|j| j["type"] == "stream" && j["corrupt"].as_bool() != Some(true))
+    {
         let footer = dump.len() - 10;
         let version = u16::from_le_bytes([dump[footer], dump[footer + 1]]);
         let object = &dump[..footer];
         for cut in 1..object.len() {
-            assert!(decode::payload::decode_object(&object[..cut], version).is_err(), "{path:?} cut at {cut}");
+            assert!(
+                decode::payload::decode_object(&object[..cut], version).is_err(),
+                "{path:?} cut at {cut}"
+            );
         }
     }
 }
@@ -229,13 +305,20 @@ fn mutated_streams_fail_cleanly_or_keep_every_invariant() {
             for mask in [0x01u8, 0x80, 0xff] {
                 let mut object = dump[..footer].to_vec();
                 object[pos] ^= mask;
-                let Ok(decoded) = decode::payload::decode_object(&object, version) else { continue };
-                let Value::Stream(s) = &decoded.value else { continue };
+                let Ok(decoded) = decode::payload::decode_object(&object, version) else {
+                    continue;
+                };
+                let Value::Stream(s) = &decoded.value else {
+                    continue;
+                };
                 accepted += 1;
                 let mut prev: Option<StreamId> = None;
                 let mut live = 0;
                 s.for_each_entry(true, |id, deleted, pairs| {
-                    assert!(prev.is_none_or(|p| p < id), "{path:?} @{pos}^{mask:#x}: order");
+                    assert!(
+                        prev.is_none_or(|p| p < id),
+                        "{path:?} @{pos}^{mask:#x}: order"
+                    );
                     assert!(!pairs.is_empty());
                     prev = Some(id);
                     live += u64::from(!deleted);
@@ -243,10 +326,15 @@ fn mutated_streams_fail_cleanly_or_keep_every_invariant() {
                 })
                 .unwrap_or_else(|e| panic!("{path:?} @{pos}^{mask:#x}: accepted but {e}"));
                 assert_eq!(live, s.length, "{path:?} @{pos}^{mask:#x}");
-                assert!(prev.is_none_or(|p| p <= s.last_id), "{path:?} @{pos}^{mask:#x}");
+                assert!(
+                    prev.is_none_or(|p| p <= s.last_id),
+                    "{path:?} @{pos}^{mask:#x}"
+                );
                 for g in &s.groups {
                     for p in &g.pel {
-                        assert!(p.consumer.is_some_and(|k| g.consumers[k].pending.contains(&p.id)));
+                        assert!(p
+                            .consumer
+                            .is_some_and(|k| g.consumers[k].pending.contains(&p.id)));
                     }
                 }
             }

@@ -15,18 +15,33 @@ fn vector_dir() -> PathBuf {
 /// Every `(json, dump bytes, path)` under tests/vectors.
 fn vectors() -> Vec<(Json, Vec<u8>, PathBuf)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir()).unwrap().flatten().map(|e| e.path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     dirs.sort();
     for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
-        for json_path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+        for json_path in files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
             let json: Json = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
             let dump = std::fs::read(json_path.with_extension("dump")).unwrap();
             out.push((json, dump, json_path));
         }
     }
-    assert!(out.len() > 1000, "expected the full vector set, found {}", out.len());
+    assert!(
+        out.len() > 1000,
+        "expected the full vector set, found {}",
+        out.len()
+    );
     out
 }
 
@@ -39,11 +54,15 @@ fn bytes_of(j: &Json) -> Vec<u8> {
 }
 
 fn field_name(k: &str) -> Vec<u8> {
-    k.strip_prefix("hex:").map_or_else(|| k.as_bytes().to_vec(), hex)
+    k.strip_prefix("hex:")
+        .map_or_else(|| k.as_bytes().to_vec(), hex)
 }
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn owned(e: Element<'_>) -> Vec<u8> {
@@ -90,7 +109,12 @@ fn check(json: &Json, value: &Value<'_>, path: &Path) {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|pair| (bytes_of(&pair[0]), pair[1].as_str().unwrap().parse::<f64>().unwrap()))
+                .map(|pair| {
+                    (
+                        bytes_of(&pair[0]),
+                        pair[1].as_str().unwrap().parse::<f64>().unwrap(),
+                    )
+                })
                 .collect();
             assert_eq!(got.len(), want.len(), "{path:?}");
             for ((gm, gs), (wm, ws)) in got.iter().zip(&want) {
@@ -110,13 +134,21 @@ fn check(json: &Json, value: &Value<'_>, path: &Path) {
                 Ok::<_, DecodeError>(())
             })
             .unwrap();
-            let want: BTreeMap<_, _> =
-                expected.as_object().unwrap().iter().map(|(k, v)| (field_name(k), bytes_of(v))).collect();
+            let want: BTreeMap<_, _> = expected
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (field_name(k), bytes_of(v)))
+                .collect();
             assert_eq!(got, want, "{path:?}");
             let want_ttls: BTreeMap<_, _> = json
                 .get("field_ttls")
                 .and_then(Json::as_object)
-                .map(|o| o.iter().map(|(k, v)| (field_name(k), v.as_u64().unwrap())).collect())
+                .map(|o| {
+                    o.iter()
+                        .map(|(k, v)| (field_name(k), v.as_u64().unwrap()))
+                        .collect()
+                })
                 .unwrap_or_default();
             assert_eq!(ttls, want_ttls, "{path:?}");
         }
@@ -136,7 +168,11 @@ fn every_valid_vector_decodes_to_its_expected_value() {
             continue; // tests/stream_vectors.rs
         }
         let decoded = decode::decode(&dump).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        assert_eq!(Some(decoded.rdb_version as u64), json["rdb_version"].as_u64(), "{path:?}");
+        assert_eq!(
+            Some(decoded.rdb_version as u64),
+            json["rdb_version"].as_u64(),
+            "{path:?}"
+        );
         let want_type = if ty == "module" { "module" } else { ty };
         assert_eq!(decoded.value.type_name(), want_type, "{path:?}");
         check(&json, &decoded.value, &path);

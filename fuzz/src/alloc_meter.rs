@@ -84,7 +84,10 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Usage) {
     ARMED.with(|a| a.set(true));
     let out = f();
     ARMED.with(|a| a.set(false));
-    let usage = Usage { largest: LARGEST.with(Cell::get), peak: PEAK.with(Cell::get).max(0) as usize };
+    let usage = Usage {
+        largest: LARGEST.with(Cell::get),
+        peak: PEAK.with(Cell::get).max(0) as usize,
+    };
     (out, usage)
 }
 
@@ -99,7 +102,9 @@ pub const BOUND_FACTOR: usize = 128;
 pub const BOUND_SLACK: usize = 64 * 1024;
 
 pub fn bound(input_len: usize) -> usize {
-    input_len.saturating_mul(BOUND_FACTOR).saturating_add(BOUND_SLACK)
+    input_len
+        .saturating_mul(BOUND_FACTOR)
+        .saturating_add(BOUND_SLACK)
 }
 
 /// Panics if `usage` exceeds [`bound`] for an input of `input_len` bytes.

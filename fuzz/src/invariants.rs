@@ -41,7 +41,11 @@ pub fn check_accepted(decoded: &Decoded<'_>) {
                 Ok::<_, DecodeError>(())
             })
             .expect("an accepted list must walk");
-            assert_eq!(n, list.len, "list: walked {n} elements, len says {}", list.len);
+            assert_eq!(
+                n, list.len,
+                "list: walked {n} elements, len says {}",
+                list.len
+            );
             assert!(n > 0, "accepted an empty list");
         }
         Value::Set(set) => {
@@ -49,7 +53,10 @@ pub fn check_accepted(decoded: &Decoded<'_>) {
             let mut n = 0usize;
             set.for_each(|e| {
                 n += 1;
-                assert!(seen.insert(key(e)), "accepted a set with a duplicate member {e:?}");
+                assert!(
+                    seen.insert(key(e)),
+                    "accepted a set with a duplicate member {e:?}"
+                );
                 Ok::<_, DecodeError>(())
             })
             .expect("an accepted set must walk");
@@ -62,30 +69,52 @@ pub fn check_accepted(decoded: &Decoded<'_>) {
             zset.for_each(|m, score| {
                 n += 1;
                 assert!(!score.is_nan(), "accepted a NaN score for {m:?}");
-                assert!(seen.insert(key(m)), "accepted a sorted set with a duplicate member {m:?}");
+                assert!(
+                    seen.insert(key(m)),
+                    "accepted a sorted set with a duplicate member {m:?}"
+                );
                 Ok::<_, DecodeError>(())
             })
             .expect("an accepted sorted set must walk");
-            assert_eq!(n, zset.len, "zset: walked {n} members, len says {}", zset.len);
+            assert_eq!(
+                n, zset.len,
+                "zset: walked {n} members, len says {}",
+                zset.len
+            );
             assert!(n > 0, "accepted an empty sorted set");
         }
         Value::Hash(hash) => {
             // Redis caps field expiries at 2^48 - 1 (and 0 means "none"); Valkey's `HASH_2` (type
             // 22 under a Valkey or re-stamped footer) takes any non-negative time, 0 included.
             let redis_ttls = decoded.type_id != 22 || (12..80).contains(&decoded.rdb_version);
-            let ttl_range = if redis_ttls { 1..=EB_EXPIRE_TIME_MAX } else { 0..=i64::MAX as u64 };
+            let ttl_range = if redis_ttls {
+                1..=EB_EXPIRE_TIME_MAX
+            } else {
+                0..=i64::MAX as u64
+            };
             let mut seen = HashSet::new();
             let mut n = 0usize;
             hash.for_each(|f, _, ttl| {
                 n += 1;
-                assert!(seen.insert(key(f)), "accepted a hash with a duplicate field {f:?}");
+                assert!(
+                    seen.insert(key(f)),
+                    "accepted a hash with a duplicate field {f:?}"
+                );
                 if let Some(t) = ttl {
-                    assert!(ttl_range.contains(&t), "accepted field TTL {t} for {f:?} (type {})", decoded.type_id);
+                    assert!(
+                        ttl_range.contains(&t),
+                        "accepted field TTL {t} for {f:?} (type {})",
+                        decoded.type_id
+                    );
                 }
                 Ok::<_, DecodeError>(())
             })
             .expect("an accepted hash must walk");
-            assert_eq!(n, hash.len, "hash: walked {n} fields, len says {}", hash.len);
+            assert_eq!(
+                n, hash.len,
+                "hash: walked {n} fields, len says {}",
+                hash.len
+            );
             assert!(n > 0, "accepted an empty hash");
         }
         Value::Module(m) => {
@@ -104,31 +133,73 @@ fn check_stream(s: &Stream<'_>) {
     let (mut live, mut total) = (0u64, 0u64);
     let mut prev: Option<StreamId> = None;
     s.for_each_entry(true, |id, deleted, _| {
-        assert!(prev.is_none_or(|p| p < id), "stream entries out of order: {prev:?} then {id}");
+        assert!(
+            prev.is_none_or(|p| p < id),
+            "stream entries out of order: {prev:?} then {id}"
+        );
         prev = Some(id);
         total += 1;
         live += u64::from(!deleted);
         Ok::<_, DecodeError>(())
     })
     .expect("an accepted stream must walk");
-    assert_eq!(live, s.length, "stream: {live} live entries, length says {}", s.length);
-    let counted: u64 = s.nodes.iter().map(|n| n.counts.live + n.counts.deleted).sum();
-    assert_eq!(total, counted, "stream: walked {total} entries, node counts say {counted}");
+    assert_eq!(
+        live, s.length,
+        "stream: {live} live entries, length says {}",
+        s.length
+    );
+    let counted: u64 = s
+        .nodes
+        .iter()
+        .map(|n| n.counts.live + n.counts.deleted)
+        .sum();
+    assert_eq!(
+        total, counted,
+        "stream: walked {total} entries, node counts say {counted}"
+    );
     if let Some(max) = prev {
         assert!(max <= s.last_id, "entry {max} above last_id {}", s.last_id);
     }
-    assert!(s.entries_added >= s.length, "entries_added {} < length {}", s.entries_added, s.length);
-    assert!(s.max_deleted_id <= s.last_id, "max_deleted_id above last_id");
-    assert_eq!(s.idmp.is_some(), s.version >= 4, "IDMP state presence vs version {}", s.version);
+    assert!(
+        s.entries_added >= s.length,
+        "entries_added {} < length {}",
+        s.entries_added,
+        s.length
+    );
+    assert!(
+        s.max_deleted_id <= s.last_id,
+        "max_deleted_id above last_id"
+    );
+    assert_eq!(
+        s.idmp.is_some(),
+        s.version >= 4,
+        "IDMP state presence vs version {}",
+        s.version
+    );
 
     let mut group_names = HashSet::new();
     for g in &s.groups {
-        assert!(group_names.insert(key(g.name.as_element())), "duplicate group name {:?}", g.name);
-        assert!(s.version >= 5 || g.nacked.is_empty(), "a NACK zone before type 27");
+        assert!(
+            group_names.insert(key(g.name.as_element())),
+            "duplicate group name {:?}",
+            g.name
+        );
+        assert!(
+            s.version >= 5 || g.nacked.is_empty(),
+            "a NACK zone before type 27"
+        );
         let mut consumer_names = HashSet::new();
         for c in &g.consumers {
-            assert!(consumer_names.insert(key(c.name.as_element())), "duplicate consumer {:?}", c.name);
-            assert_eq!(c.active_time.is_some(), s.version >= 3, "active_time presence vs version");
+            assert!(
+                consumer_names.insert(key(c.name.as_element())),
+                "duplicate consumer {:?}",
+                c.name
+            );
+            assert_eq!(
+                c.active_time.is_some(),
+                s.version >= 3,
+                "active_time presence vs version"
+            );
         }
         let mut ids = HashSet::new();
         for e in &g.pel {
@@ -136,16 +207,30 @@ fn check_stream(s: &Stream<'_>) {
             match e.consumer {
                 Some(k) => {
                     let owner = g.consumers.get(k).expect("PEL owner index out of range");
-                    assert_eq!(owner.pending.iter().filter(|&&id| id == e.id).count(), 1, "PEL {} not in its owner", e.id);
+                    assert_eq!(
+                        owner.pending.iter().filter(|&&id| id == e.id).count(),
+                        1,
+                        "PEL {} not in its owner",
+                        e.id
+                    );
                 }
                 None => assert!(g.nacked.contains(&e.id), "PEL {} owned by nobody", e.id),
             }
         }
-        let claimed: usize = g.consumers.iter().map(|c| c.pending.len()).sum::<usize>() + g.nacked.len();
-        assert_eq!(claimed, g.pel.len(), "consumer PELs + NACK zone hold {claimed} ids, group PEL {}", g.pel.len());
+        let claimed: usize =
+            g.consumers.iter().map(|c| c.pending.len()).sum::<usize>() + g.nacked.len();
+        assert_eq!(
+            claimed,
+            g.pel.len(),
+            "consumer PELs + NACK zone hold {claimed} ids, group PEL {}",
+            g.pel.len()
+        );
         for c in &g.consumers {
             for id in &c.pending {
-                assert!(ids.contains(id), "consumer PEL id {id} not in the group PEL");
+                assert!(
+                    ids.contains(id),
+                    "consumer PEL id {id} not in the group PEL"
+                );
             }
         }
     }

@@ -15,7 +15,11 @@ pub struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub fn new(data: &'a [u8]) -> Self {
-        Cursor { data, pos: 0, base: 0 }
+        Cursor {
+            data,
+            pos: 0,
+            base: 0,
+        }
     }
 
     /// A cursor over `data` whose errors report offsets starting at `base`.
@@ -58,7 +62,10 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     pub fn peek_u8(&self) -> Result<u8> {
-        self.data.get(self.pos).copied().ok_or_else(|| self.err(ErrorKind::UnexpectedEnd))
+        self.data
+            .get(self.pos)
+            .copied()
+            .ok_or_else(|| self.err(ErrorKind::UnexpectedEnd))
     }
 
     /// The next `len` bytes, borrowed from the input.
@@ -129,8 +136,14 @@ mod tests {
         let mut c = Cursor::with_base(&[1, 2, 3], 10);
         assert_eq!(c.read_u8(), Ok(1));
         assert_eq!(c.offset(), 11);
-        assert_eq!(c.read_bytes(3).unwrap_err(), DecodeError::new(ErrorKind::UnexpectedEnd, 11));
-        assert_eq!(c.read_bytes_u64(u64::MAX).unwrap_err().kind, ErrorKind::LengthTooLarge);
+        assert_eq!(
+            c.read_bytes(3).unwrap_err(),
+            DecodeError::new(ErrorKind::UnexpectedEnd, 11)
+        );
+        assert_eq!(
+            c.read_bytes_u64(u64::MAX).unwrap_err().kind,
+            ErrorKind::LengthTooLarge
+        );
         assert_eq!(c.read_u16_le(), Ok(0x0302));
         assert!(c.is_empty());
         assert_eq!(c.read_u8().unwrap_err().kind, ErrorKind::UnexpectedEnd);

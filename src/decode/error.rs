@@ -124,7 +124,9 @@ impl fmt::Display for ErrorKind {
             ErrorKind::InvalidStream => f.write_str("invalid stream"),
             ErrorKind::InvalidFieldTtl => f.write_str("invalid hash field TTL"),
             ErrorKind::InvalidModuleValue => f.write_str("invalid module value"),
-            ErrorKind::PreGaModuleValue => f.write_str("pre-GA module value (type 6) is not supported"),
+            ErrorKind::PreGaModuleValue => {
+                f.write_str("pre-GA module value (type 6) is not supported")
+            }
         }
     }
 }

@@ -50,7 +50,10 @@ fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
             _ if type_id == 1 => "linkedlist",
             _ if type_id == 10 => "ziplist",
             _ if type_id == 14 => "quicklist (ziplist nodes)",
-            Some(ListNode::Plain(_)) | Some(ListNode::Listpack(_)) | None | Some(ListNode::Ziplist(_)) => "quicklist (listpack nodes)",
+            Some(ListNode::Plain(_))
+            | Some(ListNode::Listpack(_))
+            | None
+            | Some(ListNode::Ziplist(_)) => "quicklist (listpack nodes)",
         },
         Value::Set(s) => match s.repr {
             SetRepr::Plain(_) => "hashtable",
@@ -135,7 +138,10 @@ pub fn inspect(payload: &[u8]) -> Summary {
     }
     // Envelope problems come first: they are what RESTORE would report.
     if !is_known_rdb_version(version) {
-        s.error = Some(DecodeError::new(ErrorKind::UnsupportedRdbVersion(version), footer));
+        s.error = Some(DecodeError::new(
+            ErrorKind::UnsupportedRdbVersion(version),
+            footer,
+        ));
     } else if !s.checksum_ok {
         s.error = Some(DecodeError::new(ErrorKind::ChecksumMismatch, footer + 2));
     }
@@ -150,7 +156,10 @@ mod tests {
     #[test]
     fn describes_a_valid_payload() {
         let s = inspect(&with_footer(&[0x00, 0xc1, 0x39, 0x30], 10));
-        assert_eq!((s.rdb_version, s.checksum_ok, s.type_name, s.length), (Some(10), true, Some("string"), Some(5)));
+        assert_eq!(
+            (s.rdb_version, s.checksum_ok, s.type_name, s.length),
+            (Some(10), true, Some("string"), Some(5))
+        );
         assert_eq!(s.encoding.as_deref(), Some("int"));
         assert_eq!(s.error, None);
         assert_eq!(written_by(10), "Redis 7.0");
@@ -164,7 +173,13 @@ mod tests {
         assert_eq!(s.type_name, Some("string")); // the body still decodes
         assert_eq!(s.error.unwrap().kind, ErrorKind::ChecksumMismatch);
         let s = inspect(&with_footer(&[0x02, 0x00], 10));
-        assert_eq!(s.error, Some(DecodeError::new(ErrorKind::EmptyCollection, 1)));
-        assert_eq!(inspect(b"short").error.unwrap().kind, ErrorKind::PayloadTooShort);
+        assert_eq!(
+            s.error,
+            Some(DecodeError::new(ErrorKind::EmptyCollection, 1))
+        );
+        assert_eq!(
+            inspect(b"short").error.unwrap().kind,
+            ErrorKind::PayloadTooShort
+        );
     }
 }

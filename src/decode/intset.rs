@@ -12,7 +12,10 @@ fn invalid(base: usize, pos: usize) -> DecodeError {
     DecodeError::new(ErrorKind::InvalidIntset, base.saturating_add(pos))
 }
 
-fn members(blob: &[u8], base: usize) -> Result<(usize, impl Iterator<Item = i64> + '_), DecodeError> {
+fn members(
+    blob: &[u8],
+    base: usize,
+) -> Result<(usize, impl Iterator<Item = i64> + '_), DecodeError> {
     if blob.len() < 8 {
         return Err(invalid(base, 0));
     }
@@ -51,7 +54,7 @@ pub fn for_each<E: From<DecodeError>>(
     mut f: impl FnMut(i64) -> Result<(), E>,
 ) -> Result<(), E> {
     let (_, iter) = members(blob, 0)?;
-    iter.map(&mut f).collect()
+    iter.into_iter().try_for_each(&mut f)
 }
 
 #[cfg(test)]
@@ -79,7 +82,11 @@ mod tests {
 
     #[test]
     fn every_width() {
-        for (w, vals) in [(2, vec![-32768, 1, 32767]), (4, vec![i32::MIN as i64, 0, 70000]), (8, vec![i64::MIN, 5, i64::MAX])] {
+        for (w, vals) in [
+            (2, vec![-32768, 1, 32767]),
+            (4, vec![i32::MIN as i64, 0, 70000]),
+            (8, vec![i64::MIN, 5, i64::MAX]),
+        ] {
             let blob = intset(w, &vals);
             assert_eq!(validate(&blob, 0), Ok(3));
             assert_eq!(collect(&blob), vals);

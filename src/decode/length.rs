@@ -39,7 +39,9 @@ fn read_len_or_special(c: &mut Cursor<'_>) -> Result<Len> {
     let first = c.read_u8()?;
     match first >> 6 {
         RDB_6BITLEN => Ok(Len::Plain(u64::from(first & 0x3f))),
-        RDB_14BITLEN => Ok(Len::Plain((u64::from(first & 0x3f) << 8) | u64::from(c.read_u8()?))),
+        RDB_14BITLEN => Ok(Len::Plain(
+            (u64::from(first & 0x3f) << 8) | u64::from(c.read_u8()?),
+        )),
         RDB_ENCVAL => Ok(Len::Special(first & 0x3f)),
         _ => match first {
             RDB_32BITLEN => Ok(Len::Plain(u64::from(c.read_u32_be()?))),
@@ -79,7 +81,10 @@ pub fn read_string<'a>(c: &mut Cursor<'a>) -> Result<RdbString<'a>> {
         Len::Special(RDB_ENC_INT16) => Ok(RdbString::Int(i64::from(c.read_u16_le()? as i16))),
         Len::Special(RDB_ENC_INT32) => Ok(RdbString::Int(i64::from(c.read_u32_le()? as i32))),
         Len::Special(RDB_ENC_LZF) => read_lzf(c, start).map(|v| RdbString::Bytes(Cow::Owned(v))),
-        Len::Special(_) => Err(super::DecodeError::new(ErrorKind::InvalidStringEncoding, start)),
+        Len::Special(_) => Err(super::DecodeError::new(
+            ErrorKind::InvalidStringEncoding,
+            start,
+        )),
     }
 }
 
@@ -89,7 +94,10 @@ pub fn read_blob<'a>(c: &mut Cursor<'a>) -> Result<Cow<'a, [u8]>> {
     let start = c.offset();
     match read_string(c)? {
         RdbString::Bytes(b) => Ok(b),
-        RdbString::Int(_) => Err(super::DecodeError::new(ErrorKind::InvalidStringEncoding, start)),
+        RdbString::Int(_) => Err(super::DecodeError::new(
+            ErrorKind::InvalidStringEncoding,
+            start,
+        )),
     }
 }
 
@@ -136,28 +144,43 @@ mod tests {
     #[test]
     fn every_length_form() {
         let cases: &[(&[u8], u64)] = &[
-            (&[0x05], 5),                                   // 6-bit
-            (&[0x7f, 0xff], 0x3fff),                        // 14-bit, big-endian
-            (&[0x80, 0, 0, 0, 5], 5),                       // 32-bit, non-minimal is fine
-            (&[0x81, 0, 0, 0, 1, 0, 0, 0, 0], 1 << 32),     // 64-bit
+            (&[0x05], 5),                               // 6-bit
+            (&[0x7f, 0xff], 0x3fff),                    // 14-bit, big-endian
+            (&[0x80, 0, 0, 0, 5], 5),                   // 32-bit, non-minimal is fine
+            (&[0x81, 0, 0, 0, 1, 0, 0, 0, 0], 1 << 32), // 64-bit
         ];
         for (input, want) in cases {
             assert_eq!(read_len(&mut Cursor::new(input)), Ok(*want));
         }
         for bad in [&[0x82u8][..], &[0xbf], &[0xc0]] {
-            assert_eq!(read_len(&mut Cursor::new(bad)).unwrap_err().kind, ErrorKind::InvalidLength);
+            assert_eq!(
+                read_len(&mut Cursor::new(bad)).unwrap_err().kind,
+                ErrorKind::InvalidLength
+            );
         }
-        assert_eq!(read_len(&mut Cursor::new(&[0x40])).unwrap_err().kind, ErrorKind::UnexpectedEnd);
+        assert_eq!(
+            read_len(&mut Cursor::new(&[0x40])).unwrap_err().kind,
+            ErrorKind::UnexpectedEnd
+        );
     }
 
     #[test]
     fn integer_encodings() {
         assert_eq!(string(&[0xc0, 0xf9]), Ok(RdbString::Int(-7))); // INT8
         assert_eq!(string(&[0xc1, 0x39, 0x30]), Ok(RdbString::Int(12345))); // INT16 LE
-        assert_eq!(string(&[0xc2, 0xff, 0xff, 0xff, 0x7f]), Ok(RdbString::Int(i32::MAX as i64)));
+        assert_eq!(
+            string(&[0xc2, 0xff, 0xff, 0xff, 0x7f]),
+            Ok(RdbString::Int(i32::MAX as i64))
+        );
         assert_eq!(string(&[0xc2, 5, 0, 0, 0]), Ok(RdbString::Int(5))); // non-narrowest is fine
-        assert_eq!(string(&[0xc4]).unwrap_err().kind, ErrorKind::InvalidStringEncoding);
-        assert_eq!(string(&[0xc1, 0x39]).unwrap_err().kind, ErrorKind::UnexpectedEnd);
+        assert_eq!(
+            string(&[0xc4]).unwrap_err().kind,
+            ErrorKind::InvalidStringEncoding
+        );
+        assert_eq!(
+            string(&[0xc1, 0x39]).unwrap_err().kind,
+            ErrorKind::UnexpectedEnd
+        );
     }
 
     #[test]
@@ -175,7 +198,9 @@ mod tests {
     #[test]
     fn lzf_strings() {
         // 40 x 'a' as Redis 7.0 writes it.
-        let input = [0xc3, 0x09, 0x28, 0x01, 0x61, 0x61, 0xe0, 0x1b, 0x00, 0x01, 0x61, 0x61];
+        let input = [
+            0xc3, 0x09, 0x28, 0x01, 0x61, 0x61, 0xe0, 0x1b, 0x00, 0x01, 0x61, 0x61,
+        ];
         assert_eq!(bytes(string(&input).unwrap()), vec![b'a'; 40]);
         // ulen one too large / too small: the output must be exact.
         let mut long = input;
@@ -185,22 +210,42 @@ mod tests {
         short[2] = 0x27;
         assert_eq!(string(&short).unwrap_err().kind, ErrorKind::InvalidLzf);
         // ulen 0 (native quirk: accepted) is rejected.
-        assert_eq!(string(&[0xc3, 0x01, 0x00, 0x00]).unwrap_err().kind, ErrorKind::InvalidLzf);
+        assert_eq!(
+            string(&[0xc3, 0x01, 0x00, 0x00]).unwrap_err().kind,
+            ErrorKind::InvalidLzf
+        );
         // A back-reference before the start of the output.
-        assert_eq!(string(&[0xc3, 0x02, 0x03, 0x20, 0x05]).unwrap_err().kind, ErrorKind::InvalidLzf);
+        assert_eq!(
+            string(&[0xc3, 0x02, 0x03, 0x20, 0x05]).unwrap_err().kind,
+            ErrorKind::InvalidLzf
+        );
         // A 4-byte claim of 1 GB from 2 bytes of input is refused before allocating.
-        assert_eq!(string(&[0xc3, 0x02, 0x80, 0x40, 0, 0, 0, 0x01, 0x61]).unwrap_err().kind, ErrorKind::InvalidLzf);
+        assert_eq!(
+            string(&[0xc3, 0x02, 0x80, 0x40, 0, 0, 0, 0x01, 0x61])
+                .unwrap_err()
+                .kind,
+            ErrorKind::InvalidLzf
+        );
         // clen beyond the input.
-        assert_eq!(string(&[0xc3, 0x09, 0x28, 0x01]).unwrap_err().kind, ErrorKind::LengthTooLarge);
+        assert_eq!(
+            string(&[0xc3, 0x09, 0x28, 0x01]).unwrap_err().kind,
+            ErrorKind::LengthTooLarge
+        );
     }
 
     #[test]
     fn counts_are_bounded_by_remaining_bytes() {
         let mut c = Cursor::new(&[0x81, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 3]);
-        assert_eq!(read_count(&mut c, 1).unwrap_err().kind, ErrorKind::LengthTooLarge);
+        assert_eq!(
+            read_count(&mut c, 1).unwrap_err().kind,
+            ErrorKind::LengthTooLarge
+        );
         let mut c = Cursor::new(&[0x02, 1, 2, 3, 4]);
         assert_eq!(read_count(&mut c, 2), Ok(2));
         let mut c = Cursor::new(&[0x03, 1, 2, 3, 4]);
-        assert_eq!(read_count(&mut c, 2).unwrap_err().kind, ErrorKind::LengthTooLarge);
+        assert_eq!(
+            read_count(&mut c, 2).unwrap_err().kind,
+            ErrorKind::LengthTooLarge
+        );
     }
 }

@@ -51,36 +51,70 @@ fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
 fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize)> {
     let bad = || invalid(base, pos);
     let byte = |i: usize| -> Result<u8> {
-        pos.checked_add(i).filter(|&p| p < end).map(|p| blob[p]).ok_or_else(bad)
+        pos.checked_add(i)
+            .filter(|&p| p < end)
+            .map(|p| blob[p])
+            .ok_or_else(bad)
     };
     let b0 = byte(0)?;
     let (element, enc_len) = if b0 & 0x80 == 0 {
         (Element::Int(i64::from(b0 & 0x7f)), 1)
     } else if b0 & 0xc0 == 0x80 {
         let len = usize::from(b0 & 0x3f);
-        (Element::Bytes(slice(blob, pos + 1, len, end).ok_or_else(bad)?), 1 + len)
+        (
+            Element::Bytes(slice(blob, pos + 1, len, end).ok_or_else(bad)?),
+            1 + len,
+        )
     } else if b0 & 0xe0 == 0xc0 {
         let u = (u16::from(b0 & 0x1f) << 8) | u16::from(byte(1)?);
-        let v = if u < 4096 { i64::from(u) } else { i64::from(u) - 8192 };
+        let v = if u < 4096 {
+            i64::from(u)
+        } else {
+            i64::from(u) - 8192
+        };
         (Element::Int(v), 2)
     } else if b0 & 0xf0 == 0xe0 {
         let len = (usize::from(b0 & 0x0f) << 8) | usize::from(byte(1)?);
-        (Element::Bytes(slice(blob, pos + 2, len, end).ok_or_else(bad)?), 2 + len)
+        (
+            Element::Bytes(slice(blob, pos + 2, len, end).ok_or_else(bad)?),
+            2 + len,
+        )
     } else {
         match b0 {
             0xf0 => {
                 let hdr = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
                 let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
                 let data = slice(blob, pos + 5, len, end).ok_or_else(bad)?;
-                (Element::Bytes(data), 5usize.checked_add(len).ok_or_else(bad)?)
+                (
+                    Element::Bytes(data),
+                    5usize.checked_add(len).ok_or_else(bad)?,
+                )
             }
-            0xf1 => (Element::Int(i64::from(i16::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?))), 3),
+            0xf1 => (
+                Element::Int(i64::from(i16::from_le_bytes(
+                    array(blob, pos + 1, end).ok_or_else(bad)?,
+                ))),
+                3,
+            ),
             0xf2 => {
                 let [a, b, c] = array::<3>(blob, pos + 1, end).ok_or_else(bad)?;
-                (Element::Int(i64::from(i32::from_le_bytes([0, a, b, c]) >> 8)), 4)
+                (
+                    Element::Int(i64::from(i32::from_le_bytes([0, a, b, c]) >> 8)),
+                    4,
+                )
             }
-            0xf3 => (Element::Int(i64::from(i32::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?))), 5),
-            0xf4 => (Element::Int(i64::from_le_bytes(array(blob, pos + 1, end).ok_or_else(bad)?)), 9),
+            0xf3 => (
+                Element::Int(i64::from(i32::from_le_bytes(
+                    array(blob, pos + 1, end).ok_or_else(bad)?,
+                ))),
+                5,
+            ),
+            0xf4 => (
+                Element::Int(i64::from_le_bytes(
+                    array(blob, pos + 1, end).ok_or_else(bad)?,
+                )),
+                9,
+            ),
             _ => return Err(bad()), // F5..FE are unused; FF only ends the listpack.
         }
     };
@@ -196,13 +230,22 @@ pub(crate) mod tests {
 
     #[test]
     fn six_bit_string() {
-        assert_eq!(one(entry_bytes(&[0x83], b"abc")).unwrap(), [Element::Bytes(b"abc")]);
-        assert_eq!(one(entry_bytes(&[0x80], b"")).unwrap(), [Element::Bytes(b"")]);
+        assert_eq!(
+            one(entry_bytes(&[0x83], b"abc")).unwrap(),
+            [Element::Bytes(b"abc")]
+        );
+        assert_eq!(
+            one(entry_bytes(&[0x80], b"")).unwrap(),
+            [Element::Bytes(b"")]
+        );
     }
 
     #[test]
     fn thirteen_bit_int() {
-        assert_eq!(one(vec![0xc0 | 0x0f, 0xff, 0x02]).unwrap(), [Element::Int(4095)]);
+        assert_eq!(
+            one(vec![0xc0 | 0x0f, 0xff, 0x02]).unwrap(),
+            [Element::Int(4095)]
+        );
         assert_eq!(one(vec![0xdf, 0xff, 0x02]).unwrap(), [Element::Int(-1)]);
         assert_eq!(one(vec![0xd0, 0x00, 0x02]).unwrap(), [Element::Int(-4096)]);
     }
@@ -210,9 +253,15 @@ pub(crate) mod tests {
     #[test]
     fn twelve_bit_string() {
         let data = vec![b'x'; 200];
-        assert_eq!(one(entry_bytes(&[0xe0, 200], &data)).unwrap(), [Element::Bytes(&data[..])]);
+        assert_eq!(
+            one(entry_bytes(&[0xe0, 200], &data)).unwrap(),
+            [Element::Bytes(&data[..])]
+        );
         // A short string in a 12-bit header is legal (non-narrowest).
-        assert_eq!(one(entry_bytes(&[0xe0, 1], b"z")).unwrap(), [Element::Bytes(b"z")]);
+        assert_eq!(
+            one(entry_bytes(&[0xe0, 1], b"z")).unwrap(),
+            [Element::Bytes(b"z")]
+        );
     }
 
     #[test]
@@ -226,27 +275,48 @@ pub(crate) mod tests {
 
     #[test]
     fn sixteen_bit_int() {
-        assert_eq!(one(entry_bytes(&[0xf1], &(-300i16).to_le_bytes())).unwrap(), [Element::Int(-300)]);
+        assert_eq!(
+            one(entry_bytes(&[0xf1], &(-300i16).to_le_bytes())).unwrap(),
+            [Element::Int(-300)]
+        );
     }
 
     #[test]
     fn twenty_four_bit_int() {
         // -8388608 (i24 min) and 8388607 (max): where other decoders broke.
-        assert_eq!(one(entry_bytes(&[0xf2], &[0x00, 0x00, 0x80])).unwrap(), [Element::Int(-8388608)]);
-        assert_eq!(one(entry_bytes(&[0xf2], &[0xff, 0xff, 0x7f])).unwrap(), [Element::Int(8388607)]);
-        assert_eq!(one(entry_bytes(&[0xf2], &[0x40, 0x42, 0x0f])).unwrap(), [Element::Int(1_000_000)]);
+        assert_eq!(
+            one(entry_bytes(&[0xf2], &[0x00, 0x00, 0x80])).unwrap(),
+            [Element::Int(-8388608)]
+        );
+        assert_eq!(
+            one(entry_bytes(&[0xf2], &[0xff, 0xff, 0x7f])).unwrap(),
+            [Element::Int(8388607)]
+        );
+        assert_eq!(
+            one(entry_bytes(&[0xf2], &[0x40, 0x42, 0x0f])).unwrap(),
+            [Element::Int(1_000_000)]
+        );
     }
 
     #[test]
     fn thirty_two_bit_int() {
-        assert_eq!(one(entry_bytes(&[0xf3], &i32::MIN.to_le_bytes())).unwrap(), [Element::Int(i32::MIN.into())]);
+        assert_eq!(
+            one(entry_bytes(&[0xf3], &i32::MIN.to_le_bytes())).unwrap(),
+            [Element::Int(i32::MIN.into())]
+        );
     }
 
     #[test]
     fn sixty_four_bit_int() {
-        assert_eq!(one(entry_bytes(&[0xf4], &i64::MAX.to_le_bytes())).unwrap(), [Element::Int(i64::MAX)]);
+        assert_eq!(
+            one(entry_bytes(&[0xf4], &i64::MAX.to_le_bytes())).unwrap(),
+            [Element::Int(i64::MAX)]
+        );
         // Non-narrowest: a 64-bit entry holding 1 is accepted, as native does.
-        assert_eq!(one(entry_bytes(&[0xf4], &1i64.to_le_bytes())).unwrap(), [Element::Int(1)]);
+        assert_eq!(
+            one(entry_bytes(&[0xf4], &1i64.to_le_bytes())).unwrap(),
+            [Element::Int(1)]
+        );
     }
 
     #[test]

@@ -84,7 +84,11 @@ pub fn read_module<'a>(c: &mut Cursor<'a>) -> Result<ModuleValue<'a>> {
     }
     let used = start - c.remaining();
     let body = body.read_bytes(used)?;
-    Ok(ModuleValue { type_name, encver, body })
+    Ok(ModuleValue {
+        type_name,
+        encver,
+        body,
+    })
 }
 
 #[cfg(test)]

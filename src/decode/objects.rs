@@ -43,7 +43,6 @@ pub const RDB_TYPE_STREAM_LISTPACKS_4: u8 = 26;
 /// Redis 8.8: adds each group's NACK zone (pending entries without an owner).
 pub const RDB_TYPE_STREAM_LISTPACKS_5: u8 = 27;
 
-
 const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
 const QUICKLIST_NODE_CONTAINER_PACKED: u64 = 2;
 
@@ -58,13 +57,17 @@ struct Unique<'b> {
 impl<'b> Unique<'b> {
     /// Pre-sized for `n` elements: only for counts already bounded by the bytes that remain.
     fn with_capacity(n: usize) -> Self {
-        Unique { seen: HashSet::with_capacity(n.min(1 << 16)) }
+        Unique {
+            seen: HashSet::with_capacity(n.min(1 << 16)),
+        }
     }
 
     /// For blobs: their decompressed size says nothing trustworthy about the element count, so
     /// the set grows with what is actually read.
     fn growing() -> Self {
-        Unique { seen: HashSet::new() }
+        Unique {
+            seen: HashSet::new(),
+        }
     }
 
     fn insert(&mut self, e: Element<'b>, offset: usize) -> Result<()> {
@@ -90,7 +93,9 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
         RDB_TYPE_STRING => Ok(Value::String(read_string(c)?)),
         RDB_TYPE_LIST => read_plain_list(c).map(Value::List),
         RDB_TYPE_SET => read_plain_set(c).map(Value::Set),
-        RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => read_plain_zset(c, type_id == RDB_TYPE_ZSET_2).map(Value::SortedSet),
+        RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => {
+            read_plain_zset(c, type_id == RDB_TYPE_ZSET_2).map(Value::SortedSet)
+        }
         RDB_TYPE_HASH => read_plain_hash(c).map(Value::Hash),
         RDB_TYPE_MODULE_PRE_GA => Err(DecodeError::new(ErrorKind::PreGaModuleValue, start)),
         RDB_TYPE_MODULE_2 => module_type::read_module(c).map(Value::Module),
@@ -104,9 +109,13 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
         RDB_TYPE_HASH_LISTPACK => read_packed_hash(c, Packing::Listpack).map(Value::Hash),
         RDB_TYPE_ZSET_LISTPACK => read_packed_zset(c, Packing::Listpack).map(Value::SortedSet),
         RDB_TYPE_LIST_QUICKLIST_2 => read_quicklist(c, true).map(Value::List),
-        RDB_TYPE_STREAM_LISTPACKS_2 => stream::read_stream(c, 2).map(|s| Value::Stream(Box::new(s))),
+        RDB_TYPE_STREAM_LISTPACKS_2 => {
+            stream::read_stream(c, 2).map(|s| Value::Stream(Box::new(s)))
+        }
         RDB_TYPE_SET_LISTPACK => read_listpack_set(c).map(Value::Set),
-        RDB_TYPE_STREAM_LISTPACKS_3 => stream::read_stream(c, 3).map(|s| Value::Stream(Box::new(s))),
+        RDB_TYPE_STREAM_LISTPACKS_3 => {
+            stream::read_stream(c, 3).map(|s| Value::Stream(Box::new(s)))
+        }
         RDB_TYPE_HASH_METADATA_PRE_GA => match family {
             Family::Redis => read_hash_with_ttls(c, TtlLayout::RedisAbsolute).map(Value::Hash),
             Family::Valkey => read_hash_with_ttls(c, TtlLayout::Valkey).map(Value::Hash),
@@ -114,8 +123,12 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
             Family::Shared => {
                 let mut redis = *c;
                 let mut valkey = *c;
-                let as_redis = read_hash_with_ttls(&mut redis, TtlLayout::RedisAbsolute).ok().filter(|_| redis.is_empty());
-                let as_valkey = read_hash_with_ttls(&mut valkey, TtlLayout::Valkey).ok().filter(|_| valkey.is_empty());
+                let as_redis = read_hash_with_ttls(&mut redis, TtlLayout::RedisAbsolute)
+                    .ok()
+                    .filter(|_| redis.is_empty());
+                let as_valkey = read_hash_with_ttls(&mut valkey, TtlLayout::Valkey)
+                    .ok()
+                    .filter(|_| valkey.is_empty());
                 match (as_redis, as_valkey) {
                     (Some(h), None) => {
                         *c = redis;
@@ -129,12 +142,25 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
                 }
             }
         },
-        RDB_TYPE_HASH_LISTPACK_EX_PRE_GA if family != Family::Valkey => read_listpack_ex_hash(c, false).map(Value::Hash),
-        RDB_TYPE_HASH_METADATA if family != Family::Valkey => read_hash_with_ttls(c, TtlLayout::RedisRelative).map(Value::Hash),
-        RDB_TYPE_HASH_LISTPACK_EX if family != Family::Valkey => read_listpack_ex_hash(c, true).map(Value::Hash),
-        RDB_TYPE_STREAM_LISTPACKS_4 if family != Family::Valkey => stream::read_stream(c, 4).map(|s| Value::Stream(Box::new(s))),
-        RDB_TYPE_STREAM_LISTPACKS_5 if family != Family::Valkey => stream::read_stream(c, 5).map(|s| Value::Stream(Box::new(s))),
-        _ => Err(DecodeError::new(ErrorKind::UnknownType(type_id), start.saturating_sub(1))),
+        RDB_TYPE_HASH_LISTPACK_EX_PRE_GA if family != Family::Valkey => {
+            read_listpack_ex_hash(c, false).map(Value::Hash)
+        }
+        RDB_TYPE_HASH_METADATA if family != Family::Valkey => {
+            read_hash_with_ttls(c, TtlLayout::RedisRelative).map(Value::Hash)
+        }
+        RDB_TYPE_HASH_LISTPACK_EX if family != Family::Valkey => {
+            read_listpack_ex_hash(c, true).map(Value::Hash)
+        }
+        RDB_TYPE_STREAM_LISTPACKS_4 if family != Family::Valkey => {
+            stream::read_stream(c, 4).map(|s| Value::Stream(Box::new(s)))
+        }
+        RDB_TYPE_STREAM_LISTPACKS_5 if family != Family::Valkey => {
+            stream::read_stream(c, 5).map(|s| Value::Stream(Box::new(s)))
+        }
+        _ => Err(DecodeError::new(
+            ErrorKind::UnknownType(type_id),
+            start.saturating_sub(1),
+        )),
     }
 }
 
@@ -162,7 +188,10 @@ fn read_plain_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     for m in &members {
         unique.insert(m.as_element(), at)?;
     }
-    Ok(Set { repr: SetRepr::Plain(members), len: n })
+    Ok(Set {
+        repr: SetRepr::Plain(members),
+        len: n,
+    })
 }
 
 fn read_plain_zset<'a>(c: &mut Cursor<'a>, binary_scores: bool) -> Result<SortedSet<'a>> {
@@ -171,14 +200,21 @@ fn read_plain_zset<'a>(c: &mut Cursor<'a>, binary_scores: bool) -> Result<Sorted
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         let member = read_string(c)?;
-        let score = if binary_scores { score::read_binary_double(c)? } else { score::read_text_double(c)? };
+        let score = if binary_scores {
+            score::read_binary_double(c)?
+        } else {
+            score::read_text_double(c)?
+        };
         items.push((member, score));
     }
     let mut unique = Unique::with_capacity(n);
     for (m, _) in &items {
         unique.insert(m.as_element(), at)?;
     }
-    Ok(SortedSet { repr: SortedSetRepr::Plain(items), len: n })
+    Ok(SortedSet {
+        repr: SortedSetRepr::Plain(items),
+        len: n,
+    })
 }
 
 fn read_plain_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
@@ -194,7 +230,10 @@ fn read_plain_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
     for (f, _) in &pairs {
         unique.insert(f.as_element(), at)?;
     }
-    Ok(Hash { repr: HashRepr::Plain(pairs), len: n })
+    Ok(Hash {
+        repr: HashRepr::Plain(pairs),
+        len: n,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +245,12 @@ enum Packing {
     Listpack,
 }
 
-fn walk<'b>(packing: Packing, blob: &'b [u8], base: usize, f: &mut dyn FnMut(Element<'b>) -> Result<()>) -> Result<usize> {
+fn walk<'b>(
+    packing: Packing,
+    blob: &'b [u8],
+    base: usize,
+    f: &mut dyn FnMut(Element<'b>) -> Result<()>,
+) -> Result<usize> {
     match packing {
         Packing::Ziplist => ziplist::walk(blob, base, f),
         Packing::Listpack => listpack::walk(blob, base, f),
@@ -216,8 +260,14 @@ fn walk<'b>(packing: Packing, blob: &'b [u8], base: usize, f: &mut dyn FnMut(Ele
 fn read_ziplist_list<'a>(c: &mut Cursor<'a>) -> Result<List<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let n = non_empty(ziplist::walk(&blob, at, &mut |_| Ok::<_, DecodeError>(()))?, at)?;
-    Ok(List { nodes: vec![ListNode::Ziplist(blob)], len: n })
+    let n = non_empty(
+        ziplist::walk(&blob, at, &mut |_| Ok::<_, DecodeError>(()))?,
+        at,
+    )?;
+    Ok(List {
+        nodes: vec![ListNode::Ziplist(blob)],
+        len: n,
+    })
 }
 
 fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a>> {
@@ -229,7 +279,11 @@ fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a>> {
     let mut nodes = Vec::with_capacity(node_count);
     let mut len = 0usize;
     for _ in 0..node_count {
-        let container = if v2 { read_len(c)? } else { QUICKLIST_NODE_CONTAINER_PACKED };
+        let container = if v2 {
+            read_len(c)?
+        } else {
+            QUICKLIST_NODE_CONTAINER_PACKED
+        };
         let node_at = c.offset();
         let data = read_blob(c)?;
         if data.is_empty() {
@@ -242,11 +296,19 @@ fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a>> {
             }
             QUICKLIST_NODE_CONTAINER_PACKED => {
                 let noop = &mut |_| Ok::<_, DecodeError>(());
-                let n = if v2 { listpack::walk(&data, node_at, noop)? } else { ziplist::walk(&data, node_at, noop)? };
+                let n = if v2 {
+                    listpack::walk(&data, node_at, noop)?
+                } else {
+                    ziplist::walk(&data, node_at, noop)?
+                };
                 // Native skips empty packed nodes.
                 if n > 0 {
                     len += n;
-                    nodes.push(if v2 { ListNode::Listpack(data) } else { ListNode::Ziplist(data) });
+                    nodes.push(if v2 {
+                        ListNode::Listpack(data)
+                    } else {
+                        ListNode::Ziplist(data)
+                    });
                 }
             }
             _ => return Err(DecodeError::new(ErrorKind::InvalidQuicklist, node_at)),
@@ -260,7 +322,10 @@ fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
     let n = intset::validate(&blob, at)?;
-    Ok(Set { repr: SetRepr::Intset(blob), len: n })
+    Ok(Set {
+        repr: SetRepr::Intset(blob),
+        len: n,
+    })
 }
 
 fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
@@ -270,7 +335,10 @@ fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     let n = listpack::walk(&blob, at, &mut |e| unique.insert(e, at))?;
     non_empty(n, at)?;
     drop(unique);
-    Ok(Set { repr: SetRepr::Listpack(blob), len: n })
+    Ok(Set {
+        repr: SetRepr::Listpack(blob),
+        len: n,
+    })
 }
 
 fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSet<'a>> {
@@ -279,7 +347,7 @@ fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSe
     let mut unique = Unique::growing();
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             unique.insert(e, at)?;
         } else {
             score::from_element(e, at)?;
@@ -305,7 +373,7 @@ fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>
     let mut unique = Unique::growing();
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
-        if index % 2 == 0 {
+        if index.is_multiple_of(2) {
             unique.insert(e, at)?;
         }
         index += 1;
@@ -330,7 +398,10 @@ fn read_zipmap_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
     let n = zipmap::walk(&blob, at, |k, _| unique.insert(Element::Bytes(k), at))?;
     drop(unique);
     non_empty(n, at)?;
-    Ok(Hash { repr: HashRepr::Zipmap(blob), len: n })
+    Ok(Hash {
+        repr: HashRepr::Zipmap(blob),
+        len: n,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,7 +418,11 @@ enum TtlLayout {
 }
 
 fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> Result<Hash<'a>> {
-    let min_expire = if layout == TtlLayout::RedisRelative { Some(read_millis(c)?) } else { None };
+    let min_expire = if layout == TtlLayout::RedisRelative {
+        Some(read_millis(c)?)
+    } else {
+        None
+    };
     let at = c.offset();
     let n = non_empty(read_count(c, 3)?, at)?;
     let mut items = Vec::with_capacity(n);
@@ -372,7 +447,10 @@ fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> Result<Hash
                     (t, None) => Some(t),
                     // A sum of 0 (min 0, ttl 1) means no TTL, as native loads it.
                     (t, Some(min)) => {
-                        let abs = u64::try_from(min).ok().and_then(|m| m.checked_add(t - 1)).ok_or(bad_ttl)?;
+                        let abs = u64::try_from(min)
+                            .ok()
+                            .and_then(|m| m.checked_add(t - 1))
+                            .ok_or(bad_ttl)?;
                         (abs != 0).then_some(abs)
                     }
                 };
@@ -388,7 +466,10 @@ fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> Result<Hash
     for (f, _, _) in &items {
         unique.insert(f.as_element(), at)?;
     }
-    Ok(Hash { repr: HashRepr::PlainWithTtl(items), len: n })
+    Ok(Hash {
+        repr: HashRepr::PlainWithTtl(items),
+        len: n,
+    })
 }
 
 fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Result<Hash<'a>> {
@@ -408,7 +489,9 @@ fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Resul
             2 => {
                 // The TTL must be an integer entry, 0 (none) or 1..=2^48-1, ascending, none last.
                 let bad = DecodeError::new(ErrorKind::InvalidFieldTtl, at);
-                let Element::Int(ttl) = e else { return Err(bad) };
+                let Element::Int(ttl) = e else {
+                    return Err(bad);
+                };
                 if ttl < 0 || ttl as u64 > EB_EXPIRE_TIME_MAX {
                     return Err(bad);
                 }
@@ -430,5 +513,8 @@ fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Resul
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }
     non_empty(n, at)?;
-    Ok(Hash { repr: HashRepr::ListpackWithTtl(blob), len: n / 3 })
+    Ok(Hash {
+        repr: HashRepr::ListpackWithTtl(blob),
+        len: n / 3,
+    })
 }

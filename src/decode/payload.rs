@@ -65,7 +65,10 @@ pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
     let footer = payload.len() - FOOTER_SIZE;
     let rdb_version = u16::from_le_bytes([payload[footer], payload[footer + 1]]);
     if !is_known_rdb_version(rdb_version) {
-        return Err(DecodeError::new(ErrorKind::UnsupportedRdbVersion(rdb_version), footer));
+        return Err(DecodeError::new(
+            ErrorKind::UnsupportedRdbVersion(rdb_version),
+            footer,
+        ));
     }
     let crc_at = payload.len() - 8;
     let mut stored = [0u8; 8];
@@ -73,7 +76,10 @@ pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
     if crc64(&payload[..crc_at]) != u64::from_le_bytes(stored) {
         return Err(DecodeError::new(ErrorKind::ChecksumMismatch, crc_at));
     }
-    Ok(Envelope { rdb_version, object: &payload[..footer] })
+    Ok(Envelope {
+        rdb_version,
+        object: &payload[..footer],
+    })
 }
 
 /// A fully decoded and validated payload.
@@ -98,7 +104,11 @@ pub fn decode_object(object: &[u8], rdb_version: u16) -> Result<Decoded<'_>> {
     if !c.is_empty() {
         return Err(c.err(ErrorKind::TrailingBytes));
     }
-    Ok(Decoded { rdb_version, type_id, value })
+    Ok(Decoded {
+        rdb_version,
+        type_id,
+        value,
+    })
 }
 
 #[cfg(test)]
@@ -118,15 +128,23 @@ pub(crate) mod tests {
     fn crc_is_redis_jones() {
         assert_eq!(crc64(b"123456789"), 0xe9c6d914c4b8d9ca);
         // The SIMD crate agrees with the reference table-driven one on every length and offset.
-        let data: Vec<u8> = (0..5100u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..5100u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         for len in (0..300).chain([1024, 4095, 4096, 4999]) {
             for start in [0, 1, 7] {
                 let slice = &data[start..start + len];
-                assert_eq!(crc64(slice), ::crc64::crc64(0, slice), "len {len} at {start}");
+                assert_eq!(
+                    crc64(slice),
+                    ::crc64::crc64(0, slice),
+                    "len {len} at {start}"
+                );
             }
         }
         // Redis 3.0.7 `SET foo 1`.
-        let p = [0x00, 0xc0, 0x01, 0x06, 0x00, 0xb0, 0x95, 0x8f, 0x36, 0x24, 0x54, 0x2d, 0x6f];
+        let p = [
+            0x00, 0xc0, 0x01, 0x06, 0x00, 0xb0, 0x95, 0x8f, 0x36, 0x24, 0x54, 0x2d, 0x6f,
+        ];
         assert_eq!(split_envelope(&p).unwrap().rdb_version, 6);
     }
 
@@ -134,17 +152,30 @@ pub(crate) mod tests {
     fn envelope_checks() {
         let ok = with_footer(&[0x00, 0x01, b'x'], 10);
         assert!(decode(&ok).is_ok());
-        assert_eq!(decode(&ok[..10]).unwrap_err().kind, ErrorKind::PayloadTooShort);
+        assert_eq!(
+            decode(&ok[..10]).unwrap_err().kind,
+            ErrorKind::PayloadTooShort
+        );
         let mut bad_crc = ok.clone();
         *bad_crc.last_mut().unwrap() ^= 1;
-        assert_eq!(decode(&bad_crc).unwrap_err().kind, ErrorKind::ChecksumMismatch);
+        assert_eq!(
+            decode(&bad_crc).unwrap_err().kind,
+            ErrorKind::ChecksumMismatch
+        );
         let mut zero_crc = ok.clone();
         let n = zero_crc.len();
         zero_crc[n - 8..].fill(0);
-        assert_eq!(decode(&zero_crc).unwrap_err().kind, ErrorKind::ChecksumMismatch);
+        assert_eq!(
+            decode(&zero_crc).unwrap_err().kind,
+            ErrorKind::ChecksumMismatch
+        );
         for v in [0u16, 16, 79, 82, 0xffff] {
             let p = with_footer(&[0x00, 0x01, b'x'], v);
-            assert_eq!(decode(&p).unwrap_err().kind, ErrorKind::UnsupportedRdbVersion(v), "{v}");
+            assert_eq!(
+                decode(&p).unwrap_err().kind,
+                ErrorKind::UnsupportedRdbVersion(v),
+                "{v}"
+            );
         }
         for v in [1u16, 6, 9, 10, 11, 12, 13, 14, 15, 80, 81] {
             assert!(decode(&with_footer(&[0x00, 0x01, b'x'], v)).is_ok(), "{v}");
@@ -154,7 +185,10 @@ pub(crate) mod tests {
     #[test]
     fn object_must_end_at_the_footer() {
         let trailing = with_footer(&[0x00, 0x01, b'x', b'!'], 10);
-        assert_eq!(decode(&trailing).unwrap_err().kind, ErrorKind::TrailingBytes);
+        assert_eq!(
+            decode(&trailing).unwrap_err().kind,
+            ErrorKind::TrailingBytes
+        );
         // Native lets a string swallow the footer; we do not.
         let short = with_footer(&[0x00, 0x05, b'h', b'e', b'l'], 10);
         assert_eq!(decode(&short).unwrap_err().kind, ErrorKind::LengthTooLarge);

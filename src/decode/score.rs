@@ -64,32 +64,65 @@ mod tests {
         assert_eq!(parse_text(b"0.10000000000000001", 0), Ok(0.1));
         assert!(parse_text(b"-0", 0).unwrap().is_sign_negative());
         assert_eq!(parse_text(b"9007199254740993", 0), Ok(9007199254740992.0));
-        assert_eq!(parse_text(b"4.9406564584124654e-324", 0), Ok(f64::from_bits(1)));
+        assert_eq!(
+            parse_text(b"4.9406564584124654e-324", 0),
+            Ok(f64::from_bits(1))
+        );
         for bad in [&b""[..], b"abc", b"1.5abc", b" 1", b"1 ", b"\xff"] {
-            assert_eq!(parse_text(bad, 0).unwrap_err().kind, ErrorKind::InvalidDouble, "{bad:?}");
+            assert_eq!(
+                parse_text(bad, 0).unwrap_err().kind,
+                ErrorKind::InvalidDouble,
+                "{bad:?}"
+            );
         }
         assert_eq!(parse_text(b"nan", 0).unwrap_err().kind, ErrorKind::NanScore);
     }
 
     #[test]
     fn text_double_specials() {
-        assert_eq!(read_text_double(&mut Cursor::new(&[254])), Ok(f64::INFINITY));
-        assert_eq!(read_text_double(&mut Cursor::new(&[255])), Ok(f64::NEG_INFINITY));
-        assert_eq!(read_text_double(&mut Cursor::new(&[253])).unwrap_err().kind, ErrorKind::NanScore);
-        assert_eq!(read_text_double(&mut Cursor::new(&[3, b'2', b'.', b'5'])), Ok(2.5));
+        assert_eq!(
+            read_text_double(&mut Cursor::new(&[254])),
+            Ok(f64::INFINITY)
+        );
+        assert_eq!(
+            read_text_double(&mut Cursor::new(&[255])),
+            Ok(f64::NEG_INFINITY)
+        );
+        assert_eq!(
+            read_text_double(&mut Cursor::new(&[253])).unwrap_err().kind,
+            ErrorKind::NanScore
+        );
+        assert_eq!(
+            read_text_double(&mut Cursor::new(&[3, b'2', b'.', b'5'])),
+            Ok(2.5)
+        );
         assert!(read_text_double(&mut Cursor::new(&[0])).is_err());
     }
 
     #[test]
     fn binary_doubles() {
-        assert_eq!(read_binary_double(&mut Cursor::new(&(-0.0f64).to_le_bytes())).map(f64::to_bits), Ok((-0.0f64).to_bits()));
-        assert_eq!(read_binary_double(&mut Cursor::new(&f64::NAN.to_le_bytes())).unwrap_err().kind, ErrorKind::NanScore);
-        assert_eq!(read_binary_double(&mut Cursor::new(&f64::MIN_POSITIVE.to_le_bytes())), Ok(f64::MIN_POSITIVE));
+        assert_eq!(
+            read_binary_double(&mut Cursor::new(&(-0.0f64).to_le_bytes())).map(f64::to_bits),
+            Ok((-0.0f64).to_bits())
+        );
+        assert_eq!(
+            read_binary_double(&mut Cursor::new(&f64::NAN.to_le_bytes()))
+                .unwrap_err()
+                .kind,
+            ErrorKind::NanScore
+        );
+        assert_eq!(
+            read_binary_double(&mut Cursor::new(&f64::MIN_POSITIVE.to_le_bytes())),
+            Ok(f64::MIN_POSITIVE)
+        );
     }
 
     #[test]
     fn element_scores() {
-        assert_eq!(from_element(Element::Int(i64::MAX), 0), Ok(9223372036854775807.0));
+        assert_eq!(
+            from_element(Element::Int(i64::MAX), 0),
+            Ok(9223372036854775807.0)
+        );
         assert_eq!(from_element(Element::Bytes(b"3.25"), 0), Ok(3.25));
     }
 }

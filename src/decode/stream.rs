@@ -51,7 +51,10 @@ pub struct StreamId {
 
 impl StreamId {
     pub const ZERO: StreamId = StreamId { ms: 0, seq: 0 };
-    pub const MAX: StreamId = StreamId { ms: u64::MAX, seq: u64::MAX };
+    pub const MAX: StreamId = StreamId {
+        ms: u64::MAX,
+        seq: u64::MAX,
+    };
 
     pub const fn new(ms: u64, seq: u64) -> Self {
         StreamId { ms, seq }
@@ -63,7 +66,10 @@ impl StreamId {
         let mut seq = [0; 8];
         ms.copy_from_slice(&b[..8]);
         seq.copy_from_slice(&b[8..]);
-        StreamId { ms: u64::from_be_bytes(ms), seq: u64::from_be_bytes(seq) }
+        StreamId {
+            ms: u64::from_be_bytes(ms),
+            seq: u64::from_be_bytes(seq),
+        }
     }
 
     pub fn to_be_bytes(self) -> [u8; 16] {
@@ -129,12 +135,18 @@ impl Stream<'_> {
     ) -> core::result::Result<(), E> {
         let mut scratch = node::Scratch::default();
         for n in &self.nodes {
-            node::walk(&n.listpack, n.offset, n.master_id, Some(&mut scratch), &mut |id, deleted, pairs| {
-                if deleted && !include_deleted {
-                    return Ok(());
-                }
-                f(id, deleted, pairs)
-            })?;
+            node::walk(
+                &n.listpack,
+                n.offset,
+                n.master_id,
+                Some(&mut scratch),
+                &mut |id, deleted, pairs| {
+                    if deleted && !include_deleted {
+                        return Ok(());
+                    }
+                    f(id, deleted, pairs)
+                },
+            )?;
         }
         Ok(())
     }
@@ -142,7 +154,10 @@ impl Stream<'_> {
 
 /// Reads two `LEN`s: `ms`, then `seq`.
 fn read_id(c: &mut Cursor<'_>) -> Result<StreamId> {
-    Ok(StreamId { ms: read_len(c)?, seq: read_len(c)? })
+    Ok(StreamId {
+        ms: read_len(c)?,
+        seq: read_len(c)?,
+    })
 }
 
 /// Reads an `ID128`.
@@ -190,13 +205,31 @@ pub fn read_stream<'a>(c: &mut Cursor<'a>, version: u8) -> Result<Stream<'a>> {
         (first_id, max_deleted_id, entries_added)
     } else {
         // What the native loader derives for a type-15 stream.
-        (entries.first_live.unwrap_or(StreamId::ZERO), StreamId::ZERO, length)
+        (
+            entries.first_live.unwrap_or(StreamId::ZERO),
+            StreamId::ZERO,
+            length,
+        )
     };
 
     let groups = groups::read_groups(c, version)?;
-    let idmp = if version >= 4 { Some(idmp::read_idmp(c)?) } else { None };
+    let idmp = if version >= 4 {
+        Some(idmp::read_idmp(c)?)
+    } else {
+        None
+    };
 
-    Ok(Stream { version, nodes, length, last_id, first_id, max_deleted_id, entries_added, groups, idmp })
+    Ok(Stream {
+        version,
+        nodes,
+        length,
+        last_id,
+        first_id,
+        max_deleted_id,
+        entries_added,
+        groups,
+        idmp,
+    })
 }
 
 /// What the node walks learned about the entries.
@@ -245,8 +278,16 @@ fn read_nodes<'a>(c: &mut Cursor<'a>) -> Result<(Vec<StreamNode<'a>>, EntrySumma
             }
             Ok(())
         })?;
-        summary.live = summary.live.checked_add(counts.live).ok_or_else(|| invalid(offset))?;
-        nodes.push(StreamNode { master_id, listpack, counts, offset });
+        summary.live = summary
+            .live
+            .checked_add(counts.live)
+            .ok_or_else(|| invalid(offset))?;
+        nodes.push(StreamNode {
+            master_id,
+            listpack,
+            counts,
+            offset,
+        });
     }
     Ok((nodes, summary))
 }

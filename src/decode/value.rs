@@ -196,7 +196,10 @@ pub struct List<'a> {
 
 impl List<'_> {
     /// Calls `f` with every element in list order.
-    pub fn for_each<E>(&self, mut f: impl FnMut(Element<'_>) -> core::result::Result<(), E>) -> core::result::Result<(), E>
+    pub fn for_each<E>(
+        &self,
+        mut f: impl FnMut(Element<'_>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E>
     where
         E: From<super::DecodeError>,
     {
@@ -228,7 +231,10 @@ pub struct Set<'a> {
 }
 
 impl Set<'_> {
-    pub fn for_each<E>(&self, mut f: impl FnMut(Element<'_>) -> core::result::Result<(), E>) -> core::result::Result<(), E>
+    pub fn for_each<E>(
+        &self,
+        mut f: impl FnMut(Element<'_>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E>
     where
         E: From<super::DecodeError>,
     {
@@ -259,19 +265,27 @@ pub struct SortedSet<'a> {
 }
 
 impl SortedSet<'_> {
-    pub fn for_each<'s, E>(&'s self, mut f: impl FnMut(Element<'s>, f64) -> core::result::Result<(), E>) -> core::result::Result<(), E>
+    pub fn for_each<'s, E>(
+        &'s self,
+        mut f: impl FnMut(Element<'s>, f64) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E>
     where
         E: From<super::DecodeError>,
     {
         match &self.repr {
-            SortedSetRepr::Plain(items) => items.iter().try_for_each(|(m, s)| f(m.as_element(), *s)),
+            SortedSetRepr::Plain(items) => {
+                items.iter().try_for_each(|(m, s)| f(m.as_element(), *s))
+            }
             SortedSetRepr::Ziplist(blob) => for_each_scored(blob, ziplist::for_each, f),
             SortedSetRepr::Listpack(blob) => for_each_scored(blob, listpack::for_each, f),
         }
     }
 }
 
-type Walker<E> = for<'b> fn(&'b [u8], &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>) -> core::result::Result<(), E>;
+type Walker<E> = for<'b> fn(
+    &'b [u8],
+    &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E>;
 
 /// Pairs up member/score entries of a validated ziplist or listpack zset.
 fn for_each_scored<'b, E: From<super::DecodeError>>(
@@ -322,13 +336,19 @@ impl Hash<'_> {
         E: From<super::DecodeError>,
     {
         match &self.repr {
-            HashRepr::Plain(pairs) => pairs.iter().try_for_each(|(k, v)| f(k.as_element(), v.as_element(), None)),
-            HashRepr::PlainWithTtl(items) => {
-                items.iter().try_for_each(|(k, v, t)| f(k.as_element(), v.as_element(), *t))
+            HashRepr::Plain(pairs) => pairs
+                .iter()
+                .try_for_each(|(k, v)| f(k.as_element(), v.as_element(), None)),
+            HashRepr::PlainWithTtl(items) => items
+                .iter()
+                .try_for_each(|(k, v, t)| f(k.as_element(), v.as_element(), *t)),
+            HashRepr::Zipmap(blob) => {
+                zipmap::for_each(blob, |k, v| f(Element::Bytes(k), Element::Bytes(v), None))
             }
-            HashRepr::Zipmap(blob) => zipmap::for_each(blob, |k, v| f(Element::Bytes(k), Element::Bytes(v), None)),
             HashRepr::Ziplist(blob) => for_each_pair(blob, ziplist::for_each, |k, v| f(k, v, None)),
-            HashRepr::Listpack(blob) => for_each_pair(blob, listpack::for_each, |k, v| f(k, v, None)),
+            HashRepr::Listpack(blob) => {
+                for_each_pair(blob, listpack::for_each, |k, v| f(k, v, None))
+            }
             HashRepr::ListpackWithTtl(blob) => {
                 let mut field: Option<Element<'_>> = None;
                 let mut value: Option<Element<'_>> = None;
@@ -354,7 +374,10 @@ impl Hash<'_> {
 
     /// Whether the encoding can carry field TTLs (types 22-25).
     pub fn has_field_ttls(&self) -> bool {
-        matches!(self.repr, HashRepr::PlainWithTtl(_) | HashRepr::ListpackWithTtl(_))
+        matches!(
+            self.repr,
+            HashRepr::PlainWithTtl(_) | HashRepr::ListpackWithTtl(_)
+        )
     }
 
     /// Whether some field actually has a TTL (a type-25 hash whose TTLs were all removed with
@@ -371,7 +394,14 @@ impl Hash<'_> {
             }
         }
         self.has_field_ttls()
-            && matches!(self.for_each(|_, _, ttl| if ttl.is_some() { Err(Stop::Found) } else { Ok(()) }), Err(Stop::Found))
+            && matches!(
+                self.for_each(|_, _, ttl| if ttl.is_some() {
+                    Err(Stop::Found)
+                } else {
+                    Ok(())
+                }),
+                Err(Stop::Found)
+            )
     }
 }
 
@@ -400,11 +430,21 @@ mod tests {
 
     #[test]
     fn canonical_integers_follow_string2ll() {
-        for (s, v) in [("0", Some(0)), ("-1", Some(-1)), ("9223372036854775807", Some(i64::MAX)),
-            ("-9223372036854775808", Some(i64::MIN)), ("9223372036854775808", None), ("-0", None),
-            ("05", None), ("+5", None), (" 5", None), ("", None), ("-", None), ("1.5", None),
-            ("99999999999999999999", None)]
-        {
+        for (s, v) in [
+            ("0", Some(0)),
+            ("-1", Some(-1)),
+            ("9223372036854775807", Some(i64::MAX)),
+            ("-9223372036854775808", Some(i64::MIN)),
+            ("9223372036854775808", None),
+            ("-0", None),
+            ("05", None),
+            ("+5", None),
+            (" 5", None),
+            ("", None),
+            ("-", None),
+            ("1.5", None),
+            ("99999999999999999999", None),
+        ] {
             assert_eq!(canonical_i64(s.as_bytes()), v, "{s:?}");
         }
     }

@@ -40,16 +40,30 @@ fn int_le(bytes: &[u8]) -> i64 {
 }
 
 /// Decodes the entry at `pos`: (element, prevlen value, entry size).
-fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize, usize), DecodeError> {
+fn entry(
+    blob: &[u8],
+    pos: usize,
+    end: usize,
+    base: usize,
+) -> Result<(Element<'_>, usize, usize), DecodeError> {
     let bad = || invalid(base, pos);
-    let first = *slice(blob, pos, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+    let first = *slice(blob, pos, 1, end)
+        .ok_or_else(bad)?
+        .first()
+        .ok_or_else(bad)?;
     let (prevlen, mut p) = if first == BIG_PREVLEN {
         let b = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
-        (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, pos + 5)
+        (
+            u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize,
+            pos + 5,
+        )
     } else {
         (usize::from(first), pos + 1)
     };
-    let enc = *slice(blob, p, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+    let enc = *slice(blob, p, 1, end)
+        .ok_or_else(bad)?
+        .first()
+        .ok_or_else(bad)?;
     p += 1;
     let element = match enc >> 6 {
         0 => {
@@ -59,7 +73,10 @@ fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_
             Element::Bytes(data)
         }
         1 => {
-            let lo = *slice(blob, p, 1, end).ok_or_else(bad)?.first().ok_or_else(bad)?;
+            let lo = *slice(blob, p, 1, end)
+                .ok_or_else(bad)?
+                .first()
+                .ok_or_else(bad)?;
             let len = (usize::from(enc & 0x3f) << 8) | usize::from(lo);
             let data = slice(blob, p + 1, len, end).ok_or_else(bad)?;
             p += 1 + len;
@@ -215,7 +232,10 @@ pub(crate) mod tests {
     #[test]
     fn integer_encodings() {
         assert_eq!(one(&[0xc0, 0x18, 0xfc]), Ok(Element::Int(-1000))); // i16
-        assert_eq!(one(&[0xd0, 0x00, 0x00, 0x00, 0x80]), Ok(Element::Int(i32::MIN.into()))); // i32
+        assert_eq!(
+            one(&[0xd0, 0x00, 0x00, 0x00, 0x80]),
+            Ok(Element::Int(i32::MIN.into()))
+        ); // i32
         assert_eq!(one(&[0xe0, 1, 0, 0, 0, 0, 0, 0, 0]), Ok(Element::Int(1))); // i64
         assert_eq!(one(&[0xf0, 0x00, 0x00, 0x80]), Ok(Element::Int(-8388608))); // i24
         assert_eq!(one(&[0xf0, 0xff, 0xff, 0x7f]), Ok(Element::Int(8388607)));
@@ -236,7 +256,10 @@ pub(crate) mod tests {
         let n = blob.len() as u32;
         blob[0..4].copy_from_slice(&n.to_le_bytes());
         blob[4..8].copy_from_slice(&(second as u32).to_le_bytes());
-        assert_eq!(elements(&blob).unwrap(), [Element::Bytes(b"a"), Element::Bytes(b"b")]);
+        assert_eq!(
+            elements(&blob).unwrap(),
+            [Element::Bytes(b"a"), Element::Bytes(b"b")]
+        );
     }
 
     #[test]

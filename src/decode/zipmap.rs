@@ -30,7 +30,10 @@ pub fn walk<'b, E: From<DecodeError>>(
     let mut pos = 1;
     let mut count = 0usize;
     let read_len = |pos: &mut usize| -> Result<usize, DecodeError> {
-        let b = *blob.get(*pos).filter(|_| *pos < end).ok_or_else(|| invalid(base, *pos))?;
+        let b = *blob
+            .get(*pos)
+            .filter(|_| *pos < end)
+            .ok_or_else(|| invalid(base, *pos))?;
         if b < BIGLEN {
             *pos += 1;
             return Ok(usize::from(b));
@@ -38,7 +41,10 @@ pub fn walk<'b, E: From<DecodeError>>(
         if b != BIGLEN {
             return Err(invalid(base, *pos));
         }
-        let bytes = blob.get(*pos + 1..*pos + 5).filter(|_| *pos + 5 <= end).ok_or_else(|| invalid(base, *pos))?;
+        let bytes = blob
+            .get(*pos + 1..*pos + 5)
+            .filter(|_| *pos + 5 <= end)
+            .ok_or_else(|| invalid(base, *pos))?;
         let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
         if n < usize::from(BIGLEN) {
             return Err(invalid(base, *pos));
@@ -47,7 +53,10 @@ pub fn walk<'b, E: From<DecodeError>>(
         Ok(n)
     };
     let take = |pos: &mut usize, n: usize| -> Result<&'b [u8], DecodeError> {
-        let stop = pos.checked_add(n).filter(|&s| s <= end).ok_or_else(|| invalid(base, *pos))?;
+        let stop = pos
+            .checked_add(n)
+            .filter(|&s| s <= end)
+            .ok_or_else(|| invalid(base, *pos))?;
         let out = &blob[*pos..stop];
         *pos = stop;
         Ok(out)
@@ -56,7 +65,11 @@ pub fn walk<'b, E: From<DecodeError>>(
         let klen = read_len(&mut pos)?;
         let key = take(&mut pos, klen)?;
         let vlen = read_len(&mut pos)?;
-        let free = usize::from(*take(&mut pos, 1)?.first().ok_or_else(|| invalid(base, pos))?);
+        let free = usize::from(
+            *take(&mut pos, 1)?
+                .first()
+                .ok_or_else(|| invalid(base, pos))?,
+        );
         let value = take(&mut pos, vlen)?;
         take(&mut pos, free)?;
         f(key, value)?;

@@ -40,7 +40,10 @@ impl RestoreOptions {
                 }
                 opts.idle_seconds = Some(idle);
                 i += 1;
-            } else if token.eq_ignore_ascii_case(b"FREQ") && has_value && opts.idle_seconds.is_none() {
+            } else if token.eq_ignore_ascii_case(b"FREQ")
+                && has_value
+                && opts.idle_seconds.is_none()
+            {
                 let freq = parse_integer(options[i + 1].as_ref())?;
                 opts.freq = Some(u8::try_from(freq).map_err(|_| Reply::InvalidFreq)?);
                 i += 1;
@@ -74,14 +77,28 @@ mod tests {
     fn options_are_case_insensitive_and_repeatable() {
         let o = parse(&["rePlace", "AbsTTL", "REPLACE", "absttl"]).unwrap();
         assert!(o.replace && o.absttl);
-        assert_eq!(parse(&["IDLETIME", "5", "idletime", "7"]).unwrap().idle_seconds, Some(7));
-        assert_eq!(parse(&["FREQ", "5", "freq", "255"]).unwrap().freq, Some(255));
+        assert_eq!(
+            parse(&["IDLETIME", "5", "idletime", "7"])
+                .unwrap()
+                .idle_seconds,
+            Some(7)
+        );
+        assert_eq!(
+            parse(&["FREQ", "5", "freq", "255"]).unwrap().freq,
+            Some(255)
+        );
     }
 
     #[test]
     fn idletime_and_freq_exclude_each_other() {
-        assert_eq!(parse(&["IDLETIME", "0", "FREQ", "5"]), Err(Reply::SyntaxError));
-        assert_eq!(parse(&["FREQ", "5", "IDLETIME", "0"]), Err(Reply::SyntaxError));
+        assert_eq!(
+            parse(&["IDLETIME", "0", "FREQ", "5"]),
+            Err(Reply::SyntaxError)
+        );
+        assert_eq!(
+            parse(&["FREQ", "5", "IDLETIME", "0"]),
+            Err(Reply::SyntaxError)
+        );
         assert_eq!(parse(&["IDLETIME"]), Err(Reply::SyntaxError));
         assert_eq!(parse(&["REPLACE", "FREQ"]), Err(Reply::SyntaxError));
         assert_eq!(parse(&["BOGUS"]), Err(Reply::SyntaxError));
@@ -89,7 +106,10 @@ mod tests {
 
     #[test]
     fn first_error_wins_left_to_right() {
-        assert_eq!(parse(&["IDLETIME", "-1", "BOGUS"]), Err(Reply::InvalidIdletime));
+        assert_eq!(
+            parse(&["IDLETIME", "-1", "BOGUS"]),
+            Err(Reply::InvalidIdletime)
+        );
         assert_eq!(parse(&["BOGUS", "IDLETIME", "-1"]), Err(Reply::SyntaxError));
         assert_eq!(parse(&["FREQ", "256"]), Err(Reply::InvalidFreq));
         assert_eq!(parse(&["FREQ", "-1"]), Err(Reply::InvalidFreq));
@@ -98,8 +118,22 @@ mod tests {
 
     #[test]
     fn integers_are_strict() {
-        for bad in ["abc", "1.5", "+5", "05", " 5", "", "1e3", "-0", "9223372036854775808"] {
-            assert_eq!(parse_ttl(bad.as_bytes()), Err(Reply::NotAnInteger), "{bad:?}");
+        for bad in [
+            "abc",
+            "1.5",
+            "+5",
+            "05",
+            " 5",
+            "",
+            "1e3",
+            "-0",
+            "9223372036854775808",
+        ] {
+            assert_eq!(
+                parse_ttl(bad.as_bytes()),
+                Err(Reply::NotAnInteger),
+                "{bad:?}"
+            );
         }
         assert_eq!(parse_ttl(b"-5"), Err(Reply::InvalidTtl));
         assert_eq!(parse_ttl(b"9223372036854775807"), Ok(i64::MAX));

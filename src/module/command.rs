@@ -50,8 +50,13 @@ pub fn restore_asking(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
             Err(RedisError::String(reply.message()))
         }
         Err(_) => {
-            ffi::log_warning(ctx.ctx, "restore.asking: internal error (panic caught); please report it");
-            Err(RedisError::Str("ERR restore.asking internal error, see the server log"))
+            ffi::log_warning(
+                ctx.ctx,
+                "restore.asking: internal error (panic caught); please report it",
+            );
+            Err(RedisError::Str(
+                "ERR restore.asking internal error, see the server log",
+            ))
         }
     }
 }
@@ -98,7 +103,11 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
 
     let now = ffi::now_ms();
     // Native adds with wrap-around: a huge relative TTL overflows and counts as already expired.
-    let expire_at = if ttl != 0 && !opts.absttl { now.wrapping_add(ttl) } else { ttl };
+    let expire_at = if ttl != 0 && !opts.absttl {
+        now.wrapping_add(ttl)
+    } else {
+        ttl
+    };
     let expired = ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx);
     if expired || write::nothing_to_write(&decoded.value, now) {
         if existed {
@@ -132,7 +141,8 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
         let k = Key::open(ctx, key, ffi::MODE_WRITE | ffi::MODE_NOTOUCH);
         if ttl != 0 {
-            k.set_abs_expire(expire_at).map_err(|e| Reply::WriteFailed(e.into()))?;
+            k.set_abs_expire(expire_at)
+                .map_err(|e| Reply::WriteFailed(e.into()))?;
         }
         // Only the hint that matches the eviction policy takes; the other fails and is ignored,
         // as native ignores it.
@@ -204,7 +214,11 @@ fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, abstt
 /// The already-expired + REPLACE path deleted a key: propagate that deletion (7.2+ servers use
 /// UNLINK when `lazyfree-lazy-server-del` is on; 7.0 always DEL).
 fn replicate_delete(ctx: Ctx, key: RString) {
-    let cmd = if host::lazy_server_del(ctx) { c"UNLINK" } else { c"DEL" };
+    let cmd = if host::lazy_server_del(ctx) {
+        c"UNLINK"
+    } else {
+        c"DEL"
+    };
     let _ = ffi::replicate(ctx, cmd, &[key]);
 }
 
@@ -241,14 +255,20 @@ mod tests {
 
     #[test]
     fn valkey9_lru_argument_lands_on_the_idle_time() {
-        let valkey9 = host::Host { valkey: true, rdb_version: 80 };
+        let valkey9 = host::Host {
+            valkey: true,
+            rdb_version: 80,
+        };
         let shown = |idle| (lru_idle_argument(valkey9, idle) as u64 * 1000) % (1 << 24);
         for idle in [0i64, 8, 1000, 2000, 16_777_208] {
             assert_eq!(shown(idle), idle as u64, "{idle}");
         }
         assert_eq!(shown(5), 8); // the nearest multiple of 8
         assert_eq!(shown(99_999_999_999), 7_792_640); // native shows 7792639 (wrapped)
-        let redis = host::Host { valkey: false, rdb_version: 10 };
+        let redis = host::Host {
+            valkey: false,
+            rdb_version: 10,
+        };
         assert_eq!(lru_idle_argument(redis, 5), 5000);
     }
 }

@@ -21,11 +21,19 @@ fn arg(
     raw::RedisModuleCommandArg {
         name: name.as_ptr(),
         type_,
-        key_spec_index: if type_ == raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY { 0 } else { -1 },
+        key_spec_index: if type_ == raw::RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY {
+            0
+        } else {
+            -1
+        },
         token: token.map_or(ptr::null(), CStr::as_ptr),
         summary: ptr::null(),
         since: since.map_or(ptr::null(), CStr::as_ptr),
-        flags: if optional { raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int } else { 0 },
+        flags: if optional {
+            raw::REDISMODULE_CMD_ARG_OPTIONAL as c_int
+        } else {
+            0
+        },
         deprecated_since: ptr::null(),
         subargs: ptr::null_mut(),
         display_text: ptr::null(),
@@ -40,13 +48,55 @@ pub fn set(ctx: *mut raw::RedisModuleCtx) -> bool {
     let zero_arg: RedisModuleCommandArg = unsafe { std::mem::zeroed() };
     let zero_spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
     let mut args = [
-        arg(c"key", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY, None, None, false),
-        arg(c"ttl", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER, None, None, false),
-        arg(c"serialized-value", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING, None, None, false),
-        arg(c"replace", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN, Some(c"REPLACE"), Some(c"3.0.0"), true),
-        arg(c"absttl", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN, Some(c"ABSTTL"), Some(c"5.0.0"), true),
-        arg(c"seconds", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER, Some(c"IDLETIME"), Some(c"5.0.0"), true),
-        arg(c"frequency", RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER, Some(c"FREQ"), Some(c"5.0.0"), true),
+        arg(
+            c"key",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_KEY,
+            None,
+            None,
+            false,
+        ),
+        arg(
+            c"ttl",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER,
+            None,
+            None,
+            false,
+        ),
+        arg(
+            c"serialized-value",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_STRING,
+            None,
+            None,
+            false,
+        ),
+        arg(
+            c"replace",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN,
+            Some(c"REPLACE"),
+            Some(c"3.0.0"),
+            true,
+        ),
+        arg(
+            c"absttl",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_PURE_TOKEN,
+            Some(c"ABSTTL"),
+            Some(c"5.0.0"),
+            true,
+        ),
+        arg(
+            c"seconds",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER,
+            Some(c"IDLETIME"),
+            Some(c"5.0.0"),
+            true,
+        ),
+        arg(
+            c"frequency",
+            RedisModuleCommandArgType_REDISMODULE_ARG_TYPE_INTEGER,
+            Some(c"FREQ"),
+            Some(c"5.0.0"),
+            true,
+        ),
         zero_arg,
     ];
     let mut spec = zero_spec;
@@ -54,13 +104,29 @@ pub fn set(ctx: *mut raw::RedisModuleCtx) -> bool {
     spec.begin_search_type = RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX;
     spec.bs.index.pos = 1;
     spec.find_keys_type = RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE;
-    spec.fk.range = RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 { lastkey: 0, keystep: 1, limit: 0 };
+    spec.fk.range = RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+        lastkey: 0,
+        keystep: 1,
+        limit: 0,
+    };
     let mut key_specs = [spec, zero_spec];
     let mut history = [
-        RedisModuleCommandHistoryEntry { since: c"3.0.0".as_ptr(), changes: c"Added the `REPLACE` modifier.".as_ptr() },
-        RedisModuleCommandHistoryEntry { since: c"5.0.0".as_ptr(), changes: c"Added the `ABSTTL` modifier.".as_ptr() },
-        RedisModuleCommandHistoryEntry { since: c"5.0.0".as_ptr(), changes: c"Added the `IDLETIME` and `FREQ` options.".as_ptr() },
-        RedisModuleCommandHistoryEntry { since: ptr::null(), changes: ptr::null() },
+        RedisModuleCommandHistoryEntry {
+            since: c"3.0.0".as_ptr(),
+            changes: c"Added the `REPLACE` modifier.".as_ptr(),
+        },
+        RedisModuleCommandHistoryEntry {
+            since: c"5.0.0".as_ptr(),
+            changes: c"Added the `ABSTTL` modifier.".as_ptr(),
+        },
+        RedisModuleCommandHistoryEntry {
+            since: c"5.0.0".as_ptr(),
+            changes: c"Added the `IDLETIME` and `FREQ` options.".as_ptr(),
+        },
+        RedisModuleCommandHistoryEntry {
+            since: ptr::null(),
+            changes: ptr::null(),
+        },
     ];
     // The server strides through our arrays by these sizes, so newer struct layouts work on 7.0.
     let version = RedisModuleCommandInfoVersion {

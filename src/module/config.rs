@@ -22,26 +22,29 @@ pub static FIELD_TTL_POLICY: Mutex<FieldTtlPolicy> = Mutex::new(FieldTtlPolicy::
 
 pub fn field_ttl_policy() -> FieldTtlPolicy {
     // A poisoned lock only means a panic elsewhere; the value itself is always valid.
-    FIELD_TTL_POLICY.lock().map(|p| p.clone()).unwrap_or_else(|e| e.into_inner().clone())
+    FIELD_TTL_POLICY
+        .lock()
+        .map(|p| p.clone())
+        .unwrap_or_else(|e| e.into_inner().clone())
 }
 
 /// (Its own module: the macro imports a trait name each time it is used.)
 mod intercept_mode {
-use redis_module::enum_configuration;
-enum_configuration! {
-    /// Which client `RESTORE` / `RESTORE-ASKING` commands the command filter routes to
-    /// `RESTORE.ASKING`.
-    #[allow(non_camel_case_types)]
-    #[derive(PartialEq, Eq, Debug)]
-    pub enum InterceptMode {
-        /// None: the built-in commands run as usual.
-        off = 0,
-        /// Only payloads this server's own RESTORE would refuse (newer RDB version, unknown type).
-        newer = 1,
-        /// All of them.
-        all = 2,
+    use redis_module::enum_configuration;
+    enum_configuration! {
+        /// Which client `RESTORE` / `RESTORE-ASKING` commands the command filter routes to
+        /// `RESTORE.ASKING`.
+        #[allow(non_camel_case_types)]
+        #[derive(PartialEq, Eq, Debug)]
+        pub enum InterceptMode {
+            /// None: the built-in commands run as usual.
+            off = 0,
+            /// Only payloads this server's own RESTORE would refuse (newer RDB version, unknown type).
+            newer = 1,
+            /// All of them.
+            all = 2,
+        }
     }
-}
 }
 pub use intercept_mode::InterceptMode;
 

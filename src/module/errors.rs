@@ -24,7 +24,9 @@ impl Reply {
     /// The error text, code first, exactly as native RESTORE words it.
     pub fn message(&self) -> String {
         match self {
-            Reply::WrongArity => "ERR wrong number of arguments for 'restore.asking' command".into(),
+            Reply::WrongArity => {
+                "ERR wrong number of arguments for 'restore.asking' command".into()
+            }
             Reply::SyntaxError => "ERR syntax error".into(),
             Reply::NotAnInteger => "ERR value is not an integer or out of range".into(),
             Reply::InvalidIdletime => "ERR Invalid IDLETIME value, must be >= 0".into(),

@@ -34,7 +34,13 @@ impl OwnedString {
     /// Copies `bytes` into a new string object (binary-safe).
     pub fn new(ctx: Ctx, bytes: &[u8]) -> OwnedString {
         // SAFETY: CreateString copies `len` bytes from a valid slice; ctx is the live command ctx.
-        let ptr = unsafe { raw::RedisModule_CreateString.unwrap()(ctx, bytes.as_ptr().cast::<c_char>(), bytes.len()) };
+        let ptr = unsafe {
+            raw::RedisModule_CreateString.unwrap()(
+                ctx,
+                bytes.as_ptr().cast::<c_char>(),
+                bytes.len(),
+            )
+        };
         OwnedString { ctx, ptr }
     }
 
@@ -74,17 +80,29 @@ impl Key {
 
     pub fn delete(&self) -> ApiResult {
         // SAFETY: the key was opened for writing.
-        status(unsafe { raw::RedisModule_DeleteKey.unwrap()(self.ptr) }, "DeleteKey failed")
+        status(
+            unsafe { raw::RedisModule_DeleteKey.unwrap()(self.ptr) },
+            "DeleteKey failed",
+        )
     }
 
     pub fn string_set(&self, value: &OwnedString) -> ApiResult {
         // SAFETY: StringSet takes its own reference to the string object.
-        status(unsafe { raw::RedisModule_StringSet.unwrap()(self.ptr, value.as_ptr()) }, "out of memory or wrong type")
+        status(
+            unsafe { raw::RedisModule_StringSet.unwrap()(self.ptr, value.as_ptr()) },
+            "out of memory or wrong type",
+        )
     }
 
     pub fn list_push_tail(&self, element: &OwnedString) -> ApiResult {
         // SAFETY: ListPush copies the element's bytes into the list.
-        let rc = unsafe { raw::RedisModule_ListPush.unwrap()(self.ptr, raw::REDISMODULE_LIST_TAIL as c_int, element.as_ptr()) };
+        let rc = unsafe {
+            raw::RedisModule_ListPush.unwrap()(
+                self.ptr,
+                raw::REDISMODULE_LIST_TAIL as c_int,
+                element.as_ptr(),
+            )
+        };
         status(rc, "list push failed")
     }
 
@@ -112,7 +130,9 @@ impl Key {
         let mut flags: c_int = 0;
         // SAFETY: flags points to a live c_int; the caller has rejected NaN (which would leave
         // an empty key behind).
-        let rc = unsafe { raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.as_ptr(), &mut flags) };
+        let rc = unsafe {
+            raw::RedisModule_ZsetAdd.unwrap()(self.ptr, score, member.as_ptr(), &mut flags)
+        };
         status(rc, "zset add failed")?;
         Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
     }
@@ -122,19 +142,28 @@ impl Key {
             return Err("SetAbsExpire unavailable");
         };
         // SAFETY: the key exists and is open for writing.
-        status(unsafe { f(self.ptr, unix_ms as c_longlong) }, "SetAbsExpire failed")
+        status(
+            unsafe { f(self.ptr, unix_ms as c_longlong) },
+            "SetAbsExpire failed",
+        )
     }
 
     /// Sets the idle time; fails (harmlessly) under an LFU policy.
     pub fn set_lru_idle_ms(&self, idle_ms: i64) -> ApiResult {
         // SAFETY: the key exists; SetLRU only adjusts the object's clock.
-        status(unsafe { raw::RedisModule_SetLRU.unwrap()(self.ptr, idle_ms as raw::mstime_t) }, "not LRU")
+        status(
+            unsafe { raw::RedisModule_SetLRU.unwrap()(self.ptr, idle_ms as raw::mstime_t) },
+            "not LRU",
+        )
     }
 
     /// Sets the LFU counter; fails (harmlessly) under a non-LFU policy.
     pub fn set_lfu(&self, freq: u8) -> ApiResult {
         // SAFETY: the key exists; freq ≤ 255 (a larger value would trip a server assertion).
-        status(unsafe { raw::RedisModule_SetLFU.unwrap()(self.ptr, c_longlong::from(freq)) }, "not LFU")
+        status(
+            unsafe { raw::RedisModule_SetLFU.unwrap()(self.ptr, c_longlong::from(freq)) },
+            "not LFU",
+        )
     }
 }
 
@@ -164,7 +193,11 @@ impl CallReply {
         let mut len = 0usize;
         // SAFETY: as above; the returned buffer lives as long as the reply.
         let p = unsafe { raw::RedisModule_CallReplyStringPtr.unwrap()(self.ptr, &mut len) };
-        let bytes = if p.is_null() { &[][..] } else { unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) } };
+        let bytes = if p.is_null() {
+            &[][..]
+        } else {
+            unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
+        };
         Some(String::from_utf8_lossy(bytes).into_owned())
     }
 
@@ -174,7 +207,9 @@ impl CallReply {
         }
         // SAFETY: a non-NULL reply from RM_Call.
         unsafe {
-            if raw::RedisModule_CallReplyType.unwrap()(self.ptr) != raw::REDISMODULE_REPLY_INTEGER as c_int {
+            if raw::RedisModule_CallReplyType.unwrap()(self.ptr)
+                != raw::REDISMODULE_REPLY_INTEGER as c_int
+            {
                 return None;
             }
             Some(raw::RedisModule_CallReplyInteger.unwrap()(self.ptr))
@@ -207,7 +242,14 @@ pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
 pub fn call_set(ctx: Ctx, key: RString, value: &[u8]) -> CallReply {
     // SAFETY: format "sbE": a string object, then (pointer, length) of a valid buffer.
     let ptr = unsafe {
-        raw::RedisModule_Call.unwrap()(ctx, c"SET".as_ptr(), c"sbE".as_ptr(), key, value.as_ptr().cast::<c_char>(), value.len())
+        raw::RedisModule_Call.unwrap()(
+            ctx,
+            c"SET".as_ptr(),
+            c"sbE".as_ptr(),
+            key,
+            value.as_ptr().cast::<c_char>(),
+            value.len(),
+        )
     };
     CallReply { ptr }
 }
@@ -216,20 +258,36 @@ pub fn call_set(ctx: Ctx, key: RString, value: &[u8]) -> CallReply {
 pub fn replicate(ctx: Ctx, cmd: &CStr, args: &[RString]) -> ApiResult {
     // SAFETY: format "v" takes (RedisModuleString **argv, size_t argc); the server takes its
     // own references to the strings.
-    let rc = unsafe { raw::RedisModule_Replicate.unwrap()(ctx, cmd.as_ptr(), c"v".as_ptr(), args.as_ptr(), args.len()) };
+    let rc = unsafe {
+        raw::RedisModule_Replicate.unwrap()(
+            ctx,
+            cmd.as_ptr(),
+            c"v".as_ptr(),
+            args.as_ptr(),
+            args.len(),
+        )
+    };
     status(rc, "replicate failed")
 }
 
 /// Propagates the command exactly as the client sent it (after command filters).
 pub fn replicate_verbatim(ctx: Ctx) -> ApiResult {
     // SAFETY: ctx is the live command context.
-    status(unsafe { raw::RedisModule_ReplicateVerbatim.unwrap()(ctx) }, "replicate failed")
+    status(
+        unsafe { raw::RedisModule_ReplicateVerbatim.unwrap()(ctx) },
+        "replicate failed",
+    )
 }
 
 pub fn notify_generic(ctx: Ctx, event: &CStr, key: RString) {
     // SAFETY: event is NUL-terminated; key is a live string object.
     unsafe {
-        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(ctx, raw::REDISMODULE_NOTIFY_GENERIC as c_int, event.as_ptr(), key);
+        raw::RedisModule_NotifyKeyspaceEvent.unwrap()(
+            ctx,
+            raw::REDISMODULE_NOTIFY_GENERIC as c_int,
+            event.as_ptr(),
+            key,
+        );
     }
 }
 
@@ -288,7 +346,9 @@ pub fn log(ctx: Ctx, level: &CStr, msg: &[u8]) {
             text.push_str(&format!("\\x{b:02x}"));
         }
     }
-    let Ok(text) = std::ffi::CString::new(text) else { return };
+    let Ok(text) = std::ffi::CString::new(text) else {
+        return;
+    };
     // SAFETY: both strings are NUL-terminated; a "%s" format keeps `%` in the text literal.
     unsafe {
         raw::RedisModule_Log.unwrap()(ctx, level.as_ptr(), c"%s".as_ptr(), text.as_ptr());
@@ -331,7 +391,9 @@ impl CallReply {
                 return false;
             }
             let e = raw::RedisModule_CallReplyArrayElement.unwrap()(self.ptr, 0);
-            !e.is_null() && raw::RedisModule_CallReplyType.unwrap()(e) == raw::REDISMODULE_REPLY_ARRAY as std::os::raw::c_int
+            !e.is_null()
+                && raw::RedisModule_CallReplyType.unwrap()(e)
+                    == raw::REDISMODULE_REPLY_ARRAY as std::os::raw::c_int
         }
     }
 }

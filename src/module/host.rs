@@ -21,7 +21,9 @@ pub fn lazy_server_del(ctx: Ctx) -> bool {
     let name = OwnedString::new(ctx, b"lazyfree-lazy-server-del");
     let get = OwnedString::new(ctx, b"GET");
     let reply = ffi::call(ctx, c"CONFIG", &[get.as_ptr(), name.as_ptr()]);
-    reply.array_string(1).is_some_and(|v| v.eq_ignore_ascii_case(b"yes"))
+    reply
+        .array_string(1)
+        .is_some_and(|v| v.eq_ignore_ascii_case(b"yes"))
 }
 
 /// The running server's flavour and the RDB version its own DUMP writes (and RESTORE accepts).
@@ -37,8 +39,11 @@ static HOST: std::sync::OnceLock<Host> = std::sync::OnceLock::new();
 pub fn host(ctx: Ctx) -> Host {
     *HOST.get_or_init(|| {
         let section = OwnedString::new(ctx, b"server");
-        let info = ffi::call(ctx, c"INFO", &[section.as_ptr()]).string().unwrap_or_default();
-        let valkey = info.windows(19).any(|w| w == b"server_name:valkey\r") || info.windows(15).any(|w| w == b"valkey_version:");
+        let info = ffi::call(ctx, c"INFO", &[section.as_ptr()])
+            .string()
+            .unwrap_or_default();
+        let valkey = info.windows(19).any(|w| w == b"server_name:valkey\r")
+            || info.windows(15).any(|w| w == b"valkey_version:");
         let v = server_version();
         let rdb_version = if valkey {
             match v {
@@ -57,7 +62,10 @@ pub fn host(ctx: Ctx) -> Host {
                 _ => 9,
             }
         };
-        Host { valkey, rdb_version }
+        Host {
+            valkey,
+            rdb_version,
+        }
     })
 }
 

@@ -34,13 +34,35 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let host = host::host(ctx.ctx);
     let mut fields: Vec<(&str, Field)> = vec![
         ("payload_bytes", Field::Int(s.payload_bytes as i64)),
-        ("rdb_version", s.rdb_version.map_or(Field::Null, |v| Field::Int(v.into()))),
-        ("written_by", s.rdb_version.map_or(Field::Null, |v| Field::Text(written_by(v).into()))),
-        ("checksum", Field::Text(if s.checksum_ok { "ok" } else { "mismatch" }.into())),
-        ("type_id", s.type_id.map_or(Field::Null, |t| Field::Int(t.into()))),
-        ("type", s.type_name.map_or(Field::Null, |t| Field::Text(t.into()))),
-        ("encoding", s.encoding.clone().map_or(Field::Null, Field::Text)),
-        ("length", s.length.map_or(Field::Null, |n| Field::Int(n as i64))),
+        (
+            "rdb_version",
+            s.rdb_version.map_or(Field::Null, |v| Field::Int(v.into())),
+        ),
+        (
+            "written_by",
+            s.rdb_version
+                .map_or(Field::Null, |v| Field::Text(written_by(v).into())),
+        ),
+        (
+            "checksum",
+            Field::Text(if s.checksum_ok { "ok" } else { "mismatch" }.into()),
+        ),
+        (
+            "type_id",
+            s.type_id.map_or(Field::Null, |t| Field::Int(t.into())),
+        ),
+        (
+            "type",
+            s.type_name.map_or(Field::Null, |t| Field::Text(t.into())),
+        ),
+        (
+            "encoding",
+            s.encoding.clone().map_or(Field::Null, Field::Text),
+        ),
+        (
+            "length",
+            s.length.map_or(Field::Null, |n| Field::Int(n as i64)),
+        ),
     ];
     if let Some(n) = s.fields_with_ttl {
         fields.push(("fields_with_ttl", Field::Int(n as i64)));
@@ -53,7 +75,9 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let restorable = s.error.is_none();
     fields.push(("valid", Field::Int(restorable.into())));
     let native = restorable
-        && s.rdb_version.zip(s.type_id).is_some_and(|(v, t)| host.native_accepts(v, t));
+        && s.rdb_version
+            .zip(s.type_id)
+            .is_some_and(|(v, t)| host.native_accepts(v, t));
     fields.push(("native_restore_accepts", Field::Int(native.into())));
     match s.error {
         None => {
@@ -61,7 +85,10 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
             fields.push(("error_offset", Field::Null));
         }
         Some(e) => {
-            fields.push(("error", Field::Text(format!("{} ({})", Reply::from(e).message(), e.kind))));
+            fields.push((
+                "error",
+                Field::Text(format!("{} ({})", Reply::from(e).message(), e.kind)),
+            ));
             fields.push(("error_offset", Field::Int(e.offset as i64)));
         }
     }

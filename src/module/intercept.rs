@@ -55,7 +55,11 @@ unsafe extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             }
         }
         // The replacement is created without a context: the server takes ownership.
-        let name = raw::RedisModule_CreateString.unwrap()(std::ptr::null_mut(), c"restore.asking".as_ptr(), 14);
+        let name = raw::RedisModule_CreateString.unwrap()(
+            std::ptr::null_mut(),
+            c"restore.asking".as_ptr(),
+            14,
+        );
         raw::RedisModule_CommandFilterArgReplace.unwrap()(fctx, 0, name);
     }
 }
@@ -65,6 +69,10 @@ pub fn register(ctx: ffi::Ctx) {
     let _ = HOST.set(super::host::host(ctx));
     // SAFETY: called from OnLoad with the load context; the callback is a plain function.
     unsafe {
-        raw::RedisModule_RegisterCommandFilter.unwrap()(ctx, Some(filter), raw::REDISMODULE_CMDFILTER_NOSELF as c_int);
+        raw::RedisModule_RegisterCommandFilter.unwrap()(
+            ctx,
+            Some(filter),
+            raw::REDISMODULE_CMDFILTER_NOSELF as c_int,
+        );
     }
 }

@@ -31,7 +31,10 @@ fn apply_prefixed_config_args(ctx: &Context, args: &[RedisString]) -> Status {
         let set = ffi::OwnedString::new(ctx.ctx, b"SET");
         let reply = ffi::call(ctx.ctx, c"CONFIG", &[set.as_ptr(), name.inner, value.inner]);
         if let Some(e) = reply.error() {
-            ctx.log_warning(&format!("restore: load argument {}: {e}", name.to_string_lossy()));
+            ctx.log_warning(&format!(
+                "restore: load argument {}: {e}",
+                name.to_string_lossy()
+            ));
             return Status::Err;
         }
     }
@@ -44,7 +47,10 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
     }
     // We signal the key ourselves, once, and only when the keyspace changed: a failed restore
     // must not abort other clients' WATCH.
-    ffi::set_module_options(ctx.ctx, redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32);
+    ffi::set_module_options(
+        ctx.ctx,
+        redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32,
+    );
     stats::register(ctx.ctx);
     intercept::register(ctx.ctx);
     if !command_info::set(ctx.ctx) {

@@ -55,7 +55,12 @@ pub fn count_payload(rdb_version: u16, type_id: u8, bytes: usize) {
 
 pub fn count_error(reply: &Reply) {
     let c = match reply {
-        Reply::WrongArity | Reply::SyntaxError | Reply::NotAnInteger | Reply::InvalidIdletime | Reply::InvalidFreq | Reply::InvalidTtl => &counter::errors_arguments,
+        Reply::WrongArity
+        | Reply::SyntaxError
+        | Reply::NotAnInteger
+        | Reply::InvalidIdletime
+        | Reply::InvalidFreq
+        | Reply::InvalidTtl => &counter::errors_arguments,
         Reply::BusyKey => &counter::errors_busykey,
         Reply::VersionOrChecksum => &counter::errors_version_or_checksum,
         Reply::BadData => &counter::errors_bad_data,

@@ -43,10 +43,26 @@ pub fn uses_native_restore(value: &Value<'_>) -> bool {
 /// Writes `value` under `key`. `key` must be absent, except on the native path, where
 /// `replace` lets the server replace it only once the value has loaded. `object` is the
 /// payload without its footer. On error the caller removes any partial key.
-pub fn write_value(ctx: Ctx, key: RString, value: &Value<'_>, object: &[u8], replace: bool, now: i64) -> Result<Written, Reply> {
+pub fn write_value(
+    ctx: Ctx,
+    key: RString,
+    value: &Value<'_>,
+    object: &[u8],
+    replace: bool,
+    now: i64,
+) -> Result<Written, Reply> {
     match value {
-        Value::Module(m) => native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?,
-        Value::Stream(s) => native::restore_stream(ctx, key, s, object, object.first().copied().unwrap_or(0), replace)?,
+        Value::Module(m) => {
+            native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?
+        }
+        Value::Stream(s) => native::restore_stream(
+            ctx,
+            key,
+            s,
+            object,
+            object.first().copied().unwrap_or(0),
+            replace,
+        )?,
         _ => return write_with_api(ctx, key, value, now).map(|()| Written::ByApi),
     }
     Ok(Written::ByNativeRestore)
@@ -153,7 +169,13 @@ fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
 
 /// Calls `cmd key args...` and checks that it added `expected` new elements (anything else
 /// means a duplicate slipped through, which is never half-trusted).
-fn call_with_key(ctx: Ctx, cmd: &std::ffi::CStr, key: RString, args: &[OwnedString], expected: i64) -> Result<(), Reply> {
+fn call_with_key(
+    ctx: Ctx,
+    cmd: &std::ffi::CStr,
+    key: RString,
+    args: &[OwnedString],
+    expected: i64,
+) -> Result<(), Reply> {
     let mut argv: Vec<RString> = Vec::with_capacity(args.len() + 1);
     argv.push(key);
     argv.extend(args.iter().map(OwnedString::as_ptr));

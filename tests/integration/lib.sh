@@ -396,3 +396,125 @@ $script
 print('END', flush=True)" "$@")
   [ "$done" = 1 ] || fail "python check in $TEST_NAME did not run to its end (see the traceback above)"
 }
+
+# ---------------------------------------------------------------------------------------------
+# Redis Cluster on loopback (test_cluster.sh). Every node gets its own cluster bus port
+# (--cluster-port: a free port, since port + 10000 may be taken or above 65535), the module, and
+# --cluster-node-timeout 5000 --appendonly no (start_server adds --save '').
+
+# start_cluster_node NAME [extra server args...]
+start_cluster_node() {
+  local name=$1 dir
+  shift
+  dir=${SRV_DIR[$name]:-$WORK/$name}
+  start_server "$name" --cluster-enabled yes --cluster-port "$(free_port)" \
+    --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 5000 --appendonly no "$@"
+}
+
+# node_id NAME: the cluster node id of server NAME.
+node_id() { "$REDIS_CLI" -h 127.0.0.1 -p "${SRV_PORT[$1]}" --raw CLUSTER MYID 2>&1; }
+
+# cluster_ok NAME: 0 when NAME says cluster_state:ok and knows N nodes (N = $2, optional).
+cluster_ok() {
+  local info
+  info=$("$REDIS_CLI" -h 127.0.0.1 -p "${SRV_PORT[$1]}" --raw CLUSTER INFO 2>/dev/null | tr -d '\r')
+  grep -qx 'cluster_state:ok' <<<"$info" || return 1
+  [ -z "${2:-}" ] || grep -qx "cluster_known_nodes:$2" <<<"$info"
+}
+
+# create_cluster NAME...: `redis-cli --cluster create` over the named (started, empty) nodes,
+# masters only, then wait until every node says cluster_state:ok and knows all of them.
+create_cluster() {
+  local addrs=() name out
+  for name in "$@"; do addrs+=("127.0.0.1:${SRV_PORT[$name]}"); done
+  out=$("$REDIS_CLI" --cluster create "${addrs[@]}" --cluster-replicas 0 --cluster-yes 2>&1) ||
+    die "redis-cli --cluster create failed: $(tail -n 5 <<<"$out")"
+  for name in "$@"; do
+    wait_until 30 cluster_ok "$name" "$#" || die "cluster: $name not ok within 30 s"
+  done
+}
+
+# add_replica NAME MASTER: make the started, empty cluster node NAME a replica of MASTER
+# (CLUSTER MEET, then CLUSTER REPLICATE once it knows MASTER), and wait for the sync.
+add_replica() {
+  local name=$1 master=$2 mid
+  mid=$(node_id "$master")
+  r_on "$name" CLUSTER MEET 127.0.0.1 "${SRV_PORT[$master]}" \
+    "$(r_on "$master" --raw CONFIG GET cluster-port | tail -n 1)" >/dev/null
+  _knows() { r_on "$name" --raw CLUSTER NODES | grep -q "^$mid "; }
+  wait_until 30 _knows || die "cluster: $name did not learn $master within 30 s"
+  [ "$(r_on "$name" CLUSTER REPLICATE "$mid")" = OK ] || die "cluster: CLUSTER REPLICATE failed"
+  _synced() { [ "$(r_on "$name" --raw INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')" = up ]; }
+  wait_until 30 _synced || die "cluster: replica $name did not sync with $master within 30 s"
+}
+
+# slot_owner_port NAME SLOT: the port of the node that NAME believes serves SLOT (CLUSTER NODES).
+slot_owner_port() {
+  r_on "$1" --raw CLUSTER NODES | tr -d '\r' | awk -v s="$2" '
+    {
+      for (i = 9; i <= NF; i++) {
+        if ($i ~ /^\[/) continue
+        n = split($i, r, "-")
+        lo = r[1] + 0; hi = (n == 2 ? r[2] : r[1]) + 0
+        if (lo <= s && s <= hi) { split($2, a, "[:@]"); print a[2]; exit }
+      }
+    }'
+}
+
+# PY_KEY_STATE: Python (after _PY_CHECK_PRELUDE) defining key_state(conn, key) -> a comparable
+# description of a key: type, PEXPIRETIME, the value (sets and hashes sorted), hash field TTLs
+# (when the server has HPEXPIRETIME) and, for streams, XRANGE plus XINFO STREAM FULL as nested
+# dicts. same_state(desc, a, b) compares two of them, taking only the XINFO fields both sides
+# have (7.0 has no consumer active-time, 8.x adds fields).
+read -r -d '' PY_KEY_STATE <<'PYEOF'
+def _flat_dict(v):
+    """XINFO-style flat [name, value, ...] replies as dicts, recursively."""
+    if isinstance(v, list):
+        if len(v) % 2 == 0 and all(isinstance(x, bytes) for x in v[0::2]) and v and \
+                all(x.replace(b'-', b'').isalpha() for x in v[0::2]):
+            return {k.decode(): _flat_dict(x) for k, x in zip(v[0::2], v[1::2])}
+        return [_flat_dict(x) for x in v]
+    return v
+
+def key_state(c, key):
+    t = c('TYPE', key)
+    st = {'type': t, 'pexpiretime': c('PEXPIRETIME', key)}
+    if t == 'string':
+        st['value'] = c('GET', key)
+    elif t == 'list':
+        st['value'] = c('LRANGE', key, 0, -1)
+    elif t == 'set':
+        st['value'] = sorted(c('SMEMBERS', key))
+    elif t == 'zset':
+        st['value'] = c('ZRANGE', key, 0, -1, 'WITHSCORES')
+    elif t == 'hash':
+        flat = c('HGETALL', key)
+        st['value'] = sorted(zip(flat[0::2], flat[1::2]))
+        fields = [f for f, _ in st['value']]
+        ttls = c('HPEXPIRETIME', key, 'FIELDS', len(fields), *fields) if fields else []
+        if isinstance(ttls, list):
+            st['field_ttls'] = dict(zip(fields, ttls))
+    elif t == 'stream':
+        st['value'] = c('XRANGE', key, '-', '+')
+        st['xinfo'] = _flat_dict(c('XINFO', 'STREAM', key, 'FULL'))
+    return st
+
+def _common(a, b):
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = sorted(set(a) & set(b))
+        return {k: _common(a[k], b[k])[0] for k in keys}, {k: _common(a[k], b[k])[1] for k in keys}
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        pairs = [_common(x, y) for x, y in zip(a, b)]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return a, b
+
+def same_state(desc, expected, actual):
+    """eq() on two key_state()s, XINFO reduced to the fields both have."""
+    e, a = dict(expected), dict(actual)
+    if 'xinfo' in e and 'xinfo' in a:
+        e['xinfo'], a['xinfo'] = _common(e['xinfo'], a['xinfo'])
+    if ('field_ttls' in e) != ('field_ttls' in a):
+        e.pop('field_ttls', None)
+        a.pop('field_ttls', None)
+    return eq(desc, e, a)
+PYEOF

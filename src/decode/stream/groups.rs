@@ -123,11 +123,20 @@ fn read_group<'a>(c: &mut Cursor<'a>, version: u8) -> Result<ConsumerGroup<'a>> 
         if index.insert(id, i).is_some() {
             return Err(DecodeError::new(ErrorKind::Duplicate, at)); // S13
         }
-        pel.push(PendingEntry { id, delivery_time, delivery_count, consumer: None });
+        pel.push(PendingEntry {
+            id,
+            delivery_time,
+            delivery_count,
+            consumer: None,
+        });
     }
     let mut claims = vec![Claim::Free; pel_len];
 
-    let consumer_bytes = if version >= 3 { 1 + 8 + 8 + 1 } else { 1 + 8 + 1 };
+    let consumer_bytes = if version >= 3 {
+        1 + 8 + 8 + 1
+    } else {
+        1 + 8 + 1
+    };
     let consumer_count = read_count(c, consumer_bytes)?;
     let mut consumers = Vec::with_capacity(consumer_count);
     let mut offsets = Vec::with_capacity(consumer_count);
@@ -135,7 +144,11 @@ fn read_group<'a>(c: &mut Cursor<'a>, version: u8) -> Result<ConsumerGroup<'a>> 
         offsets.push(c.offset());
         let name = read_string(c)?;
         let seen_time = read_millis(c)?;
-        let active_time = if version >= 3 { Some(read_millis(c)?) } else { None };
+        let active_time = if version >= 3 {
+            Some(read_millis(c)?)
+        } else {
+            None
+        };
         let n = read_count(c, ID128_BYTES)?;
         let mut pending = Vec::with_capacity(n);
         for _ in 0..n {
@@ -144,12 +157,19 @@ fn read_group<'a>(c: &mut Cursor<'a>, version: u8) -> Result<ConsumerGroup<'a>> 
             let i = *index.get(&id).ok_or_else(|| invalid(at))?; // S15
             match claims[i] {
                 Claim::Free => claims[i] = Claim::Consumer(k),
-                Claim::Consumer(owner) if owner == k => return Err(DecodeError::new(ErrorKind::Duplicate, at)), // S16
+                Claim::Consumer(owner) if owner == k => {
+                    return Err(DecodeError::new(ErrorKind::Duplicate, at))
+                } // S16
                 _ => return Err(invalid(at)), // S17
             }
             pending.push(id);
         }
-        consumers.push(Consumer { name, seen_time, active_time, pending });
+        consumers.push(Consumer {
+            name,
+            seen_time,
+            active_time,
+            pending,
+        });
     }
     unique_names(consumers.iter().map(|c| c.name.as_element()).zip(offsets))?; // S14
 
@@ -177,5 +197,12 @@ fn read_group<'a>(c: &mut Cursor<'a>, version: u8) -> Result<ConsumerGroup<'a>> 
             Claim::Nacked => {}
         }
     }
-    Ok(ConsumerGroup { name, last_id, entries_read, pel, consumers, nacked })
+    Ok(ConsumerGroup {
+        name,
+        last_id,
+        entries_read,
+        pel,
+        consumers,
+        nacked,
+    })
 }

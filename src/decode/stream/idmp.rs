@@ -82,14 +82,23 @@ pub(super) fn read_idmp<'a>(c: &mut Cursor<'a>) -> Result<Idmp<'a>> {
     drop(seen);
     let iids_added = read_len(c)?;
     let iids_duplicates = read_len(c)?;
-    Ok(Idmp { duration, max_entries, producers, iids_added, iids_duplicates })
+    Ok(Idmp {
+        duration,
+        max_entries,
+        producers,
+        iids_added,
+        iids_duplicates,
+    })
 }
 
 /// Keeps the first occurrence of each IID.
 fn dedup_iids(entries: &mut Vec<IdmpEntry<'_>>) {
     let keep: Vec<bool> = {
         let mut seen = HashSet::with_capacity(entries.len());
-        entries.iter().map(|e| seen.insert(e.iid.as_element().key())).collect()
+        entries
+            .iter()
+            .map(|e| seen.insert(e.iid.as_element().key()))
+            .collect()
     };
     let mut keep = keep.into_iter();
     entries.retain(|_| keep.next().unwrap_or(true));

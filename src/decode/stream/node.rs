@@ -129,7 +129,11 @@ impl<'b> Walker<'b, '_> {
                 if self.int(e)? != 0 {
                     return Err(self.bad());
                 }
-                self.entries_left = self.declared.live.checked_add(self.declared.deleted).ok_or_else(|| self.bad())?;
+                self.entries_left = self
+                    .declared
+                    .live
+                    .checked_add(self.declared.deleted)
+                    .ok_or_else(|| self.bad())?;
                 // A node without entries is never written (its last XDEL removes the node).
                 if self.entries_left == 0 {
                     return Err(self.bad());
@@ -183,13 +187,16 @@ impl<'b> Walker<'b, '_> {
             }
             Expect::Value => {
                 let field = if self.same_fields {
-                    self.scratch.as_deref().and_then(|s| s.master_fields.get(self.value_index).copied())
+                    self.scratch
+                        .as_deref()
+                        .and_then(|s| s.master_fields.get(self.value_index).copied())
                 } else {
                     self.field
                 };
                 if let Some(s) = self.scratch.as_deref_mut() {
                     // Cannot be missing: the master fields were all read before any entry.
-                    let field = field.ok_or(DecodeError::new(ErrorKind::InvalidStream, self.base))?;
+                    let field =
+                        field.ok_or(DecodeError::new(ErrorKind::InvalidStream, self.base))?;
                     s.pairs.push((field, e));
                 }
                 self.value_index += 1;
@@ -213,7 +220,11 @@ impl<'b> Walker<'b, '_> {
                     self.seen.live += 1;
                 }
                 self.entries_left = self.entries_left.saturating_sub(1);
-                self.expect = if self.entries_left == 0 { Expect::End } else { Expect::Flags };
+                self.expect = if self.entries_left == 0 {
+                    Expect::End
+                } else {
+                    Expect::Flags
+                };
                 return Ok(true);
             }
             Expect::End => return Err(self.bad()),
