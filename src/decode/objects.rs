@@ -341,7 +341,14 @@ fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     })
 }
 
-fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSet<'a>> {
+/// Reads a ziplist/listpack of key/value pairs (hash fields, zset members with scores): keys
+/// unique, an even and non-zero count, each value checked by `check_value`. Returns the blob
+/// and the number of pairs.
+fn read_packed_pairs<'a>(
+    c: &mut Cursor<'a>,
+    packing: Packing,
+    check_value: impl Fn(Element<'_>, usize) -> Result<()>,
+) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let blob = read_blob(c)?;
     let mut unique = Unique::growing();
@@ -350,7 +357,7 @@ fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSe
         if index.is_multiple_of(2) {
             unique.insert(e, at)?;
         } else {
-            score::from_element(e, at)?;
+            check_value(e, at)?;
         }
         index += 1;
         Ok(())
@@ -360,35 +367,27 @@ fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSe
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }
     non_empty(n, at)?;
+    Ok((blob, n / 2))
+}
+
+fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSet<'a>> {
+    let (blob, len) = read_packed_pairs(c, packing, |score, at| {
+        score::from_element(score, at).map(|_| ())
+    })?;
     let repr = match packing {
         Packing::Ziplist => SortedSetRepr::Ziplist(blob),
         Packing::Listpack => SortedSetRepr::Listpack(blob),
     };
-    Ok(SortedSet { repr, len: n / 2 })
+    Ok(SortedSet { repr, len })
 }
 
 fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>> {
-    let at = c.offset();
-    let blob = read_blob(c)?;
-    let mut unique = Unique::growing();
-    let mut index = 0usize;
-    let n = walk(packing, &blob, at, &mut |e| {
-        if index.is_multiple_of(2) {
-            unique.insert(e, at)?;
-        }
-        index += 1;
-        Ok(())
-    })?;
-    drop(unique);
-    if n % 2 != 0 {
-        return Err(DecodeError::new(ErrorKind::OddElementCount, at));
-    }
-    non_empty(n, at)?;
+    let (blob, len) = read_packed_pairs(c, packing, |_, _| Ok(()))?;
     let repr = match packing {
         Packing::Ziplist => HashRepr::Ziplist(blob),
         Packing::Listpack => HashRepr::Listpack(blob),
     };
-    Ok(Hash { repr, len: n / 2 })
+    Ok(Hash { repr, len })
 }
 
 fn read_zipmap_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
