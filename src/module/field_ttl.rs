@@ -27,13 +27,33 @@ pub fn host_has_field_ttls(ctx: Ctx) -> bool {
     })
 }
 
-pub fn preflight(ctx: Ctx) -> Result<(), Reply> {
-    if host_has_field_ttls(ctx) || field_ttl_policy() == FieldTtlPolicy::persist {
-        return Ok(());
+/// Redis keeps field expiry times below 2^48 ms (`EB_EXPIRE_TIME_MAX`); Valkey's own layout
+/// allows more, which HPEXPIREAT on Redis would refuse half-way through the write.
+const REDIS_MAX_FIELD_EXPIRE: u64 = (1 << 48) - 1;
+
+/// Checked before anything is deleted: everything that would make the write fail later.
+pub fn preflight(ctx: Ctx, hash: &Hash<'_>) -> Result<(), Reply> {
+    if !host_has_field_ttls(ctx) {
+        if field_ttl_policy() == FieldTtlPolicy::persist {
+            return Ok(());
+        }
+        return Err(Reply::Unsupported(
+            "this server has no hash field TTLs; CONFIG SET restore.field-ttl-policy persist restores the fields without them".into(),
+        ));
     }
-    Err(Reply::Unsupported(
-        "this server has no hash field TTLs; CONFIG SET restore.field-ttl-policy persist restores the fields without them".into(),
-    ))
+    if !super::host::host(ctx).valkey {
+        let mut too_far = false;
+        let _ = hash.for_each(|_, _, ttl| {
+            too_far |= ttl.is_some_and(|t| t > REDIS_MAX_FIELD_EXPIRE);
+            Ok::<_, crate::decode::DecodeError>(())
+        });
+        if too_far {
+            return Err(Reply::Unsupported(
+                "a hash field expires after 2^48-1 ms, later than this server can hold".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether a field with this expiry is still alive at `now`.

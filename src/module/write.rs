@@ -236,7 +236,7 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
 /// Checks, before anything is deleted or written, that this server can hold `value`.
 pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
     match value {
-        Value::Hash(h) if h.any_field_ttl() => field_ttl::preflight(ctx),
+        Value::Hash(h) if h.any_field_ttl() => field_ttl::preflight(ctx, h),
         _ => Ok(()),
     }
 }
