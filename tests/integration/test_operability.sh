@@ -70,6 +70,15 @@ assert_match "MODULE LOAD with a bad value is refused" 'Error loading the extens
 assert_eq "MODULE LOAD with defaults" OK "$(r MODULE LOAD "$MODULE")"
 assert_eq "  defaults" "off reject" "$(r --raw CONFIG GET restore.intercept | tail -n 1) $(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
 
+# --- deny-oom: over maxmemory the command is refused before it runs, like the built-in.
+r CONFIG SET maxmemory-policy noeviction >/dev/null
+r CONFIG SET maxmemory 1 >/dev/null
+native_oom=$(r_file "$P" RESTORE oom:n 0 @P@)
+assert_match "maxmemory: the built-in is refused" '^\(error\) OOM command not allowed' "$native_oom"
+assert_eq "maxmemory: RESTORE.ASKING is refused the same way" "$native_oom" "$(r_file "$P" RESTORE.ASKING oom:m 0 @P@)"
+r CONFIG SET maxmemory 0 >/dev/null
+assert_eq "maxmemory: nothing written" "(integer) 0" "$(r EXISTS oom:n oom:m)"
+
 # --- ACL: write permission on the key is what it takes, as for the built-in.
 r ACL SETUSER writer on nopass '%W~w:*' +@all >/dev/null
 r ACL SETUSER reader on nopass '%R~*' +@all >/dev/null
