@@ -56,6 +56,8 @@ assert_eq "INFO: errors_version_or_checksum + bad_data" 2 "$(($(field errors_ver
 assert_eq "INFO: payloads by type (string)" 2 "$(field type_0)"
 assert_eq "INFO: payloads by type (list quicklist 2)" 1 "$(field type_18)"
 assert_between "INFO: bytes decoded" 20 100000 "$(field bytes_decoded)"
+assert_match "log: a rejected payload is logged with its key and reason" \
+  "rejected the payload for key 'd': unsupported RDB version [0-9]+ at offset 5" "$(cat "${SRV_DIR[info]}/server.log")"
 
 # --- Configs: run time, load time (short and full names), bad values.
 assert_eq "CONFIG SET field-ttl-policy" OK "$(r CONFIG SET restore.field-ttl-policy persist)"
