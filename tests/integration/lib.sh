@@ -190,7 +190,9 @@ r_on() {
 
 # r_lines: one command per stdin line (arguments may be "quoted" with \xNN escapes), one
 # connection; prints every reply.
-r_lines() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw 2>&1; }
+# redis-cli adds a "(0.87s)" line after a reply that took over half a second (a loaded
+# machine, a WAIT): not a reply, so it is dropped.
+r_lines() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw 2>&1 | { grep -v -E '^\([0-9.]+s\)$' || true; }; }
 
 # wait_replicas N TIMEOUT-MS: WAIT for N replicas to have everything written so far. WAIT only
 # covers its own connection's writes, so this connection writes a marker key first.
@@ -464,7 +466,7 @@ slot_owner_port() {
 # PY_KEY_STATE: Python (after _PY_CHECK_PRELUDE) defining key_state(conn, key) -> a comparable
 # description of a key: type, PEXPIRETIME, the value (sets and hashes sorted), hash field TTLs
 # (when the server has HPEXPIRETIME) and, for streams, XRANGE plus XINFO STREAM FULL as nested
-# dicts. same_state(desc, a, b) compares two of them, taking only the XINFO fields both sides
+# dicts; sorted-set scores as floats. same_state(desc, a, b) compares two of them, taking only the XINFO fields both sides
 # have (7.0 has no consumer active-time, 8.x adds fields).
 read -r -d '' PY_KEY_STATE <<'PYEOF'
 def _flat_dict(v):
@@ -486,7 +488,9 @@ def key_state(c, key):
     elif t == 'set':
         st['value'] = sorted(c('SMEMBERS', key))
     elif t == 'zset':
-        st['value'] = c('ZRANGE', key, 0, -1, 'WITHSCORES')
+        flat = c('ZRANGE', key, 0, -1, 'WITHSCORES')
+        # scores as doubles: 7.0 prints %.17g, 7.2+ the shortest form of the same double
+        st['value'] = [(m, float(sc)) for m, sc in zip(flat[0::2], flat[1::2])]
     elif t == 'hash':
         flat = c('HGETALL', key)
         st['value'] = sorted(zip(flat[0::2], flat[1::2]))
@@ -518,3 +522,6 @@ def same_state(desc, expected, actual):
         a.pop('field_ttls', None)
     return eq(desc, e, a)
 PYEOF
+
+# py_check_state [ARGS...] <<'PY' ... PY: py_check with PY_KEY_STATE defined first.
+py_check_state() { py_check "$@" < <(printf '%s\n' "$PY_KEY_STATE"; cat); }
