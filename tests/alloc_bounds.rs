@@ -32,12 +32,9 @@ static ALLOC: alloc_meter::Meter = alloc_meter::Meter;
 /// What "no large allocation" means for a payload of a few dozen bytes.
 const TINY: usize = 1024;
 
+/// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    let mut out = object.to_vec();
-    out.extend_from_slice(&version.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    restore_asking::encode::finish_payload(object.to_vec(), version)
 }
 
 /// Decodes `payload` under the meter; returns whether it was accepted, and what it allocated.

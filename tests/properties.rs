@@ -32,12 +32,9 @@ mod lzf_ref;
 /// Footer versions a real server has written.
 const VERSIONS: [u16; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 80, 81];
 
+/// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    let mut out = object.to_vec();
-    out.extend_from_slice(&version.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    restore_asking::encode::finish_payload(object.to_vec(), version)
 }
 
 fn config(cases: u32) -> ProptestConfig {

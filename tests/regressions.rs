@@ -3,12 +3,9 @@
 use restore_asking::decode::value::Value;
 use restore_asking::decode::{decode, DecodeError};
 
+/// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    let mut out = object.to_vec();
-    out.extend_from_slice(&version.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    restore_asking::encode::finish_payload(object.to_vec(), version)
 }
 
 /// Found by the `object` fuzz target (invariant "Redis field TTLs are 1..=2^48-1; 0 is none").
