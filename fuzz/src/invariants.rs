@@ -122,6 +122,24 @@ pub fn check_accepted(decoded: &Decoded<'_>) {
             assert_eq!(m.body.last(), Some(&0), "module body does not end with EOF");
         }
         Value::Stream(stream) => check_stream(stream),
+        Value::Array(array) => {
+            assert!(!array.items.is_empty(), "accepted an empty array");
+            let mut seen = HashSet::new();
+            for (index, _) in &array.items {
+                assert!(*index != u64::MAX, "accepted array index 2^64-1");
+                assert!(
+                    seen.insert(*index),
+                    "accepted a repeated array index {index}"
+                );
+            }
+        }
+    }
+    for class in &decoded.key_meta {
+        assert_eq!(
+            class.body.last(),
+            Some(&0),
+            "key metadata value does not end with EOF"
+        );
     }
 }
 

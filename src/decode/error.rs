@@ -73,6 +73,14 @@ pub enum ErrorKind {
     InvalidModuleValue,
     /// Type 6 (pre-GA module format): cannot be parsed without the module.
     PreGaModuleValue,
+    /// A Redis 8.6+ key-metadata block (opcode 243) that is malformed.
+    InvalidKeyMetadata,
+    /// A Redis 8.8 array (type 28) with a bad count, index, tag or element.
+    InvalidArray,
+    /// A Redis 8.10 template hash (29, 31) with bad field names or a value count that differs.
+    InvalidTemplateHash,
+    /// Types 30 and 32 refer to a template registry that only RDB files carry.
+    TemplateReference(u8),
 }
 
 /// A decode failure: what, and the byte offset where it was found.
@@ -127,6 +135,13 @@ impl fmt::Display for ErrorKind {
             ErrorKind::PreGaModuleValue => {
                 f.write_str("pre-GA module value (type 6) is not supported")
             }
+            ErrorKind::InvalidKeyMetadata => f.write_str("invalid key metadata block"),
+            ErrorKind::InvalidArray => f.write_str("invalid array"),
+            ErrorKind::InvalidTemplateHash => f.write_str("invalid template hash"),
+            ErrorKind::TemplateReference(t) => write!(
+                f,
+                "type {t} refers to a hash template registry, which only RDB files carry"
+            ),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Summary {
     pub fields_with_ttl: Option<u64>,
     /// Streams: consumer groups, pending entries, consumers.
     pub stream_groups: Option<(u64, u64, u64)>,
+    /// Redis 8.6+ key-metadata classes, e.g. `META-TAGS v1 ignorable`.
+    pub key_metadata: Option<String>,
     /// The first problem; `None` when the payload would restore.
     pub error: Option<DecodeError>,
 }
@@ -72,7 +74,10 @@ fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
             HashRepr::Listpack(_) => "listpack",
             HashRepr::PlainWithTtl(_) => "hashtable (field TTLs)",
             HashRepr::ListpackWithTtl(_) => "listpackex",
+            HashRepr::Template { .. } if type_id == 29 => "template (listpack values)",
+            HashRepr::Template { .. } => "template (array values)",
         },
+        Value::Array(_) => "array",
         Value::Stream(s) => return format!("stream v{}", s.version),
         Value::Module(m) => return format!("module {} encver {}", m.type_name_str(), m.encver),
     };
@@ -91,6 +96,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
         length: None,
         fields_with_ttl: None,
         stream_groups: None,
+        key_metadata: None,
         error: None,
     };
     if payload.len() < 11 {
@@ -117,7 +123,20 @@ pub fn inspect(payload: &[u8]) -> Summary {
                 Value::Hash(v) => v.len as u64,
                 Value::Stream(v) => v.length,
                 Value::Module(_) => 0,
+                Value::Array(a) => a.items.len() as u64,
             });
+            s.type_id = Some(d.type_id);
+            if !d.key_meta.is_empty() {
+                let classes: Vec<String> = d
+                    .key_meta
+                    .iter()
+                    .map(|m| {
+                        let ignorable = if m.allow_ignore() { " ignorable" } else { "" };
+                        format!("META-{} v{}{}", m.name_str(), m.version(), ignorable)
+                    })
+                    .collect();
+                s.key_metadata = Some(classes.join(", "));
+            }
             if let Value::Hash(h) = &d.value {
                 if h.has_field_ttls() {
                     let mut n = 0u64;

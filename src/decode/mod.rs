@@ -7,6 +7,7 @@ pub mod cursor;
 pub mod error;
 pub mod inspect;
 pub mod intset;
+pub mod key_meta;
 pub mod length;
 pub mod listpack;
 pub mod module_type;

@@ -57,6 +57,17 @@ pub fn read_module<'a>(c: &mut Cursor<'a>) -> Result<ModuleValue<'a>> {
         });
     }
     let (type_name, encver) = split_module_id(id);
+    let body = read_annotated(c)?;
+    Ok(ModuleValue {
+        type_name,
+        encver,
+        body,
+    })
+}
+
+/// Walks a module-serialized value (`LEN opcode | operand`, up to `LEN 0`) and returns its bytes,
+/// EOF included. Module values and Redis 8.6 key-metadata classes share this format.
+pub fn read_annotated<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
     let mut body = *c;
     let start = c.remaining();
     loop {
@@ -82,13 +93,7 @@ pub fn read_module<'a>(c: &mut Cursor<'a>) -> Result<ModuleValue<'a>> {
             _ => return Err(super::DecodeError::new(ErrorKind::InvalidModuleValue, at)),
         }
     }
-    let used = start - c.remaining();
-    let body = body.read_bytes(used)?;
-    Ok(ModuleValue {
-        type_name,
-        encver,
-        body,
-    })
+    body.read_bytes(start - c.remaining())
 }
 
 #[cfg(test)]

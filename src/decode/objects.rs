@@ -42,6 +42,14 @@ pub const RDB_TYPE_HASH_LISTPACK_EX: u8 = 25;
 pub const RDB_TYPE_STREAM_LISTPACKS_4: u8 = 26;
 /// Redis 8.8: adds each group's NACK zone (pending entries without an owner).
 pub const RDB_TYPE_STREAM_LISTPACKS_5: u8 = 27;
+/// Redis 8.8: sparse arrays.
+pub const RDB_TYPE_ARRAY: u8 = 28;
+/// Redis 8.10: template hashes, self-contained as DUMP writes them (names, then values).
+pub const RDB_TYPE_HASH_TMPL_LP: u8 = 29;
+pub const RDB_TYPE_HASH_TMPL_ARRAY: u8 = 31;
+/// Redis 8.10 RDB files only: values referring to a template registered elsewhere in the file.
+pub const RDB_TYPE_HASH_TMPL_LP_REF: u8 = 30;
+pub const RDB_TYPE_HASH_TMPL_ARRAY_REF: u8 = 32;
 
 const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
 const QUICKLIST_NODE_CONTAINER_PACKED: u64 = 2;
@@ -156,6 +164,16 @@ pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Resul
         }
         RDB_TYPE_STREAM_LISTPACKS_5 if family != Family::Valkey => {
             stream::read_stream(c, 5).map(|s| Value::Stream(Box::new(s)))
+        }
+        RDB_TYPE_ARRAY if family != Family::Valkey => read_array(c).map(Value::Array),
+        RDB_TYPE_HASH_TMPL_LP | RDB_TYPE_HASH_TMPL_ARRAY if family != Family::Valkey => {
+            read_template_hash(c, type_id == RDB_TYPE_HASH_TMPL_LP).map(Value::Hash)
+        }
+        RDB_TYPE_HASH_TMPL_LP_REF | RDB_TYPE_HASH_TMPL_ARRAY_REF if family != Family::Valkey => {
+            Err(DecodeError::new(
+                ErrorKind::TemplateReference(type_id),
+                start - 1,
+            ))
         }
         _ => Err(DecodeError::new(
             ErrorKind::UnknownType(type_id),
@@ -516,4 +534,380 @@ fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Resul
         repr: HashRepr::ListpackWithTtl(blob),
         len: n / 3,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis 8.8 arrays.
+
+const ARRAY_TAG_SDS: u64 = 0;
+const ARRAY_TAG_INT: u64 = 1;
+const ARRAY_TAG_FLOAT: u64 = 2;
+const ARRAY_TAG_SMALLSTR: u64 = 3;
+/// Small strings live inside the element slot: at most 7 bytes on 64-bit builds.
+const ARRAY_SMALLSTR_MAX_LEN: usize = 7;
+
+/// `LEN count | LEN has_insert_index [LEN insert_index] | count × (LEN index | LEN tag | value)`.
+fn read_array<'a>(c: &mut Cursor<'a>) -> Result<Array<'a>> {
+    let at = c.offset();
+    let bad = |offset| DecodeError::new(ErrorKind::InvalidArray, offset);
+    // Each element takes at least an index, a tag and a one-byte string.
+    let n = non_empty(read_count(c, 3)?, at)?;
+    let flag_at = c.offset();
+    let insert_index = match read_len(c)? {
+        0 => None,
+        1 => Some(read_len(c)?),
+        _ => return Err(bad(flag_at)),
+    };
+    let mut items = Vec::with_capacity(n);
+    let mut seen = HashSet::with_capacity(n.min(1 << 16));
+    for _ in 0..n {
+        let index_at = c.offset();
+        let index = read_len(c)?;
+        if index == u64::MAX || !seen.insert(index) {
+            return Err(bad(index_at));
+        }
+        let tag_at = c.offset();
+        let item = match read_len(c)? {
+            ARRAY_TAG_SDS => ArrayItem::String(read_string(c)?),
+            ARRAY_TAG_INT => ArrayItem::Int(c.read_i64_le()?),
+            ARRAY_TAG_FLOAT => ArrayItem::Float(f64::from_bits(c.read_i64_le()? as u64)),
+            ARRAY_TAG_SMALLSTR => {
+                let s = read_string(c)?;
+                if s.len() > ARRAY_SMALLSTR_MAX_LEN {
+                    return Err(bad(tag_at));
+                }
+                ArrayItem::String(s)
+            }
+            _ => return Err(bad(tag_at)),
+        };
+        items.push((index, item));
+    }
+    Ok(Array {
+        insert_index,
+        items,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis 8.10 template hashes.
+
+const TEMPLATE_FIELDS_LISTPACK: u64 = 0;
+const TEMPLATE_FIELDS_PLAIN: u64 = 1;
+
+/// `LEN fields_fmt | names (a listpack, or LEN n + n × STR) | values`, where type 29's values
+/// are a listpack led by the source's template id and type 31's are n × STR. Names are strictly
+/// increasing in template order (shorter first, then bytewise), so never repeated.
+fn read_template_hash<'a>(c: &mut Cursor<'a>, listpack_values: bool) -> Result<Hash<'a>> {
+    let at = c.offset();
+    let bad = |offset| DecodeError::new(ErrorKind::InvalidTemplateHash, offset);
+    let mut names_in_order = TemplateOrder::default();
+    let (fields, n) = match read_len(c)? {
+        TEMPLATE_FIELDS_LISTPACK => {
+            let lp_at = c.offset();
+            let blob = read_blob(c)?;
+            let n = listpack::walk(&blob, lp_at, &mut |e| names_in_order.next(e, lp_at))?;
+            (StringList::Listpack(blob), n)
+        }
+        TEMPLATE_FIELDS_PLAIN => {
+            let n = read_count(c, 1)?;
+            let mut names = Vec::with_capacity(n);
+            for _ in 0..n {
+                let name_at = c.offset();
+                let name = read_string(c)?;
+                names_in_order.next(name.as_element(), name_at)?;
+                names.push(name);
+            }
+            (StringList::Plain(names), n)
+        }
+        _ => return Err(bad(at)),
+    };
+    if n == 0 {
+        return Err(bad(at));
+    }
+    let values_at = c.offset();
+    let values = if listpack_values {
+        let blob = read_blob(c)?;
+        let mut first = true;
+        let count = listpack::walk(&blob, values_at, &mut |e| {
+            // The source's template id: meaningless here, but it must be an integer.
+            if std::mem::take(&mut first) && !matches!(e, Element::Int(_)) {
+                return Err(bad(values_at));
+            }
+            Ok(())
+        })?;
+        if count != n + 1 {
+            return Err(bad(values_at));
+        }
+        StringList::ListpackAfterId(blob)
+    } else {
+        let mut values = Vec::with_capacity(n.min(c.remaining()));
+        for _ in 0..n {
+            values.push(read_string(c)?);
+        }
+        StringList::Plain(values)
+    };
+    Ok(Hash {
+        repr: HashRepr::Template { fields, values },
+        len: n,
+    })
+}
+
+/// Checks that names come strictly increasing by (length, bytes).
+#[derive(Default)]
+struct TemplateOrder {
+    previous: Option<Vec<u8>>,
+}
+
+impl TemplateOrder {
+    fn next(&mut self, name: Element<'_>, offset: usize) -> Result<()> {
+        let mut buf = [0; 20];
+        let bytes = name.bytes(&mut buf);
+        let increasing = match &self.previous {
+            None => true,
+            Some(prev) => (prev.len(), prev.as_slice()) < (bytes.len(), bytes),
+        };
+        if !increasing {
+            return Err(DecodeError::new(ErrorKind::InvalidTemplateHash, offset));
+        }
+        let prev = self.previous.get_or_insert_with(Vec::new);
+        prev.clear();
+        prev.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod newer_type_tests {
+    //! Redis 8.8 arrays and 8.10 template hashes: no server has written one for us yet, so the
+    //! payloads are built here from the layouts in `spec/dump-format-newer.md` §4–§5.
+
+    use super::*;
+    use crate::decode::listpack::tests::{build, entry_bytes};
+    use crate::decode::payload::decode_object;
+    use crate::encode::{put_len, put_string};
+
+    /// A listpack of short strings and small integers.
+    fn lp(items: &[Element<'_>]) -> Vec<u8> {
+        let entries: Vec<Vec<u8>> = items
+            .iter()
+            .map(|e| match *e {
+                Element::Int(i) => entry_bytes(&[i as u8], &[]),
+                Element::Bytes(b) => entry_bytes(&[0x80 | b.len() as u8], b),
+            })
+            .collect();
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        build(&refs, items.len() as u16)
+    }
+
+    fn strs<'a>(items: &[&'a str]) -> Vec<Element<'a>> {
+        items.iter().map(|s| Element::Bytes(s.as_bytes())).collect()
+    }
+
+    /// Type 29/31 with names as a listpack or plain strings.
+    fn template(type_id: u8, names: &[&str], values: &[&str], names_lp: bool) -> Vec<u8> {
+        let mut o = vec![type_id];
+        if names_lp {
+            put_len(&mut o, 0);
+            put_string(&mut o, &lp(&strs(names)));
+        } else {
+            put_len(&mut o, 1);
+            put_len(&mut o, names.len() as u64);
+            names.iter().for_each(|n| put_string(&mut o, n.as_bytes()));
+        }
+        if type_id == 29 {
+            let mut items = vec![Element::Int(3)];
+            items.extend(strs(values));
+            put_string(&mut o, &lp(&items));
+        } else {
+            values.iter().for_each(|v| put_string(&mut o, v.as_bytes()));
+        }
+        o
+    }
+
+    fn pairs(object: &[u8], version: u16) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let d = decode_object(object, version)?;
+        let Value::Hash(h) = d.value else {
+            panic!("not a hash")
+        };
+        let mut out = Vec::new();
+        h.for_each(|f, v, ttl| {
+            assert_eq!(ttl, None);
+            let (mut a, mut b) = ([0; 20], [0; 20]);
+            out.push((f.bytes(&mut a).to_vec(), v.bytes(&mut b).to_vec()));
+            Ok::<_, DecodeError>(())
+        })?;
+        assert_eq!(out.len(), h.len);
+        Ok(out)
+    }
+
+    fn kind(object: &[u8], version: u16) -> ErrorKind {
+        decode_object(object, version).unwrap_err().kind
+    }
+
+    #[test]
+    fn template_hashes_in_every_layout() {
+        let names = ["id", "age", "name"];
+        let values = ["7", "42", "Ada"];
+        let want: Vec<(Vec<u8>, Vec<u8>)> = names
+            .iter()
+            .zip(values)
+            .map(|(n, v)| (n.as_bytes().to_vec(), v.as_bytes().to_vec()))
+            .collect();
+        for type_id in [29, 31] {
+            for names_lp in [true, false] {
+                let o = template(type_id, &names, &values, names_lp);
+                assert_eq!(pairs(&o, 15).unwrap(), want, "{type_id} {names_lp}");
+                // Redis ids: meaningless under a Valkey footer.
+                assert_eq!(kind(&o, 80), ErrorKind::UnknownType(type_id));
+            }
+        }
+    }
+
+    #[test]
+    fn template_names_must_ascend_by_length_then_bytes() {
+        let bad = ErrorKind::InvalidTemplateHash;
+        for names in [["age", "id"], ["id", "id"], ["ab", "aa"]] {
+            for names_lp in [true, false] {
+                let o = template(31, &names, &["1", "2"], names_lp);
+                assert_eq!(kind(&o, 15), bad, "{names:?}");
+            }
+        }
+        // Zero fields, an unknown names format, and value counts that differ from the names.
+        assert_eq!(kind(&template(31, &[], &[], false), 15), bad);
+        let mut o = template(31, &["a"], &["1"], false);
+        o[1] = 2;
+        assert_eq!(kind(&o, 15), bad);
+        let short = template(29, &["a", "b"], &["1"], true);
+        assert_eq!(kind(&short, 15), bad);
+        let mut long = template(31, &["a"], &["1"], false);
+        put_string(&mut long, b"2");
+        assert_eq!(kind(&long, 15), ErrorKind::TrailingBytes);
+        // The leading template id of type 29's values must be an integer.
+        let mut o = template(31, &["a"], &[], true);
+        o[0] = 29;
+        put_string(&mut o, &lp(&strs(&["id", "1"])));
+        assert_eq!(kind(&o, 15), bad);
+    }
+
+    #[test]
+    fn template_references_are_file_only() {
+        for t in [30u8, 32] {
+            let o = [t, 0x01, b'x'];
+            assert_eq!(kind(&o, 15), ErrorKind::TemplateReference(t));
+        }
+    }
+
+    fn array_object(f: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut o = vec![RDB_TYPE_ARRAY];
+        f(&mut o);
+        o
+    }
+
+    #[test]
+    fn arrays_decode_every_tag() {
+        let o = array_object(|o| {
+            put_len(o, 4);
+            put_len(o, 1);
+            put_len(o, 1 << 40); // insert index
+            for (index, tag) in [(0u64, 0u64), (5, 1), (9, 2), (u64::MAX - 1, 3)] {
+                put_len(o, index);
+                put_len(o, tag);
+                match tag {
+                    0 => put_string(o, b"first"),
+                    1 => o.extend_from_slice(&(-42i64).to_le_bytes()),
+                    2 => o.extend_from_slice(&1.5f64.to_le_bytes()),
+                    _ => put_string(o, b"tiny"),
+                }
+            }
+        });
+        let d = decode_object(&o, 14).unwrap();
+        assert_eq!(d.value.type_name(), "array");
+        let Value::Array(a) = d.value else {
+            unreachable!()
+        };
+        assert_eq!(a.insert_index, Some(1 << 40));
+        assert_eq!(
+            a.items,
+            vec![
+                (0, ArrayItem::String(RdbString::Bytes(b"first"[..].into()))),
+                (5, ArrayItem::Int(-42)),
+                (9, ArrayItem::Float(1.5)),
+                (
+                    u64::MAX - 1,
+                    ArrayItem::String(RdbString::Bytes(b"tiny"[..].into()))
+                ),
+            ]
+        );
+        assert_eq!(kind(&o, 80), ErrorKind::UnknownType(RDB_TYPE_ARRAY));
+    }
+
+    #[test]
+    fn arrays_reject_what_native_rejects() {
+        let one = |count: u64, flag: u64, index: u64, tag: u64, value: &[u8]| {
+            array_object(|o| {
+                put_len(o, count);
+                put_len(o, flag);
+                put_len(o, index);
+                put_len(o, tag);
+                o.extend_from_slice(value);
+            })
+        };
+        let ok = one(1, 0, 3, 0, b"\x01x");
+        assert!(decode_object(&ok, 14).is_ok());
+        let bad = ErrorKind::InvalidArray;
+        assert_eq!(
+            kind(&one(0, 0, 3, 0, b"\x01x"), 14),
+            ErrorKind::EmptyCollection
+        );
+        assert_eq!(kind(&one(1, 2, 3, 0, b"\x01x"), 14), bad); // has_insert_idx not 0/1
+        assert_eq!(kind(&one(1, 0, u64::MAX, 0, b"\x01x"), 14), bad);
+        assert_eq!(kind(&one(1, 0, 3, 4, b"\x01x"), 14), bad); // unknown tag
+        assert_eq!(kind(&one(1, 0, 3, 3, b"\x0812345678"), 14), bad); // small string of 8
+        assert_eq!(
+            kind(&one(1, 0, 3, 1, b"1234567"), 14),
+            ErrorKind::UnexpectedEnd
+        );
+        // A repeated index, and an "encoded" length where an index is due.
+        let twice = array_object(|o| {
+            put_len(o, 2);
+            put_len(o, 0);
+            for _ in 0..2 {
+                put_len(o, 7);
+                put_len(o, 0);
+                put_string(o, b"v");
+            }
+        });
+        assert_eq!(kind(&twice, 14), bad);
+        assert_eq!(
+            kind(
+                &one(1, 0, 0, 0, b"\x01x")[..3]
+                    .iter()
+                    .chain(&[0xc0, 0, 1, b'x'])
+                    .copied()
+                    .collect::<Vec<_>>(),
+                14
+            ),
+            ErrorKind::InvalidLength
+        );
+    }
+
+    #[test]
+    fn key_metadata_precedes_the_type_in_redis_payloads_only() {
+        let mut o = vec![243, 1];
+        o.extend_from_slice(&(1u32 | (5 << 3)).to_le_bytes());
+        o.extend_from_slice(&[2, 42, 0]); // UINT 42, EOF
+        o.extend_from_slice(&[0, 2, b'h', b'i']); // string "hi"
+        let d = decode_object(&o, 13).unwrap();
+        assert_eq!((d.type_id, d.type_offset, d.key_meta.len()), (0, 9, 1));
+        assert_eq!(d.bare_object(&o), &[0, 2, b'h', b'i']);
+        assert!(d.key_meta[0].allow_ignore());
+        assert_eq!(d.key_meta[0].version(), 5);
+        for v in [11, 80] {
+            assert_eq!(kind(&o, v), ErrorKind::UnknownType(243), "{v}");
+        }
+        // A second opcode where the type belongs.
+        let mut twice = o[..9].to_vec();
+        twice.extend_from_slice(&o);
+        assert_eq!(kind(&twice, 13), ErrorKind::UnknownType(243));
+    }
 }

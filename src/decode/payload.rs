@@ -11,6 +11,7 @@
 
 use super::cursor::Cursor;
 use super::error::{DecodeError, ErrorKind, Result};
+use super::key_meta::{self, MetaClass, OPCODE_KEY_META};
 use super::objects;
 use super::value::Value;
 
@@ -87,7 +88,18 @@ pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
 pub struct Decoded<'a> {
     pub rdb_version: u16,
     pub type_id: u8,
+    /// Where the type byte sits in the object: after the key-metadata block, if any.
+    pub type_offset: usize,
+    /// Redis 8.6+ key metadata written before the type byte (empty when there was none).
+    pub key_meta: Vec<MetaClass<'a>>,
     pub value: Value<'a>,
+}
+
+impl<'a> Decoded<'a> {
+    /// The type byte and body without the key-metadata block.
+    pub fn bare_object(&self, object: &'a [u8]) -> &'a [u8] {
+        object.get(self.type_offset..).unwrap_or_default()
+    }
 }
 
 /// Decodes and validates a whole DUMP payload.
@@ -99,14 +111,25 @@ pub fn decode(payload: &[u8]) -> Result<Decoded<'_>> {
 /// Decodes the object bytes (type byte + body) of a payload with the given footer version.
 pub fn decode_object(object: &[u8], rdb_version: u16) -> Result<Decoded<'_>> {
     let mut c = Cursor::new(object);
+    let family = Family::of(rdb_version);
+    // Only Redis writes a key-metadata block; in Valkey and older payloads 243 is no type.
+    let key_meta = if family == Family::Redis && object.first() == Some(&OPCODE_KEY_META) {
+        c.read_u8()?;
+        key_meta::read_block(&mut c)?
+    } else {
+        Vec::new()
+    };
+    let type_offset = c.offset();
     let type_id = c.read_u8()?;
-    let value = objects::read_object(&mut c, type_id, Family::of(rdb_version))?;
+    let value = objects::read_object(&mut c, type_id, family)?;
     if !c.is_empty() {
         return Err(c.err(ErrorKind::TrailingBytes));
     }
     Ok(Decoded {
         rdb_version,
         type_id,
+        type_offset,
+        key_meta,
         value,
     })
 }

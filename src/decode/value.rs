@@ -159,6 +159,8 @@ pub enum Value<'a> {
     Hash(Hash<'a>),
     Stream(Box<super::stream::Stream<'a>>),
     Module(super::module_type::ModuleValue<'a>),
+    /// Redis 8.8's sparse array (type 28).
+    Array(Array<'a>),
 }
 
 impl Value<'_> {
@@ -172,6 +174,7 @@ impl Value<'_> {
             Value::Hash(_) => "hash",
             Value::Stream(_) => "stream",
             Value::Module(_) => "module",
+            Value::Array(_) => "array",
         }
     }
 }
@@ -317,6 +320,42 @@ pub enum HashRepr<'a> {
     PlainWithTtl(Vec<(RdbString<'a>, RdbString<'a>, Option<u64>)>),
     /// Listpack of field, value, ttl triples (Redis 23/25); ttl 0 means none.
     ListpackWithTtl(Blob<'a>),
+    /// Redis 8.10 template hashes (29, 31): the field names, then the values in the same order.
+    Template {
+        fields: StringList<'a>,
+        values: StringList<'a>,
+    },
+}
+
+/// A sequence of strings stored one of the ways template hashes store them.
+#[derive(Debug)]
+pub enum StringList<'a> {
+    Plain(Vec<RdbString<'a>>),
+    Listpack(Blob<'a>),
+    /// A listpack whose first entry is the source server's template id (type 29's values).
+    ListpackAfterId(Blob<'a>),
+}
+
+impl StringList<'_> {
+    pub fn for_each<'s, E: From<super::DecodeError>>(
+        &'s self,
+        f: &mut dyn FnMut(Element<'s>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E> {
+        match self {
+            StringList::Plain(items) => items.iter().try_for_each(|s| f(s.as_element())),
+            StringList::Listpack(blob) => listpack::for_each(blob, f),
+            StringList::ListpackAfterId(blob) => {
+                let mut first = true;
+                listpack::for_each(blob, &mut |e| {
+                    if std::mem::take(&mut first) {
+                        Ok(())
+                    } else {
+                        f(e)
+                    }
+                })
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -348,6 +387,18 @@ impl Hash<'_> {
             HashRepr::Ziplist(blob) => for_each_pair(blob, ziplist::for_each, |k, v| f(k, v, None)),
             HashRepr::Listpack(blob) => {
                 for_each_pair(blob, listpack::for_each, |k, v| f(k, v, None))
+            }
+            HashRepr::Template { fields, values } => {
+                let mut names = Vec::with_capacity(self.len);
+                fields.for_each(&mut |e| {
+                    names.push(e);
+                    Ok::<_, E>(())
+                })?;
+                let mut names = names.into_iter();
+                values.for_each(&mut |v| match names.next() {
+                    Some(k) => f(k, v, None),
+                    None => Ok(()), // validated: as many values as names
+                })
             }
             HashRepr::ListpackWithTtl(blob) => {
                 let mut field: Option<Element<'_>> = None;
@@ -403,6 +454,26 @@ impl Hash<'_> {
                 Err(Stop::Found)
             )
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrays
+
+/// One element of a Redis 8.8 array.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrayItem<'a> {
+    String(RdbString<'a>),
+    Int(i64),
+    Float(f64),
+}
+
+/// Redis 8.8's sparse array: 64-bit index to scalar.
+#[derive(Debug)]
+pub struct Array<'a> {
+    /// The array's own insertion cursor, if it has one.
+    pub insert_index: Option<u64>,
+    /// Elements by index, in payload order.
+    pub items: Vec<(u64, ArrayItem<'a>)>,
 }
 
 fn for_each_pair<E: From<super::DecodeError>>(

@@ -87,7 +87,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     if !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id) {
         stats::count(&stats::counter::native_would_refuse, 1);
     }
-    write::preflight(ctx, &decoded.value)?;
+    write::preflight(ctx, &decoded)?;
 
     // The native path lets the server's RESTORE replace the old value only once the new one
     // has loaded; everything else deletes first and writes into an empty key.
@@ -121,7 +121,8 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         return Ok(Outcome::ExpiredOnArrival);
     }
 
-    let object = &payload[..payload.len().saturating_sub(10)];
+    // What the server's RESTORE is handed on the native path: no key-metadata block.
+    let object = decoded.bare_object(&payload[..payload.len().saturating_sub(10)]);
     let written = match write::write_value(ctx, key, &decoded.value, object, opts.replace, now) {
         Ok(w) => w,
         Err(e) => {

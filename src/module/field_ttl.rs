@@ -10,7 +10,7 @@ use crate::decode::value::{Hash, IntBuf};
 use crate::decode::DecodeError;
 
 use super::config::{field_ttl_policy, FieldTtlPolicy};
-use super::errors::Reply;
+use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, OwnedString, RString};
 
 /// Fields per HPEXPIREAT call.
@@ -37,9 +37,7 @@ pub fn preflight(ctx: Ctx, hash: &Hash<'_>) -> Result<(), Reply> {
         if field_ttl_policy() == FieldTtlPolicy::persist {
             return Ok(());
         }
-        return Err(Reply::Unsupported(
-            "this server has no hash field TTLs; CONFIG SET restore.field-ttl-policy persist restores the fields without them".into(),
-        ));
+        return Err(Reply::Unsupported(Unsupported::NoFieldTtls));
     }
     if !super::host::host(ctx).valkey {
         let mut too_far = false;
@@ -48,9 +46,7 @@ pub fn preflight(ctx: Ctx, hash: &Hash<'_>) -> Result<(), Reply> {
             Ok::<_, crate::decode::DecodeError>(())
         });
         if too_far {
-            return Err(Reply::Unsupported(
-                "a hash field expires after 2^48-1 ms, later than this server can hold".into(),
-            ));
+            return Err(Reply::Unsupported(Unsupported::FieldTtlBeyondRedisLimit));
         }
     }
     Ok(())

@@ -88,6 +88,15 @@ impl Host {
             (false, 11) => 21,
             (false, _) => 19,
         };
-        version_ok && type_id != 8 && type_id <= max_type && !(self.valkey && type_id == 6)
+        // Redis 8.6+ reads a key-metadata block (opcode 243) before the type byte.
+        let key_meta_ok = type_id == 243 && !self.valkey && self.rdb_version >= 13;
+        version_ok
+            && (key_meta_ok
+                || (type_id != 8 && type_id <= max_type && !(self.valkey && type_id == 6)))
+    }
+
+    /// Whether this server has Redis 8.8's array type.
+    pub fn has_arrays(&self) -> bool {
+        !self.valkey && self.rdb_version >= 14
     }
 }

@@ -25,6 +25,9 @@ fn reply_text(ctx: Ctx, s: &str) {
     }
 }
 
+/// A leading key-metadata block is read only by servers that know opcode 243.
+const KEY_META_OPCODE: u8 = crate::decode::key_meta::OPCODE_KEY_META;
+
 pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() != 2 {
         return Err(RedisError::WrongArity);
@@ -72,12 +75,16 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
         fields.push(("stream_pending", Field::Int(pel as i64)));
         fields.push(("stream_consumers", Field::Int(consumers as i64)));
     }
+    if let Some(classes) = &s.key_metadata {
+        fields.push(("key_metadata", Field::Text(classes.clone())));
+    }
     let restorable = s.error.is_none();
     fields.push(("valid", Field::Int(restorable.into())));
     let native = restorable
-        && s.rdb_version
-            .zip(s.type_id)
-            .is_some_and(|(v, t)| host.native_accepts(v, t));
+        && s.rdb_version.zip(s.type_id).is_some_and(|(v, t)| {
+            host.native_accepts(v, t)
+                && (s.key_metadata.is_none() || host.native_accepts(v, KEY_META_OPCODE))
+        });
     fields.push(("native_restore_accepts", Field::Int(native.into())));
     match s.error {
         None => {

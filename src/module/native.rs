@@ -10,7 +10,7 @@
 use crate::decode::stream::Stream;
 use crate::encode::{self, StreamFormat};
 
-use super::errors::Reply;
+use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, OwnedString, RString};
 use super::host;
 
@@ -45,13 +45,20 @@ pub fn restore_module_value(
     let payload = encode::refoot(object, PORTABLE_RDB_VERSION);
     restore(ctx, key, &payload, replace).map_err(|e| {
         if e.starts_with("ERR Bad data format") {
-            Reply::Unsupported(format!(
-                "module type '{type_name}' (encoding version {encver}) is not loaded on this server, or its module rejected the value"
-            ))
+            Reply::Unsupported(Unsupported::ModuleType {
+                type_name: type_name.to_string(),
+                encver,
+            })
         } else {
             Reply::WriteFailed(e)
         }
     })
+}
+
+/// Restores a value of a type this server's RESTORE reads, re-footed to the server's version.
+pub fn restore_refooted(ctx: Ctx, key: RString, object: &[u8], replace: bool) -> Result<(), Reply> {
+    let payload = encode::refoot(object, host::host(ctx).rdb_version);
+    restore(ctx, key, &payload, replace).map_err(Reply::WriteFailed)
 }
 
 /// Restores a stream through the server's RESTORE: the original payload when this server reads

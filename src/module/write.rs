@@ -6,8 +6,9 @@
 //! through `SADD` because the API has no set writer. Everything else uses the key API.
 
 use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
+use crate::decode::Decoded;
 
-use super::errors::Reply;
+use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::field_ttl;
 use super::native;
@@ -37,7 +38,7 @@ pub enum Written {
 
 /// Whether `value` goes through the server's own RESTORE (see `native.rs`).
 pub fn uses_native_restore(value: &Value<'_>) -> bool {
-    matches!(value, Value::Module(_) | Value::Stream(_))
+    matches!(value, Value::Module(_) | Value::Stream(_) | Value::Array(_))
 }
 
 /// Writes `value` under `key`. `key` must be absent, except on the native path, where
@@ -63,6 +64,8 @@ pub fn write_value(
             object.first().copied().unwrap_or(0),
             replace,
         )?,
+        // Only a server with the type gets here (see `preflight`): its RESTORE reads it.
+        Value::Array(_) => native::restore_refooted(ctx, key, object, replace)?,
         _ => return write_with_api(ctx, key, value, now).map(|()| Written::ByApi),
     }
     Ok(Written::ByNativeRestore)
@@ -143,7 +146,7 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
             })
         }
         Value::Set(set) => write_set(ctx, key, set),
-        Value::Stream(_) | Value::Module(_) => Err(Reply::BadData),
+        Value::Stream(_) | Value::Module(_) | Value::Array(_) => Err(Reply::BadData),
     }
 }
 
@@ -233,10 +236,23 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
     Ok(())
 }
 
-/// Checks, before anything is deleted or written, that this server can hold `value`.
-pub fn preflight(ctx: Ctx, value: &Value<'_>) -> Result<(), Reply> {
-    match value {
+/// Checks, before anything is deleted or written, that this server can hold `decoded`.
+pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>) -> Result<(), Reply> {
+    // No module API attaches key metadata: classes the source marked ignorable are dropped,
+    // as a server without the class drops them; any other refuses the restore, as it would.
+    if let Some(class) = decoded.key_meta.iter().find(|c| !c.allow_ignore()) {
+        return Err(Reply::Unsupported(Unsupported::KeyMetadata {
+            class: class.name_str(),
+            version: class.version(),
+        }));
+    }
+    match &decoded.value {
         Value::Hash(h) if h.any_field_ttl() => field_ttl::preflight(ctx, h),
+        Value::Array(a) if !super::host::host(ctx).has_arrays() => {
+            Err(Reply::Unsupported(Unsupported::NoArrayType {
+                elements: a.items.len(),
+            }))
+        }
         _ => Ok(()),
     }
 }
