@@ -24,7 +24,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build run test test-unit test-integration test-harness vectors bench bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit test-integration test-harness vectors bench bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -80,7 +80,15 @@ test-unit: deps ## cargo test --release (no server needed), and the allocation b
 	cargo test --release
 	cargo test --release --no-default-features --test alloc_bounds
 
-test-integration: build ## tests/integration on every host in HOSTS; ends with "N passed, M failed"
+# The test build with fault injection (src/module/fault.rs), for test_faults.sh. Built in the
+# same target dir (only this crate recompiles), copied aside, then the shipped build restored.
+build-fault: deps ## Test-only build with fault injection -> target/fault-injection/librestore_asking.so
+	cargo build --release --features fault-injection
+	mkdir -p target/fault-injection
+	cp target/release/librestore_asking.so target/fault-injection/librestore_asking.so
+	cargo build --release
+
+test-integration: build-fault build ## tests/integration on every host in HOSTS; ends with "N passed, M failed"
 	@bins=(); for h in $(HOSTS); do bins+=("$$(bash $(IT)/hosts.sh $$h)"); done; \
 	MODULE=$(MODULE) bash $(IT)/run.sh "$${bins[@]}"
 

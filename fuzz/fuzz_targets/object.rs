@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     alloc_meter::assert_within_bound(usage, object.len(), "decode_object");
     if let Ok(decoded) = &result {
         assert_eq!(decoded.rdb_version, version);
-        assert_eq!(Some(&decoded.type_id), object.first());
+        assert_eq!(Some(&decoded.type_id), object.get(decoded.type_offset));
         invariants::check_accepted(decoded);
     }
 });

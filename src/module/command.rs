@@ -17,7 +17,7 @@ use super::args::{parse_ttl, RestoreOptions};
 use super::errors::Reply;
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::write;
-use super::{host, stats};
+use super::{fault, host, stats};
 
 pub const COMMAND_NAME: &str = "restore.asking";
 
@@ -87,6 +87,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     if !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id) {
         stats::count(&stats::counter::native_would_refuse, 1);
     }
+    fault::after_decode(key);
     write::preflight(ctx, &decoded)?;
 
     // The native path lets the server's RESTORE replace the old value only once the new one
@@ -123,20 +124,16 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
 
     // What the server's RESTORE is handed on the native path: no key-metadata block.
     let object = decoded.bare_object(&payload[..payload.len().saturating_sub(10)]);
-    let written = match write::write_value(ctx, key, &decoded.value, object, opts.replace, now) {
-        Ok(w) => w,
-        Err(e) => {
-            // All or nothing: a write refused half-way (e.g. out of memory) leaves no partial
-            // key. (On the native path the server's RESTORE already guarantees that.)
-            if !native_path {
-                let k = Key::open(ctx, key, ffi::MODE_WRITE);
-                if !k.is_empty() {
-                    let _ = k.delete();
-                }
-            }
-            return Err(e);
-        }
+    // All or nothing: a write refused half-way (or a panic) leaves no partial key. On the
+    // native path the server's RESTORE is all-or-nothing itself, so the guard arms after it.
+    let mut guard = PartialKeyGuard {
+        ctx,
+        key,
+        armed: !native_path,
+        old_value_deleted: existed && !native_path,
     };
+    let written = write::write_value(ctx, key, &decoded.value, object, opts.replace, now)?;
+    guard.armed = true;
 
     if ttl != 0 || opts.idle_seconds.is_some() || opts.freq.is_some() {
         // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
@@ -159,8 +156,38 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         ffi::signal_modified(ctx, key);
         ffi::notify_generic(ctx, c"restore", key);
     }
+    guard.armed = false;
     replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
     Ok(Outcome::Restored)
+}
+
+/// Removes a key the command has started writing unless the command got to the end: on every
+/// error return, and while a panic unwinds to the guard in [`restore_asking`]. When the old
+/// value is gone too (REPLACE deleted it first), the deletion is signalled and propagated, so
+/// replicas and the AOF agree with what is left: no key.
+struct PartialKeyGuard {
+    ctx: Ctx,
+    key: RString,
+    armed: bool,
+    old_value_deleted: bool,
+}
+
+impl Drop for PartialKeyGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let k = Key::open(self.ctx, self.key, ffi::MODE_WRITE);
+        let removed = !k.is_empty() && k.delete().is_ok();
+        drop(k);
+        if removed || self.old_value_deleted {
+            ffi::signal_modified(self.ctx, self.key);
+        }
+        if self.old_value_deleted {
+            ffi::notify_generic(self.ctx, c"del", self.key);
+            replicate_delete(self.ctx, self.key);
+        }
+    }
 }
 
 /// At most one log line per second for rejected payloads (a misbehaving client must not flood

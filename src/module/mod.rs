@@ -8,6 +8,7 @@ mod command;
 mod command_info;
 mod config;
 mod errors;
+mod fault;
 mod ffi;
 mod field_ttl;
 mod host;

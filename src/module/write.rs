@@ -10,6 +10,7 @@ use crate::decode::Decoded;
 
 use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, Key, OwnedString, RString};
+use super::fault;
 use super::field_ttl;
 use super::native;
 
@@ -76,7 +77,11 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
         Value::String(s) => write_string(ctx, key, s.as_element()),
         Value::List(list) => {
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
-            list.for_each(|e| k.list_push_tail(&element_string(ctx, e)).map_err(failed))
+            let mut writes = fault::Writes::new(key);
+            list.for_each(|e| {
+                writes.next()?;
+                k.list_push_tail(&element_string(ctx, e)).map_err(failed)
+            })
         }
         Value::Hash(hash) if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") => {
             let mut argv = vec![OwnedString::new(ctx, b"")]; // the key goes first, added below
@@ -95,10 +100,12 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
         }
         Value::Hash(hash) => {
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
+            let mut writes = fault::Writes::new(key);
             hash.for_each(|f, v, ttl| {
                 if !field_ttl::is_live(ttl, now) {
                     return Ok(()); // already expired: not restored
                 }
+                writes.next()?;
                 match k.hash_set(&element_string(ctx, f), &element_string(ctx, v)) {
                     Ok(false) => Ok(()),
                     Ok(true) => Err(Reply::BadData), // validated away; never trust a second copy
@@ -134,10 +141,12 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
                 return call_with_key(ctx, c"ZADD", key, &argv, members.len() as i64);
             }
             let k = Key::open(ctx, key, ffi::MODE_WRITE);
+            let mut writes = fault::Writes::new(key);
             members.iter().try_for_each(|&(m, score)| {
                 if score.is_nan() {
                     return Err(Reply::BadData);
                 }
+                writes.next()?;
                 match k.zset_add(score, &element_string(ctx, m)) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(Reply::BadData),
@@ -209,7 +218,9 @@ fn write_string(ctx: Ctx, key: RString, value: Element<'_>) -> Result<(), Reply>
 
 fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Result<(), Reply> {
     let mut batch: Vec<OwnedString> = Vec::with_capacity(set.len.min(SADD_BATCH));
-    let flush = |batch: &mut Vec<OwnedString>| -> Result<(), Reply> {
+    let mut writes = fault::Writes::new(key);
+    let mut flush = |batch: &mut Vec<OwnedString>| -> Result<(), Reply> {
+        writes.next()?;
         let mut argv: Vec<RString> = Vec::with_capacity(batch.len() + 1);
         argv.push(key);
         argv.extend(batch.iter().map(OwnedString::as_ptr));

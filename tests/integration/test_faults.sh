@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The panic guard and the all-or-nothing cleanup, provoked on a real server.
+#
+# No input is known to panic and no server condition refuses a write half-way on demand
+# (maxmemory is checked when a command starts: test_operability covers that refusal), so this
+# loads the test build of the module (feature fault-injection, built by `make test` into
+# target/fault-injection/), where key names `fault:<what>:N:...` inject the fault (src/module/
+# fault.rs). A replica with the same build follows the master. Checked:
+#   - a panic after decoding: the guard's error reply, a log line, the server alive, and under
+#     REPLACE the old value untouched;
+#   - a panic half-way through a list: no key left, the old value (REPLACE) gone on the master
+#     and on the replica alike;
+#   - a write refused half-way (hash, sorted set, set): the error reply, no key, the deletion
+#     of the old value propagated, a `del` event;
+#   - afterwards the same server restores normally, and the shipped build ignores the names.
+
+. "$(dirname "$0")/lib.sh"
+
+is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
+
+FAULT_MODULE=${FAULT_MODULE:-$REPO_ROOT/target/fault-injection/librestore_asking.so}
+if [ ! -f "$FAULT_MODULE" ]; then
+  fail "the fault-injection build $FAULT_MODULE is missing (make test builds it: make build-fault)"
+  finish
+  exit
+fi
+P=$WORK/payloads
+mkdir -p "$P"
+ERR_PANIC='(error) ERR restore.asking internal error, see the server log'
+ERR_REFUSED='(error) ERR restore failed, nothing was written: fault injected: write refused'
+
+SHIPPED_MODULE=$MODULE
+MODULE=$FAULT_MODULE
+start_server master
+start_server replica --replicaof 127.0.0.1 "${SRV_PORT[master]}"
+link_up() { [ "$(info_field replication master_link_status)" = up ]; }
+wait_until 20 link_up || die "the replica did not connect"
+use_server master
+HOST=$(host_label)
+echo "[$TEST_NAME] $HOST, fault-injection build"
+
+# Payloads: a 100-element list, a 100-field hash and a 50-member sorted set (all written
+# element by element through the key API on every host), a 20-member set.
+{
+  printf 'RPUSH src:list'; for i in $(seq 1 100); do printf ' e%d' "$i"; done; echo
+  printf 'HSET src:hash'; for i in $(seq 1 100); do printf ' f%d v%d' "$i" "$i"; done; echo
+  printf 'ZADD src:zset'; for i in $(seq 1 50); do printf ' %d m%d' "$i" "$i"; done; echo
+  printf 'SADD src:set'; for i in $(seq 1 20); do printf ' s%d' "$i"; done; echo
+} | r_lines >/dev/null
+for t in list hash zset set; do dump_to "src:$t" "$P/$t.dump"; done
+
+# old KEY: a string value the faulty restore must replace or keep.
+old() { r SET "$1" old-value >/dev/null; }
+on_replica() { wait_replicas 1 5000 >/dev/null; r_on replica "$@"; }
+
+echo "[$TEST_NAME] a panic after decoding"
+old "fault:panic-decoded:0:a"
+assert_eq "panic: the guard replies" "$ERR_PANIC" "$(r_file "$P/list.dump" RESTORE.ASKING fault:panic-decoded:0:a 0 @P@ REPLACE)"
+assert_eq "panic: the server answers" PONG "$(r PING)"
+assert_eq "panic before any write: the old value stays" old-value "$(r --raw GET fault:panic-decoded:0:a)"
+assert_eq "panic before any write: the replica keeps it too" '"old-value"' "$(on_replica GET fault:panic-decoded:0:a)"
+assert_match "panic: logged" 'restore.asking: internal error \(panic caught\)' "$(cat "${SRV_DIR[master]}/server.log")"
+assert_eq "panic: counted nowhere as a success" 0 "$(info_field restore restore_restored)"
+
+echo "[$TEST_NAME] a panic half-way through a list"
+r CONFIG SET notify-keyspace-events KEA >/dev/null
+EV=$WORK/events
+start_events "$EV"
+old "fault:panic-after:50:l"
+assert_eq "panic half-way: the guard replies" "$ERR_PANIC" "$(r_file "$P/list.dump" RESTORE.ASKING fault:panic-after:50:l 0 @P@ REPLACE)"
+assert_eq "panic half-way: no key (not half a list, not the old value)" 0 "$(r_int EXISTS fault:panic-after:50:l)"
+assert_eq "panic half-way: the replica dropped the old value too" "(integer) 0" "$(on_replica EXISTS fault:panic-after:50:l)"
+assert_eq "panic half-way on a new key: no key" "$ERR_PANIC" "$(r_file "$P/list.dump" RESTORE.ASKING fault:panic-after:1:new 0 @P@)"
+assert_eq "panic half-way on a new key: EXISTS" 0 "$(r_int EXISTS fault:panic-after:1:new)"
+
+echo "[$TEST_NAME] a write refused half-way"
+for case in "hash 60" "zset 25" "set 0"; do
+  read -r t n <<<"$case"
+  k="fault:fail-after:$n:$t"
+  old "$k"
+  assert_eq "$t refused after $n writes: the error" "$ERR_REFUSED" "$(r_file "$P/$t.dump" RESTORE.ASKING "$k" 0 @P@ REPLACE)"
+  assert_eq "$t refused: no key" 0 "$(r_int EXISTS "$k")"
+  assert_eq "$t refused: the replica agrees" "(integer) 0" "$(on_replica EXISTS "$k")"
+  assert_eq "$t refused without REPLACE: the error" "$ERR_REFUSED" "$(r_file "$P/$t.dump" RESTORE.ASKING "$k:new" 0 @P@)"
+  assert_eq "$t refused without REPLACE: no key" 0 "$(r_int EXISTS "$k:new")"
+done
+stop_events "$EV"
+assert_match "the old value's deletion is announced" '(^| )del$' "$(events_of "$EV" fault:fail-after:60:hash)"
+assert_eq "errors counted as write failures" 6 "$(info_field restore restore_errors_write_failed)"
+
+echo "[$TEST_NAME] the server goes on"
+assert_eq "a normal restore afterwards" OK "$(r_file "$P/hash.dump" RESTORE.ASKING after 0 @P@)"
+assert_eq "  complete" 100 "$(r_int HLEN after)"
+assert_eq "  on the replica" "(integer) 100" "$(on_replica HLEN after)"
+assert_eq "master and replica hold the same keys" "$(r --raw KEYS '*' | sort)" "$(on_replica --raw KEYS '*' | sort)"
+
+echo "[$TEST_NAME] the shipped build has no fault hooks"
+MODULE=$SHIPPED_MODULE
+start_server shipped
+assert_eq "fault:panic-decoded:* restores" OK "$(r_file "$P/list.dump" RESTORE.ASKING fault:panic-decoded:0:x 0 @P@)"
+assert_eq "fault:fail-after:* restores whole" OK "$(r_file "$P/hash.dump" RESTORE.ASKING fault:fail-after:3:x 0 @P@)"
+assert_eq "  HLEN" 100 "$(r_int HLEN fault:fail-after:3:x)"
+
+finish
