@@ -154,11 +154,41 @@ fn bench_lzf(c: &mut Criterion) {
         eprintln!("lzf/1MB: skipped, {rel} is not an LZF string");
         return;
     };
+    // Text like the server bench's 4 KB string: random words from a 64-word vocabulary.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let vocab: Vec<String> = (0..64)
+        .map(|_| {
+            let n = 3 + next() % 7;
+            (0..n)
+                .map(|_| (b'a' + (next() % 26) as u8) as char)
+                .collect()
+        })
+        .collect();
+    let mut text = String::new();
+    while text.len() < 4096 {
+        text.push_str(&vocab[(next() % 64) as usize]);
+        text.push(' ');
+    }
+    text.truncate(4096);
+    let text_lzf = lzf::compress(text.as_bytes()).expect("compressible");
+    let cases: [(&str, &[u8], usize); 2] = [("1MB", body, ulen), ("4KB-text", &text_lzf, 4096)];
     let mut g = c.benchmark_group("lzf");
-    g.throughput(Throughput::Bytes(ulen as u64));
-    g.bench_function("1MB", |b| {
-        b.iter(|| lzf::decompress(black_box(body), ulen).map(|v| v.len()))
-    });
+    for (name, input, out_len) in cases {
+        g.throughput(Throughput::Bytes(out_len as u64));
+        g.bench_function(format!("{name}/ours"), |b| {
+            b.iter(|| decode::lzf::decompress(black_box(input), out_len).map(|v| v.len()))
+        });
+        // The `lzf` crate's decoder, which ours replaced.
+        g.bench_function(format!("{name}/lzf-crate"), |b| {
+            b.iter(|| lzf::decompress(black_box(input), out_len).map(|v| v.len()))
+        });
+    }
     g.finish();
 }
 

@@ -111,10 +111,7 @@ fn read_lzf(c: &mut Cursor<'_>, start: usize) -> Result<Vec<u8>> {
     }
     let compressed = c.read_bytes_u64(clen)?;
     let ulen = usize::try_from(ulen).map_err(|_| bad())?;
-    match lzf::decompress(compressed, ulen) {
-        Ok(out) if out.len() == ulen => Ok(out),
-        _ => Err(bad()),
-    }
+    super::lzf::decompress(compressed, ulen).ok_or_else(bad)
 }
 
 /// Reads an 8-byte little-endian millisecond time.

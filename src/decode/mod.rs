@@ -10,6 +10,7 @@ pub mod intset;
 pub mod key_meta;
 pub mod length;
 pub mod listpack;
+pub mod lzf;
 pub mod module_type;
 mod objects;
 pub mod payload;

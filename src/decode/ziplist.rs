@@ -213,7 +213,7 @@ pub(crate) mod tests {
     #[test]
     fn fourteen_bit_string() {
         let mut e = vec![0x40 | 0x01, 0x2c]; // 300, big-endian
-        e.extend(std::iter::repeat(b'x').take(300));
+        e.extend(std::iter::repeat_n(b'x', 300));
         let blob = build(&[&e], None);
         assert_eq!(elements(&blob).unwrap(), [Element::Bytes(&e[2..])]);
     }
@@ -221,7 +221,7 @@ pub(crate) mod tests {
     #[test]
     fn thirty_two_bit_string() {
         let mut e = vec![0x80, 0, 0, 0x40, 0]; // 16384, big-endian
-        e.extend(std::iter::repeat(b'z').take(16384));
+        e.extend(std::iter::repeat_n(b'z', 16384));
         let blob = build(&[&e, b"\x01a"], None); // the next entry has a 5-byte prevlen
         assert_eq!(elements(&blob).unwrap().len(), 2);
         let mut marker = e.clone();

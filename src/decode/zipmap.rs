@@ -93,7 +93,9 @@ pub fn for_each<'b, E: From<DecodeError>>(
 mod tests {
     use super::*;
 
-    fn pairs(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, DecodeError> {
+    type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn pairs(blob: &[u8]) -> Result<Pairs, DecodeError> {
         let mut out = vec![];
         walk(blob, 0, |k, v| {
             out.push((k.to_vec(), v.to_vec()));
@@ -114,7 +116,7 @@ mod tests {
         let mut blob = vec![1, 1, b'k', 0xfe];
         blob.extend_from_slice(&300u32.to_le_bytes());
         blob.push(0);
-        blob.extend(std::iter::repeat(b'v').take(300));
+        blob.extend(std::iter::repeat_n(b'v', 300));
         blob.push(0xff);
         assert_eq!(pairs(&blob).unwrap()[0].1.len(), 300);
         // The same form for a short value is not canonical.

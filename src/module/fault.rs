@@ -29,7 +29,10 @@ mod enabled {
         let colon = rest.iter().position(|&b| b == b':')?;
         let (what, tail) = (&rest[..colon], &rest[colon + 1..]);
         let n_end = tail.iter().position(|&b| b == b':').unwrap_or(tail.len());
-        let n = std::str::from_utf8(&tail[..n_end]).ok()?.parse().unwrap_or(0);
+        let n = std::str::from_utf8(&tail[..n_end])
+            .ok()?
+            .parse()
+            .unwrap_or(0);
         Some((what, n))
     }
 

@@ -9,8 +9,8 @@ use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
 use crate::decode::Decoded;
 
 use super::errors::{Reply, Unsupported};
-use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::fault;
+use super::ffi::{self, Ctx, Key, OwnedString, RString};
 use super::field_ttl;
 use super::native;
 
