@@ -56,7 +56,8 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
             // Chunk by chunk: each chunk's source lies wholly before its destination.
             let mut done = 0;
             while done < len {
-                out.copy_within(start + done..start + done + WILD, op + done);
+                let (before, after) = out.split_at_mut(op + done);
+                after[..WILD].copy_from_slice(&before[start + done..start + done + WILD]);
                 done += WILD;
             }
         } else if back >= len {

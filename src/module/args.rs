@@ -21,20 +21,27 @@ pub fn parse_integer(arg: &[u8]) -> Result<i64, Reply> {
 }
 
 impl RestoreOptions {
-    /// Parses `argv[4..]`. IDLETIME is only an option when no FREQ came before it, and vice versa;
-    /// a keyword without a value falls through to the syntax error, like native.
+    /// Parses `argv[4..]` (tests).
+    #[cfg(test)]
     pub fn parse<A: AsRef<[u8]>>(options: &[A]) -> Result<Self, Reply> {
+        Self::parse_with(options.len(), |i| options[i].as_ref())
+    }
+
+    /// Parses the `n` options after the payload, given by index (no argument vector is built).
+    /// IDLETIME is only an option when no FREQ came before it, and vice versa; a keyword without
+    /// a value falls through to the syntax error, like native.
+    pub fn parse_with<'a>(n: usize, option: impl Fn(usize) -> &'a [u8]) -> Result<Self, Reply> {
         let mut opts = RestoreOptions::default();
         let mut i = 0;
-        while i < options.len() {
-            let token = options[i].as_ref();
-            let has_value = i + 1 < options.len();
+        while i < n {
+            let token = option(i);
+            let has_value = i + 1 < n;
             if token.eq_ignore_ascii_case(b"REPLACE") {
                 opts.replace = true;
             } else if token.eq_ignore_ascii_case(b"ABSTTL") {
                 opts.absttl = true;
             } else if token.eq_ignore_ascii_case(b"IDLETIME") && has_value && opts.freq.is_none() {
-                let idle = parse_integer(options[i + 1].as_ref())?;
+                let idle = parse_integer(option(i + 1))?;
                 if idle < 0 {
                     return Err(Reply::InvalidIdletime);
                 }
@@ -44,7 +51,7 @@ impl RestoreOptions {
                 && has_value
                 && opts.idle_seconds.is_none()
             {
-                let freq = parse_integer(options[i + 1].as_ref())?;
+                let freq = parse_integer(option(i + 1))?;
                 opts.freq = Some(u8::try_from(freq).map_err(|_| Reply::InvalidFreq)?);
                 i += 1;
             } else {

@@ -412,3 +412,71 @@ impl CallReply {
         }
     }
 }
+
+/// A command handler as the server calls it.
+pub type CommandFn = extern "C" fn(ctx: Ctx, argv: *mut RString, argc: c_int) -> c_int;
+
+/// Registers `name` with `handler`, and its ACL categories where the server has them (7.2+).
+pub fn create_command(
+    ctx: Ctx,
+    name: &CStr,
+    handler: CommandFn,
+    flags: &CStr,
+    keys: (c_int, c_int, c_int),
+    acl_categories: &CStr,
+) -> ApiResult {
+    // SAFETY: called from OnLoad with the load context; the strings are NUL-terminated and the
+    // handler has the signature the server calls.
+    unsafe {
+        let rc = raw::RedisModule_CreateCommand.unwrap()(
+            ctx,
+            name.as_ptr(),
+            Some(handler),
+            flags.as_ptr(),
+            keys.0,
+            keys.1,
+            keys.2,
+        );
+        status(rc, "CreateCommand failed")?;
+        if let Some(set_categories) = raw::RedisModule_SetCommandACLCategories {
+            let command = raw::RedisModule_GetCommand.unwrap()(ctx, name.as_ptr());
+            if command.is_null() {
+                return Err("GetCommand failed");
+            }
+            status(
+                set_categories(command, acl_categories.as_ptr()),
+                "SetCommandACLCategories failed",
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The argument vector the server passed to a command handler.
+pub fn command_args<'a>(argv: *mut RString, argc: c_int) -> &'a [RString] {
+    match usize::try_from(argc) {
+        Ok(n) if n > 0 && !argv.is_null() => {
+            // SAFETY: the server passes `argc` valid string pointers, alive for the whole call,
+            // and the slice does not outlive the handler.
+            unsafe { std::slice::from_raw_parts(argv, n) }
+        }
+        _ => &[],
+    }
+}
+
+/// Replies `+OK`.
+pub fn reply_ok(ctx: Ctx) {
+    // SAFETY: a live command context and a static NUL-terminated string.
+    unsafe {
+        raw::RedisModule_ReplyWithSimpleString.unwrap()(ctx, c"OK".as_ptr());
+    }
+}
+
+/// Replies an error; `message` starts with its code (`ERR ...`, `BUSYKEY ...`).
+pub fn reply_error(ctx: Ctx, message: &str) {
+    let text = std::ffi::CString::new(message.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: a live command context and a NUL-terminated string the server copies.
+    unsafe {
+        raw::RedisModule_ReplyWithError.unwrap()(ctx, text.as_ptr());
+    }
+}

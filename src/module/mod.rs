@@ -52,6 +52,18 @@ fn init(ctx: &Context, args: &[RedisString]) -> Status {
         ctx.ctx,
         redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as i32,
     );
+    // Registered directly rather than in `redis_module!`: see `restore_asking_command`.
+    if let Err(e) = ffi::create_command(
+        ctx.ctx,
+        c"restore.asking",
+        command::restore_asking_command,
+        c"write deny-oom",
+        (1, 1, 1),
+        c"keyspace write slow dangerous",
+    ) {
+        ctx.log_warning(&format!("restore: could not register restore.asking: {e}"));
+        return Status::Err;
+    }
     stats::register(ctx.ctx);
     intercept::register(ctx.ctx);
     if !command_info::set(ctx.ctx) {
@@ -67,7 +79,6 @@ redis_module! {
     data_types: [],
     init: init,
     commands: [
-        [command::COMMAND_NAME, command::restore_asking, "write deny-oom", 1, 1, 1, "", "keyspace write slow dangerous"],
         ["restore.inspect", inspect::restore_inspect, "readonly allow-stale allow-loading", 0, 0, 0, "", "keyspace read slow"],
     ],
     configurations: [

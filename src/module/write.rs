@@ -42,41 +42,52 @@ pub fn uses_native_restore(value: &Value<'_>) -> bool {
     matches!(value, Value::Module(_) | Value::Stream(_) | Value::Array(_))
 }
 
-/// Writes `value` under `key`. `key` must be absent, except on the native path, where
-/// `replace` lets the server replace it only once the value has loaded. `object` is the
-/// payload without its footer. On error the caller removes any partial key.
+/// Writes `value` under `key`, through `handle` (the key opened for writing) where the key API
+/// writes it. `key` must be absent, except on the native path, where `replace` lets the server
+/// replace it only once the value has loaded. `object` is the payload without its footer. On
+/// error the caller removes any partial key.
 pub fn write_value(
     ctx: Ctx,
     key: RString,
+    handle: Key,
     value: &Value<'_>,
     object: &[u8],
     replace: bool,
     now: i64,
 ) -> Result<Written, Reply> {
+    // The server's RESTORE changes the key under the handle: it is closed first.
     match value {
         Value::Module(m) => {
+            drop(handle);
             native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?
         }
-        Value::Stream(s) => native::restore_stream(
-            ctx,
-            key,
-            s,
-            object,
-            object.first().copied().unwrap_or(0),
-            replace,
-        )?,
+        Value::Stream(s) => {
+            drop(handle);
+            let type_id = object.first().copied().unwrap_or(0);
+            native::restore_stream(ctx, key, s, object, type_id, replace)?
+        }
         // Only a server with the type gets here (see `preflight`): its RESTORE reads it.
-        Value::Array(_) => native::restore_refooted(ctx, key, object, replace)?,
-        _ => return write_with_api(ctx, key, value, now).map(|()| Written::ByApi),
+        Value::Array(_) => {
+            drop(handle);
+            native::restore_refooted(ctx, key, object, replace)?
+        }
+        _ => return write_with_api(ctx, key, handle, value, now).map(|()| Written::ByApi),
     }
     Ok(Written::ByNativeRestore)
 }
 
-fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result<(), Reply> {
+/// Writers that call a command (`SET`, `HSET`, `ZADD`, `SADD`) close `k` first: the command
+/// changes the key under the handle.
+fn write_with_api(
+    ctx: Ctx,
+    key: RString,
+    k: Key,
+    value: &Value<'_>,
+    now: i64,
+) -> Result<(), Reply> {
     match value {
-        Value::String(s) => write_string(ctx, key, s.as_element()),
+        Value::String(s) => write_string(ctx, key, k, s.as_element()),
         Value::List(list) => {
-            let k = Key::open(ctx, key, ffi::MODE_WRITE);
             let mut writes = fault::Writes::new(key);
             list.for_each(|e| {
                 writes.next()?;
@@ -84,6 +95,7 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
             })
         }
         Value::Hash(hash) if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") => {
+            drop(k);
             let mut argv = vec![OwnedString::new(ctx, b"")]; // the key goes first, added below
             hash.for_each(|f, v, ttl| {
                 if field_ttl::is_live(ttl, now) {
@@ -99,7 +111,6 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
             Ok(())
         }
         Value::Hash(hash) => {
-            let k = Key::open(ctx, key, ffi::MODE_WRITE);
             let mut writes = fault::Writes::new(key);
             hash.for_each(|f, v, ttl| {
                 if !field_ttl::is_live(ttl, now) {
@@ -131,6 +142,7 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
                 return Err(Reply::BadData);
             }
             if sized_by_one_call(ctx, zset.len, c"zset-max-listpack-entries") {
+                drop(k);
                 let mut argv = Vec::with_capacity(2 * members.len());
                 for &(m, score) in &members {
                     // Rust prints the shortest text that parses back to the same double; the
@@ -140,7 +152,6 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
                 }
                 return call_with_key(ctx, c"ZADD", key, &argv, members.len() as i64);
             }
-            let k = Key::open(ctx, key, ffi::MODE_WRITE);
             let mut writes = fault::Writes::new(key);
             members.iter().try_for_each(|&(m, score)| {
                 if score.is_nan() {
@@ -154,7 +165,10 @@ fn write_with_api(ctx: Ctx, key: RString, value: &Value<'_>, now: i64) -> Result
                 }
             })
         }
-        Value::Set(set) => write_set(ctx, key, set),
+        Value::Set(set) => {
+            drop(k);
+            write_set(ctx, key, set)
+        }
         Value::Stream(_) | Value::Module(_) | Value::Array(_) => Err(Reply::BadData),
     }
 }
@@ -201,10 +215,11 @@ fn call_with_key(
     Ok(())
 }
 
-fn write_string(ctx: Ctx, key: RString, value: Element<'_>) -> Result<(), Reply> {
+fn write_string(ctx: Ctx, key: RString, k: Key, value: Element<'_>) -> Result<(), Reply> {
     let mut buf: IntBuf = [0; 20];
     let bytes = value.bytes(&mut buf);
     if canonical_i64(bytes).is_some() {
+        drop(k);
         // Only SET int-encodes (and shares 0..9999), which is what native RESTORE stores.
         let reply = ffi::call_set(ctx, key, bytes);
         return match reply.error() {
@@ -212,7 +227,6 @@ fn write_string(ctx: Ctx, key: RString, value: Element<'_>) -> Result<(), Reply>
             Some(e) => Err(failed(e)),
         };
     }
-    let k = Key::open(ctx, key, ffi::MODE_WRITE);
     k.string_set(&OwnedString::new(ctx, bytes)).map_err(failed)
 }
 
