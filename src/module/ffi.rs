@@ -125,6 +125,32 @@ impl Key {
         }
     }
 
+    /// Whether the hash has `field` (a read: one dict lookup).
+    pub fn hash_has_field(&self, field: &OwnedString) -> bool {
+        let mut exists: c_int = 0;
+        // SAFETY: HashGet is variadic: with EXISTS, each field is followed by a pointer to an
+        // int, then a NULL terminator; `exists` outlives the call.
+        unsafe {
+            raw::RedisModule_HashGet.unwrap()(
+                self.ptr,
+                raw::REDISMODULE_HASH_EXISTS as c_int,
+                field.as_ptr(),
+                &mut exists as *mut c_int,
+                ptr::null_mut::<raw::RedisModuleString>(),
+            );
+        }
+        exists != 0
+    }
+
+    /// Whether the sorted set has `member` (a read: one dict lookup).
+    pub fn zset_has_member(&self, member: &OwnedString) -> bool {
+        let mut score = 0f64;
+        // SAFETY: `score` outlives the call; a missing member is an error reply, not a fault.
+        let rc =
+            unsafe { raw::RedisModule_ZsetScore.unwrap()(self.ptr, member.as_ptr(), &mut score) };
+        rc == raw::REDISMODULE_OK as c_int
+    }
+
     /// Adds a member; returns true if it was new. `score` must not be NaN.
     pub fn zset_add(&self, score: f64, member: &OwnedString) -> Result<bool, &'static str> {
         let mut flags: c_int = 0;
