@@ -24,7 +24,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build build-fault run test test-unit test-integration test-harness vectors bench bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit test-integration test-harness vectors bench profile bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -106,6 +106,10 @@ vectors: build ## shared/tools/check_vectors.py on a server with the module (HOS
 
 bench: build ## Restore cost per key class: native RESTORE vs RESTORE.ASKING vs replay (HOST=, REDIS_SERVER=, BENCH_ROUNDS=, BENCH_SCALE=)
 	@python3 bench/restore_bench.py --server "$(server_bin)" --module $(MODULE)
+
+profile: build ## Instructions per restore under callgrind: native vs module vs replay (HOST=, REDIS_SERVER=)
+	@command -v valgrind >/dev/null || { echo "profile: needs valgrind (apt-get install valgrind)"; exit 1; }
+	@python3 bench/profile.py --server "$(server_bin)" --module $(MODULE)
 
 bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
 	cargo bench --bench decode
