@@ -7,6 +7,8 @@
 //! The inner call is not propagated (no `!`): replicas and the AOF get our own command. It
 //! fires the native `new` and `restore` events and signals the key itself.
 
+use std::borrow::Cow;
+
 use crate::decode::stream::Stream;
 use crate::encode::{self, StreamFormat};
 
@@ -74,8 +76,23 @@ pub fn restore_stream(
     replace: bool,
 ) -> Result<(), Reply> {
     let host = host::host(ctx);
+    let same_layout = match type_id {
+        19 => Some(StreamFormat::V2),
+        21 => Some(StreamFormat::V3),
+        _ => None,
+    };
+    let compressed = stream
+        .nodes
+        .iter()
+        .any(|n| matches!(n.listpack, Cow::Owned(_)));
     let payload = if host.native_accepts(host.rdb_version, type_id) {
-        encode::refoot(object, host.rdb_version)
+        match same_layout {
+            // The node listpacks were decompressed to validate them: hand them over as they
+            // are (re-encoded in the same layout, nothing lost), so the server does not
+            // decompress them again (-10% of a 1k-entry stream's restore, bench/profile.py).
+            Some(format) if compressed => encode::stream_payload(stream, format),
+            _ => encode::refoot(object, host.rdb_version),
+        }
     } else if host.native_accepts(11, 21) {
         encode::stream_payload(stream, StreamFormat::V3)
     } else {
