@@ -3,60 +3,15 @@
 //! that native servers reject is rejected.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use restore_asking::decode::stream::{Stream, StreamId};
 use restore_asking::decode::value::{Element, IntBuf, RdbString};
 use restore_asking::decode::{self, DecodeError, Value};
 use serde_json::Value as Json;
 
-fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
-}
-
-/// Every `(json, dump, path)` whose json satisfies `keep`, across all source directories.
-fn vectors(keep: impl Fn(&Json) -> bool) -> Vec<(Json, Vec<u8>, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        files.sort();
-        for path in files
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        {
-            let json: Json = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-            if keep(&json) {
-                let dump = std::fs::read(path.with_extension("dump")).unwrap();
-                out.push((json, dump, path));
-            }
-        }
-    }
-    out
-}
-
-fn bytes_of(j: &Json) -> Vec<u8> {
-    match j {
-        Json::String(s) => s.as_bytes().to_vec(),
-        Json::Object(o) => {
-            let h = o["hex"].as_str().unwrap();
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        }
-        other => panic!("not a byte string: {other}"),
-    }
-}
+mod common;
+use common::{bytes_of, vectors};
 
 fn owned(e: Element<'_>) -> Vec<u8> {
     let mut buf: IntBuf = [0; 20];

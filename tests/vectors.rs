@@ -8,35 +8,12 @@ use restore_asking::decode::value::{Element, IntBuf};
 use restore_asking::decode::{self, DecodeError, Value};
 use serde_json::Value as Json;
 
-fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
-}
+mod common;
+use common::{bytes_of, hex};
 
 /// Every `(json, dump bytes, path)` under tests/vectors.
 fn vectors() -> Vec<(Json, Vec<u8>, PathBuf)> {
-    let mut out = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(vector_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs.into_iter().filter(|d| d.is_dir()) {
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        files.sort();
-        for json_path in files
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        {
-            let json: Json = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
-            let dump = std::fs::read(json_path.with_extension("dump")).unwrap();
-            out.push((json, dump, json_path));
-        }
-    }
+    let out = common::vectors(|_| true);
     assert!(
         out.len() > 1000,
         "expected the full vector set, found {}",
@@ -45,24 +22,9 @@ fn vectors() -> Vec<(Json, Vec<u8>, PathBuf)> {
     out
 }
 
-fn bytes_of(j: &Json) -> Vec<u8> {
-    match j {
-        Json::String(s) => s.as_bytes().to_vec(),
-        Json::Object(o) => hex(o["hex"].as_str().unwrap()),
-        other => panic!("not a byte string: {other}"),
-    }
-}
-
 fn field_name(k: &str) -> Vec<u8> {
     k.strip_prefix("hex:")
         .map_or_else(|| k.as_bytes().to_vec(), hex)
-}
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
 }
 
 fn owned(e: Element<'_>) -> Vec<u8> {
