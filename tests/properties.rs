@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use proptest::sample::Index;
 use restore_asking::decode::cursor::Cursor;
 use restore_asking::decode::length::read_string;
-use restore_asking::decode::payload::decode_object;
+use restore_asking::decode::payload::{decode_object, decode_object_with, Checks};
 use restore_asking::decode::value::{Element, IntBuf, SetRepr, Value};
 use restore_asking::decode::{
     decode, intset, listpack, ziplist, zipmap, DecodeError, ErrorKind, RdbString,
@@ -124,6 +124,14 @@ fn decode_and_check(object: &[u8], version: u16) -> Result<(), DecodeError> {
             direct.as_ref().err(),
             "decode and decode_object disagree"
         );
+        // Leaving duplicates to the writer only ever accepts more, and only by duplicates.
+        let relaxed = decode_object_with(object, version, Checks { duplicates: false });
+        match (&result, &relaxed) {
+            (Ok(full), Ok(relaxed)) => assert_eq!(full.type_id, relaxed.type_id),
+            (Ok(_), Err(e)) => panic!("accepted in full, refused relaxed: {e}"),
+            (Err(e), Ok(_)) => assert_eq!(e.kind, ErrorKind::Duplicate, "relaxed accepted {e}"),
+            (Err(_), Err(_)) => {}
+        }
     }
     result.map(|_| ())
 }

@@ -21,5 +21,5 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use error::{DecodeError, ErrorClass, ErrorKind};
-pub use payload::{decode, split_envelope, Decoded, Envelope};
+pub use payload::{decode, decode_with, split_envelope, Checks, Decoded, Envelope};
 pub use value::{Element, RdbString, Value};

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::cursor::Cursor;
 use super::error::{DecodeError, ErrorKind, Result};
 use super::length::{read_blob, read_count, read_len, read_millis, read_string};
-use super::payload::Family;
+use super::payload::{Checks, Family};
 use super::value::*;
 use super::{intset, listpack, module_type, score, stream, ziplist, zipmap};
 
@@ -58,31 +58,39 @@ const QUICKLIST_NODE_CONTAINER_PACKED: u64 = 2;
 const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;
 
 /// Duplicate detection by canonical element identity. SipHash: members are attacker-chosen.
+/// Disabled (every insert accepted) when the caller's [`Checks`] leave duplicates to it.
 struct Unique<'b> {
-    seen: HashSet<ElementKey<'b>>,
+    seen: Option<HashSet<ElementKey<'b>>>,
 }
 
 impl<'b> Unique<'b> {
     /// Pre-sized for `n` elements: only for counts already bounded by the bytes that remain.
-    fn with_capacity(n: usize) -> Self {
+    fn with_capacity(checks: Checks, n: usize) -> Self {
         Unique {
-            seen: HashSet::with_capacity(n.min(1 << 16)),
+            seen: checks
+                .duplicates
+                .then(|| HashSet::with_capacity(n.min(1 << 16))),
         }
     }
 
     /// For blobs: their decompressed size says nothing trustworthy about the element count, so
     /// the set grows with what is actually read.
-    fn growing() -> Self {
+    fn growing(checks: Checks) -> Self {
         Unique {
-            seen: HashSet::new(),
+            seen: checks.duplicates.then(HashSet::new),
         }
     }
 
     fn insert(&mut self, e: Element<'b>, offset: usize) -> Result<()> {
-        if self.seen.insert(e.key()) {
-            Ok(())
-        } else {
-            Err(DecodeError::new(ErrorKind::Duplicate, offset))
+        match &mut self.seen {
+            Some(seen) => {
+                if seen.insert(e.key()) {
+                    Ok(())
+                } else {
+                    Err(DecodeError::new(ErrorKind::Duplicate, offset))
+                }
+            }
+            None => Ok(()),
         }
     }
 }
@@ -95,32 +103,41 @@ fn non_empty(len: usize, offset: usize) -> Result<usize> {
     }
 }
 
-pub fn read_object<'a>(c: &mut Cursor<'a>, type_id: u8, family: Family) -> Result<Value<'a>> {
+pub fn read_object<'a>(
+    c: &mut Cursor<'a>,
+    type_id: u8,
+    family: Family,
+    checks: Checks,
+) -> Result<Value<'a>> {
     let start = c.offset();
     match type_id {
         RDB_TYPE_STRING => Ok(Value::String(read_string(c)?)),
         RDB_TYPE_LIST => read_plain_list(c).map(Value::List),
-        RDB_TYPE_SET => read_plain_set(c).map(Value::Set),
+        RDB_TYPE_SET => read_plain_set(c, checks).map(Value::Set),
         RDB_TYPE_ZSET | RDB_TYPE_ZSET_2 => {
-            read_plain_zset(c, type_id == RDB_TYPE_ZSET_2).map(Value::SortedSet)
+            read_plain_zset(c, type_id == RDB_TYPE_ZSET_2, checks).map(Value::SortedSet)
         }
-        RDB_TYPE_HASH => read_plain_hash(c).map(Value::Hash),
+        RDB_TYPE_HASH => read_plain_hash(c, checks).map(Value::Hash),
         RDB_TYPE_MODULE_PRE_GA => Err(DecodeError::new(ErrorKind::PreGaModuleValue, start)),
         RDB_TYPE_MODULE_2 => module_type::read_module(c).map(Value::Module),
-        RDB_TYPE_HASH_ZIPMAP => read_zipmap_hash(c).map(Value::Hash),
+        RDB_TYPE_HASH_ZIPMAP => read_zipmap_hash(c, checks).map(Value::Hash),
         RDB_TYPE_LIST_ZIPLIST => read_ziplist_list(c).map(Value::List),
         RDB_TYPE_SET_INTSET => read_intset(c).map(Value::Set),
-        RDB_TYPE_ZSET_ZIPLIST => read_packed_zset(c, Packing::Ziplist).map(Value::SortedSet),
-        RDB_TYPE_HASH_ZIPLIST => read_packed_hash(c, Packing::Ziplist).map(Value::Hash),
+        RDB_TYPE_ZSET_ZIPLIST => {
+            read_packed_zset(c, Packing::Ziplist, checks).map(Value::SortedSet)
+        }
+        RDB_TYPE_HASH_ZIPLIST => read_packed_hash(c, Packing::Ziplist, checks).map(Value::Hash),
         RDB_TYPE_LIST_QUICKLIST => read_quicklist(c, false).map(Value::List),
         RDB_TYPE_STREAM_LISTPACKS => stream::read_stream(c, 1).map(|s| Value::Stream(Box::new(s))),
-        RDB_TYPE_HASH_LISTPACK => read_packed_hash(c, Packing::Listpack).map(Value::Hash),
-        RDB_TYPE_ZSET_LISTPACK => read_packed_zset(c, Packing::Listpack).map(Value::SortedSet),
+        RDB_TYPE_HASH_LISTPACK => read_packed_hash(c, Packing::Listpack, checks).map(Value::Hash),
+        RDB_TYPE_ZSET_LISTPACK => {
+            read_packed_zset(c, Packing::Listpack, checks).map(Value::SortedSet)
+        }
         RDB_TYPE_LIST_QUICKLIST_2 => read_quicklist(c, true).map(Value::List),
         RDB_TYPE_STREAM_LISTPACKS_2 => {
             stream::read_stream(c, 2).map(|s| Value::Stream(Box::new(s)))
         }
-        RDB_TYPE_SET_LISTPACK => read_listpack_set(c).map(Value::Set),
+        RDB_TYPE_SET_LISTPACK => read_listpack_set(c, checks).map(Value::Set),
         RDB_TYPE_STREAM_LISTPACKS_3 => {
             stream::read_stream(c, 3).map(|s| Value::Stream(Box::new(s)))
         }
@@ -195,14 +212,14 @@ fn read_plain_list<'a>(c: &mut Cursor<'a>) -> Result<List<'a>> {
     Ok(List { nodes, len: n })
 }
 
-fn read_plain_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
+fn read_plain_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Set<'a>> {
     let at = c.offset();
     let n = non_empty(read_count(c, 1)?, at)?;
     let mut members = Vec::with_capacity(n);
     for _ in 0..n {
         members.push(read_string(c)?);
     }
-    let mut unique = Unique::with_capacity(n);
+    let mut unique = Unique::with_capacity(checks, n);
     for m in &members {
         unique.insert(m.as_element(), at)?;
     }
@@ -212,7 +229,11 @@ fn read_plain_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     })
 }
 
-fn read_plain_zset<'a>(c: &mut Cursor<'a>, binary_scores: bool) -> Result<SortedSet<'a>> {
+fn read_plain_zset<'a>(
+    c: &mut Cursor<'a>,
+    binary_scores: bool,
+    checks: Checks,
+) -> Result<SortedSet<'a>> {
     let at = c.offset();
     let n = non_empty(read_count(c, 2)?, at)?;
     let mut items = Vec::with_capacity(n);
@@ -225,7 +246,7 @@ fn read_plain_zset<'a>(c: &mut Cursor<'a>, binary_scores: bool) -> Result<Sorted
         };
         items.push((member, score));
     }
-    let mut unique = Unique::with_capacity(n);
+    let mut unique = Unique::with_capacity(checks, n);
     for (m, _) in &items {
         unique.insert(m.as_element(), at)?;
     }
@@ -235,7 +256,7 @@ fn read_plain_zset<'a>(c: &mut Cursor<'a>, binary_scores: bool) -> Result<Sorted
     })
 }
 
-fn read_plain_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
+fn read_plain_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Hash<'a>> {
     let at = c.offset();
     let n = non_empty(read_count(c, 2)?, at)?;
     let mut pairs = Vec::with_capacity(n);
@@ -244,7 +265,7 @@ fn read_plain_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
         let value = read_string(c)?;
         pairs.push((field, value));
     }
-    let mut unique = Unique::with_capacity(n);
+    let mut unique = Unique::with_capacity(checks, n);
     for (f, _) in &pairs {
         unique.insert(f.as_element(), at)?;
     }
@@ -346,10 +367,10 @@ fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
     })
 }
 
-fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
+fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Set<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing();
+    let mut unique = Unique::growing(checks);
     let n = listpack::walk(&blob, at, &mut |e| unique.insert(e, at))?;
     non_empty(n, at)?;
     drop(unique);
@@ -365,11 +386,12 @@ fn read_listpack_set<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
 fn read_packed_pairs<'a>(
     c: &mut Cursor<'a>,
     packing: Packing,
+    checks: Checks,
     check_value: impl Fn(Element<'_>, usize) -> Result<()>,
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing();
+    let mut unique = Unique::growing(checks);
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
         if index.is_multiple_of(2) {
@@ -388,8 +410,12 @@ fn read_packed_pairs<'a>(
     Ok((blob, n / 2))
 }
 
-fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSet<'a>> {
-    let (blob, len) = read_packed_pairs(c, packing, |score, at| {
+fn read_packed_zset<'a>(
+    c: &mut Cursor<'a>,
+    packing: Packing,
+    checks: Checks,
+) -> Result<SortedSet<'a>> {
+    let (blob, len) = read_packed_pairs(c, packing, checks, |score, at| {
         score::from_element(score, at).map(|_| ())
     })?;
     let repr = match packing {
@@ -399,8 +425,8 @@ fn read_packed_zset<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<SortedSe
     Ok(SortedSet { repr, len })
 }
 
-fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>> {
-    let (blob, len) = read_packed_pairs(c, packing, |_, _| Ok(()))?;
+fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing, checks: Checks) -> Result<Hash<'a>> {
+    let (blob, len) = read_packed_pairs(c, packing, checks, |_, _| Ok(()))?;
     let repr = match packing {
         Packing::Ziplist => HashRepr::Ziplist(blob),
         Packing::Listpack => HashRepr::Listpack(blob),
@@ -408,10 +434,10 @@ fn read_packed_hash<'a>(c: &mut Cursor<'a>, packing: Packing) -> Result<Hash<'a>
     Ok(Hash { repr, len })
 }
 
-fn read_zipmap_hash<'a>(c: &mut Cursor<'a>) -> Result<Hash<'a>> {
+fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Hash<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing();
+    let mut unique = Unique::growing(checks);
     let n = zipmap::walk(&blob, at, |k, _| unique.insert(Element::Bytes(k), at))?;
     drop(unique);
     non_empty(n, at)?;
@@ -479,7 +505,8 @@ fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> Result<Hash
         };
         items.push((field, value, expire));
     }
-    let mut unique = Unique::with_capacity(n);
+    // Always checked: an expired field is not written, so no writer would see it repeated.
+    let mut unique = Unique::with_capacity(Checks::FULL, n);
     for (f, _, _) in &items {
         unique.insert(f.as_element(), at)?;
     }
@@ -496,7 +523,7 @@ fn read_listpack_ex_hash<'a>(c: &mut Cursor<'a>, with_min_expire: bool) -> Resul
     }
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing();
+    let mut unique = Unique::growing(Checks::FULL);
     let mut index = 0usize;
     let mut last_ttl: i64 = 0;
     let mut seen_none = false;

@@ -102,14 +102,39 @@ impl<'a> Decoded<'a> {
     }
 }
 
+/// What decoding validates beyond the structure, which it always validates in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checks {
+    /// Repeated set members, hash fields and sorted-set members. A caller whose writer detects
+    /// a repeated element itself, and that has no old value to protect, may leave it to the
+    /// writer (hashes with field TTLs are checked regardless: an expired field is not written,
+    /// so a writer would not see it repeated).
+    pub duplicates: bool,
+}
+
+impl Checks {
+    /// Everything native deep sanitization rejects.
+    pub const FULL: Checks = Checks { duplicates: true };
+}
+
 /// Decodes and validates a whole DUMP payload.
 pub fn decode(payload: &[u8]) -> Result<Decoded<'_>> {
+    decode_with(payload, Checks::FULL)
+}
+
+/// [`decode`] with a choice of [`Checks`].
+pub fn decode_with(payload: &[u8], checks: Checks) -> Result<Decoded<'_>> {
     let env = split_envelope(payload)?;
-    decode_object(env.object, env.rdb_version)
+    decode_object_with(env.object, env.rdb_version, checks)
 }
 
 /// Decodes the object bytes (type byte + body) of a payload with the given footer version.
 pub fn decode_object(object: &[u8], rdb_version: u16) -> Result<Decoded<'_>> {
+    decode_object_with(object, rdb_version, Checks::FULL)
+}
+
+/// [`decode_object`] with a choice of [`Checks`].
+pub fn decode_object_with(object: &[u8], rdb_version: u16, checks: Checks) -> Result<Decoded<'_>> {
     let mut c = Cursor::new(object);
     let family = Family::of(rdb_version);
     // Only Redis writes a key-metadata block; in Valkey and older payloads 243 is no type.
@@ -121,7 +146,7 @@ pub fn decode_object(object: &[u8], rdb_version: u16) -> Result<Decoded<'_>> {
     };
     let type_offset = c.offset();
     let type_id = c.read_u8()?;
-    let value = objects::read_object(&mut c, type_id, family)?;
+    let value = objects::read_object(&mut c, type_id, family, checks)?;
     if !c.is_empty() {
         return Err(c.err(ErrorKind::TrailingBytes));
     }
@@ -215,6 +240,26 @@ pub(crate) mod tests {
         // Native lets a string swallow the footer; we do not.
         let short = with_footer(&[0x00, 0x05, b'h', b'e', b'l'], 10);
         assert_eq!(decode(&short).unwrap_err().kind, ErrorKind::LengthTooLarge);
+    }
+
+    #[test]
+    fn duplicates_can_be_left_to_the_writer() {
+        let relaxed = Checks { duplicates: false };
+        // A plain set "a", "b", "a"; a hash with field TTLs (Redis 24) is checked regardless.
+        let set = with_footer(&[0x02, 0x03, 0x01, b'a', 0x01, b'b', 0x01, b'a'], 10);
+        assert_eq!(decode(&set).unwrap_err().kind, ErrorKind::Duplicate);
+        assert_eq!(decode_with(&set, relaxed).unwrap().value.type_name(), "set");
+        let mut ttl_hash = vec![24u8];
+        ttl_hash.extend_from_slice(&1000i64.to_le_bytes());
+        ttl_hash.push(2);
+        for _ in 0..2 {
+            ttl_hash.extend_from_slice(&[0x00, 0x01, b'f', 0x01, b'v']);
+        }
+        let ttl_hash = with_footer(&ttl_hash, 12);
+        assert_eq!(
+            decode_with(&ttl_hash, relaxed).unwrap_err().kind,
+            ErrorKind::Duplicate
+        );
     }
 
     #[test]

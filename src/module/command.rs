@@ -71,20 +71,23 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     let key = argv[1];
     let opts = RestoreOptions::parse_with(argv.len() - 4, |i| arg_bytes(argv, 4 + i))?;
 
-    // Without REPLACE, native does a write lookup here (which may lazily expire the key). The
-    // handle stays open for the write: one key lookup per restore, not two.
-    let mut busy_check = None;
-    if !opts.replace {
-        let k = Key::open(ctx, key, ffi::MODE_WRITE);
-        if !k.is_empty() {
-            return Err(Reply::BusyKey);
-        }
-        busy_check = Some(k);
+    // Native does a write lookup here without REPLACE (which may lazily expire the key); we do
+    // it either way, to know whether there is an old value to protect. The handle stays open
+    // for the write: one key lookup per restore.
+    let handle = Key::open(ctx, key, ffi::MODE_WRITE);
+    let existed = !handle.is_empty();
+    if existed && !opts.replace {
+        return Err(Reply::BusyKey);
     }
     let ttl = parse_ttl(arg_bytes(argv, 2))?;
     let payload = arg_bytes(argv, 3);
-    let decoded = decode::decode(payload).map_err(|e| {
-        log_rejection(ctx, key, &e);
+    // With no old value to lose, a repeated element is left to the writers, which refuse it
+    // (and the partial key is removed): the decoder's check costs 8-15% of a large restore.
+    let checks = decode::Checks {
+        duplicates: existed,
+    };
+    let decoded = decode::decode_with(payload, checks).map_err(|e| {
+        log_rejection(ctx, key, &e.to_string());
         Reply::from(e)
     })?;
     stats::count_payload(decoded.rdb_version, decoded.type_id, payload.len());
@@ -97,18 +100,9 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
     // The native path lets the server's RESTORE replace the old value only once the new one
     // has loaded; everything else deletes first and writes into an empty key.
     let native_path = write::uses_native_restore(&decoded.value);
-    let mut existed = false;
-    let handle = match busy_check {
-        Some(k) => k,
-        None => {
-            let k = Key::open(ctx, key, ffi::MODE_WRITE);
-            existed = !k.is_empty();
-            if existed && !native_path {
-                k.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
-            }
-            k
-        }
-    };
+    if existed && !native_path {
+        handle.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
+    }
 
     let now = ffi::now_ms();
     // Native adds with wrap-around: a huge relative TTL overflows and counts as already expired.
@@ -140,7 +134,12 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         armed: !native_path,
         old_value_deleted: existed && !native_path,
     };
-    let written = write::write_value(ctx, key, handle, &decoded.value, object, opts.replace, now)?;
+    let written = write::write_value(ctx, key, handle, &decoded.value, object, opts.replace, now)
+        .inspect_err(|e| {
+        if *e == Reply::BadData {
+            log_rejection(ctx, key, "a repeated element, found while writing");
+        }
+    })?;
     guard.armed = true;
 
     if ttl != 0 || opts.idle_seconds.is_some() || opts.freq.is_some() {
@@ -170,9 +169,11 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
 }
 
 /// Removes a key the command has started writing unless the command got to the end: on every
-/// error return, and while a panic unwinds to the guard in [`restore_asking`]. When the old
-/// value is gone too (REPLACE deleted it first), the deletion is signalled and propagated, so
-/// replicas and the AOF agree with what is left: no key.
+/// error return (a write refused half-way, a repeated element found by a writer), and while a
+/// panic unwinds to the guard in [`restore_asking_command`]. The removal is signalled and
+/// announced (`del`; the partial key may have fired `new` or a command's event); when the old
+/// value is gone too (REPLACE deleted it first), it is also propagated, so replicas and the AOF
+/// agree with what is left: no key.
 struct PartialKeyGuard {
     ctx: Ctx,
     key: RString,
@@ -190,9 +191,9 @@ impl Drop for PartialKeyGuard {
         drop(k);
         if removed || self.old_value_deleted {
             ffi::signal_modified(self.ctx, self.key);
+            ffi::notify_generic(self.ctx, c"del", self.key);
         }
         if self.old_value_deleted {
-            ffi::notify_generic(self.ctx, c"del", self.key);
             replicate_delete(self.ctx, self.key);
         }
     }
@@ -200,7 +201,7 @@ impl Drop for PartialKeyGuard {
 
 /// At most one log line per second for rejected payloads (a misbehaving client must not flood
 /// the log); the count of the ones left out is reported with the next line.
-fn log_rejection(ctx: Ctx, key: RString, e: &decode::DecodeError) {
+fn log_rejection(ctx: Ctx, key: RString, reason: &str) {
     static LAST_SECOND: AtomicU64 = AtomicU64::new(0);
     static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
     let second = (ffi::now_ms() / 1000) as u64;
@@ -211,7 +212,7 @@ fn log_rejection(ctx: Ctx, key: RString, e: &decode::DecodeError) {
     let suppressed = SUPPRESSED.swap(0, Relaxed);
     let mut msg = b"restore.asking: rejected the payload for key '".to_vec();
     msg.extend_from_slice(ffi::string_bytes(key));
-    msg.extend_from_slice(format!("': {e}").as_bytes());
+    msg.extend_from_slice(format!("': {reason}").as_bytes());
     if suppressed > 0 {
         msg.extend_from_slice(format!(" ({suppressed} more since the last line)").as_bytes());
     }

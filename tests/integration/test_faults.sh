@@ -12,7 +12,10 @@
 #     and on the replica alike;
 #   - a write refused half-way (hash, sorted set, set): the error reply, no key, the deletion
 #     of the old value propagated, a `del` event;
-#   - afterwards the same server restores normally, and the shipped build ignores the names.
+#   - afterwards the same server restores normally, and the shipped build ignores the names;
+#   - a repeated member or field (which the decoder leaves to the writers when there is no old
+#     value to protect): Bad data format, no key, a log line; with an old value under REPLACE
+#     the decoder refuses it first and the old value stays.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -100,5 +103,33 @@ start_server shipped
 assert_eq "fault:panic-decoded:* restores" OK "$(r_file "$P/list.dump" RESTORE.ASKING fault:panic-decoded:0:x 0 @P@)"
 assert_eq "fault:fail-after:* restores whole" OK "$(r_file "$P/hash.dump" RESTORE.ASKING fault:fail-after:3:x 0 @P@)"
 assert_eq "  HLEN" 100 "$(r_int HLEN fault:fail-after:3:x)"
+
+echo "[$TEST_NAME] repeated elements"
+python3 - "$P" "$IT_DIR" <<'PY'
+import os, sys
+sys.path.insert(0, sys.argv[2])
+from payload import seal
+from newer_payloads import rdb_str, rdb_len, listpack
+d = sys.argv[1]
+cases = {
+    "set": b"\x02" + rdb_len(3) + rdb_str("a") + rdb_str("b") + rdb_str("a"),
+    "hash": b"\x04" + rdb_len(2) + rdb_str("f") + rdb_str("1") + rdb_str("f") + rdb_str("2"),
+    "zset": b"\x05" + rdb_len(2) + rdb_str("m") + bytes(8) + rdb_str("m") + bytes(8),
+    "hash-listpack": b"\x10" + rdb_str(listpack(["f", "1", "g", "2", "f", "3"])),
+    "set-listpack": b"\x14" + rdb_str(listpack(["x", "y", "x"])),
+}
+for name, obj in cases.items():
+    open(os.path.join(d, "dup-%s.dump" % name), "wb").write(seal(obj, 11))
+PY
+for t in set hash zset hash-listpack set-listpack; do
+  f=$P/dup-$t.dump
+  assert_eq "repeated element in a $t: Bad data format" '(error) ERR Bad data format' "$(r_file "$f" RESTORE.ASKING dup:$t 0 @P@)"
+  assert_eq "  no key" 0 "$(r_int EXISTS dup:$t)"
+  r SET dup:$t old >/dev/null
+  assert_eq "  under REPLACE of an old value: Bad data format" '(error) ERR Bad data format' "$(r_file "$f" RESTORE.ASKING dup:$t 0 @P@ REPLACE)"
+  assert_eq "  the old value stays" old "$(r --raw GET dup:$t)"
+done
+assert_match "a repeated element found while writing is logged" \
+  "rejected the payload for key 'dup:[a-z-]+': a repeated element, found while writing" "$(cat "${SRV_DIR[shipped]}/server.log")"
 
 finish
