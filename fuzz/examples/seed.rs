@@ -27,7 +27,10 @@ struct Corpora {
 
 impl Corpora {
     fn add(&mut self, target: &'static str, bytes: &[u8]) {
-        self.files.entry(target).or_default().insert(fnv1a(bytes), bytes.to_vec());
+        self.files
+            .entry(target)
+            .or_default()
+            .insert(fnv1a(bytes), bytes.to_vec());
     }
 
     fn write(&self, dir: &Path) -> std::io::Result<()> {
@@ -44,11 +47,15 @@ impl Corpora {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 fn dumps(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for path in entries.flatten().map(|e| e.path()) {
         if path.is_dir() {
             dumps(&path, out);
@@ -70,7 +77,9 @@ fn stream_nodes(body: &[u8], corpora: &mut Corpora) {
     let mut c = Cursor::new(body);
     let Ok(n) = read_len(&mut c) else { return };
     for _ in 0..n.min(10_000) {
-        let (Ok(_), Ok(lp)) = (read_blob(&mut c), read_blob(&mut c)) else { return };
+        let (Ok(_), Ok(lp)) = (read_blob(&mut c), read_blob(&mut c)) else {
+            return;
+        };
         corpora.add("listpack", &lp);
     }
 }
@@ -152,7 +161,11 @@ fn zipmaps(corpora: &mut Corpora) {
     for blob in blobs {
         corpora.add("zipmap", &blob);
         // As a string object (14-bit length), and as a type-9 object of an RDB 6 payload.
-        let string = [&[0x40 | (blob.len() >> 8) as u8, blob.len() as u8][..], &blob].concat();
+        let string = [
+            &[0x40 | (blob.len() >> 8) as u8, blob.len() as u8][..],
+            &blob,
+        ]
+        .concat();
         corpora.add("string", &string);
         let object = [&[byte_for_version(6).unwrap_or(0), 9][..], &string].concat();
         corpora.add("object", &object);

@@ -22,5 +22,8 @@ fuzz_target!(|data: &[u8]| {
     })
     .unwrap();
     assert_eq!(members.len(), n);
-    assert!(members.windows(2).all(|w| w[0] < w[1]), "members not strictly increasing");
+    assert!(
+        members.windows(2).all(|w| w[0] < w[1]),
+        "members not strictly increasing"
+    );
 });

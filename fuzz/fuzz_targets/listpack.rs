@@ -10,13 +10,20 @@ use restore_asking::decode::{DecodeError, ErrorKind};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {
-    let (result, usage) = alloc_meter::measure(|| listpack::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
+    let (result, usage) =
+        alloc_meter::measure(|| listpack::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "listpack::walk");
     let Ok(n) = result else { return };
 
-    assert_eq!(u32::from_le_bytes(data[..4].try_into().unwrap()) as usize, data.len());
+    assert_eq!(
+        u32::from_le_bytes(data[..4].try_into().unwrap()) as usize,
+        data.len()
+    );
     let numele = u16::from_le_bytes([data[4], data[5]]);
-    assert!(numele == 0xffff || usize::from(numele) == n, "header says {numele}, walked {n}");
+    assert!(
+        numele == 0xffff || usize::from(numele) == n,
+        "header says {numele}, walked {n}"
+    );
     assert_eq!(data.last(), Some(&0xff));
 
     let all = listpack::elements(data, 0).expect("elements() disagrees with walk()");
@@ -39,7 +46,11 @@ fuzz_target!(|data: &[u8]| {
         let mut seen = 0;
         let r = listpack::walk(data, 0, &mut |_| {
             seen += 1;
-            if seen == n / 2 + 1 { Err(stop) } else { Ok(()) }
+            if seen == n / 2 + 1 {
+                Err(stop)
+            } else {
+                Ok(())
+            }
         });
         assert_eq!(r, Err(stop));
         assert_eq!(seen, n / 2 + 1);

@@ -10,7 +10,9 @@ use restore_asking::decode::ErrorKind;
 use restore_asking_fuzz::{alloc_meter, invariants, split_versioned};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((version, object)) = split_versioned(data) else { return };
+    let Some((version, object)) = split_versioned(data) else {
+        return;
+    };
     let (result, usage) = alloc_meter::measure(|| decode_object(object, version));
     alloc_meter::assert_within_bound(usage, object.len(), "decode_object");
     if let Ok(decoded) = &result {
@@ -25,7 +27,11 @@ fuzz_target!(|data: &[u8]| {
     alloc_meter::assert_within_bound(usage, object.len(), "decode_object_with");
     match (&result, &lenient) {
         (Ok(_), Err(e)) => panic!("accepted in full, refused without the duplicate check: {e}"),
-        (Err(e), Ok(_)) => assert_eq!(e.kind, ErrorKind::Duplicate, "accepted {e} without the duplicate check"),
+        (Err(e), Ok(_)) => assert_eq!(
+            e.kind,
+            ErrorKind::Duplicate,
+            "accepted {e} without the duplicate check"
+        ),
         _ => {}
     }
 });

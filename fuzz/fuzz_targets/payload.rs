@@ -11,7 +11,9 @@ use restore_asking_fuzz::{alloc_meter, invariants, split_versioned, with_footer}
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode(data);
-    let Some((version, object)) = split_versioned(data) else { return };
+    let Some((version, object)) = split_versioned(data) else {
+        return;
+    };
     let payload = with_footer(object, version);
     let (result, usage) = alloc_meter::measure(|| decode(&payload));
     alloc_meter::assert_within_bound(usage, payload.len(), "decode");

@@ -10,7 +10,9 @@ use restore_asking::decode::{Decoded, Value};
 use restore_asking_fuzz::{alloc_meter, invariants, stream_version_from_byte, STREAM_TYPES};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, body)) = data.split_first() else { return };
+    let Some((&first, body)) = data.split_first() else {
+        return;
+    };
     let version = stream_version_from_byte(first);
     let ((result, consumed), usage) = alloc_meter::measure(|| {
         let mut c = Cursor::new(body);
@@ -22,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(consumed <= body.len());
         assert_eq!(s.version, version);
         let type_id = STREAM_TYPES[usize::from(version - 1)];
-        let decoded = Decoded { rdb_version: 13, type_id, value: Value::Stream(Box::new(s)) };
+        let decoded = Decoded {
+            rdb_version: 13,
+            type_id,
+            value: Value::Stream(Box::new(s)),
+        };
         invariants::check_accepted(&decoded);
     }
 });

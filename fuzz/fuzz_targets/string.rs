@@ -19,7 +19,10 @@ fn ref_len(d: &[u8]) -> Option<(u64, usize)> {
         0 => Some((u64::from(b & 0x3f), 1)),
         1 => Some(((u64::from(b & 0x3f) << 8) | u64::from(*d.get(1)?), 2)),
         _ => match b {
-            0x80 => Some((u64::from(u32::from_be_bytes(d.get(1..5)?.try_into().ok()?)), 5)),
+            0x80 => Some((
+                u64::from(u32::from_be_bytes(d.get(1..5)?.try_into().ok()?)),
+                5,
+            )),
             0x81 => Some((u64::from_be_bytes(d.get(1..9)?.try_into().ok()?), 9)),
             _ => None,
         },
@@ -61,7 +64,11 @@ fuzz_target!(|data: &[u8]| {
                 RdbString::Bytes(Cow::Owned(v)) => {
                     assert!(!v.is_empty(), "accepted an LZF string with ulen 0");
                     let want = reference_lzf_string(data);
-                    assert_eq!(want.as_deref(), Some(&v[..]), "LZF output differs from liblzf");
+                    assert_eq!(
+                        want.as_deref(),
+                        Some(&v[..]),
+                        "LZF output differs from liblzf"
+                    );
                 }
                 RdbString::Int(_) => assert!((2..=5).contains(&consumed)),
             }
@@ -69,7 +76,10 @@ fuzz_target!(|data: &[u8]| {
         Err(_) => {
             // Where liblzf would have produced the string, so must we.
             if let Some(out) = reference_lzf_string(data) {
-                panic!("rejected an LZF string liblzf decodes to {} bytes: {result:?}", out.len());
+                panic!(
+                    "rejected an LZF string liblzf decodes to {} bytes: {result:?}",
+                    out.len()
+                );
             }
         }
     }
@@ -88,7 +98,11 @@ fuzz_target!(|data: &[u8]| {
     for min in [1, 2, 3, 9] {
         let mut c = Cursor::new(data);
         if let Ok(n) = read_count(&mut c, min) {
-            assert!(n.saturating_mul(min) <= c.remaining(), "count {n} x {min} > {} bytes left", c.remaining());
+            assert!(
+                n.saturating_mul(min) <= c.remaining(),
+                "count {n} x {min} > {} bytes left",
+                c.remaining()
+            );
         }
     }
 });

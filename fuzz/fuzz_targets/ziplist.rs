@@ -8,15 +8,22 @@ use restore_asking::decode::{ziplist, DecodeError};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {
-    let (result, usage) = alloc_meter::measure(|| ziplist::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
+    let (result, usage) =
+        alloc_meter::measure(|| ziplist::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "ziplist::walk");
     let Ok(n) = result else { return };
 
-    assert_eq!(u32::from_le_bytes(data[..4].try_into().unwrap()) as usize, data.len());
+    assert_eq!(
+        u32::from_le_bytes(data[..4].try_into().unwrap()) as usize,
+        data.len()
+    );
     let zltail = u32::from_le_bytes(data[4..8].try_into().unwrap()) as usize;
     assert!(zltail < data.len());
     let zllen = u16::from_le_bytes([data[8], data[9]]);
-    assert!(zllen == 0xffff || usize::from(zllen) == n, "header says {zllen}, walked {n}");
+    assert!(
+        zllen == 0xffff || usize::from(zllen) == n,
+        "header says {zllen}, walked {n}"
+    );
     assert_eq!(data.last(), Some(&0xff));
 
     let mut all = Vec::new();

@@ -7,15 +7,23 @@ use restore_asking::decode::{zipmap, DecodeError};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {
-    let (result, usage) = alloc_meter::measure(|| zipmap::walk(data, 0, |_, _| Ok::<_, DecodeError>(())));
+    let (result, usage) =
+        alloc_meter::measure(|| zipmap::walk(data, 0, |_, _| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "zipmap::walk");
     let Ok(n) = result else { return };
 
-    assert!(data[0] >= 254 || usize::from(data[0]) == n, "count byte {} but {n} pairs", data[0]);
+    assert!(
+        data[0] >= 254 || usize::from(data[0]) == n,
+        "count byte {} but {n} pairs",
+        data[0]
+    );
     assert_eq!(data.last(), Some(&0xff));
     let mut pairs = 0;
     zipmap::for_each(data, |k, v| {
-        assert!(is_within(data, k) && is_within(data, v), "a key or value outside the blob");
+        assert!(
+            is_within(data, k) && is_within(data, v),
+            "a key or value outside the blob"
+        );
         pairs += 1;
         Ok::<_, DecodeError>(())
     })
