@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
         let decoded = Decoded {
             rdb_version: 13,
             type_id,
+            type_offset: 0,
+            key_meta: Vec::new(),
             value: Value::Stream(Box::new(s)),
         };
         invariants::check_accepted(&decoded);
