@@ -41,11 +41,12 @@ help: ## Show this help
 	@echo "  BENCH_ROUNDS=5 BENCH_SCALE=1  rounds and repetition scale for bench"
 	@echo "  TESTS='contract replication'  subset of tests/integration/test_*.sh; VERBOSE=1 shows passes"
 
-deps: ## Install what is missing: redis-server, redis-cli, libclang (apt); Redis 8 + Valkey 9 (.venv)
+deps: ## Install what is missing: redis-server, redis-cli, libclang, gcc, g++ (apt); Redis 8 + Valkey 9 (.venv)
 	@pkgs=""; \
 	[ -x /usr/bin/redis-server ] || pkgs="$$pkgs redis-server"; \
 	command -v redis-cli >/dev/null || pkgs="$$pkgs redis-tools"; \
 	command -v gcc >/dev/null || pkgs="$$pkgs gcc libc6-dev"; \
+	command -v g++ >/dev/null || pkgs="$$pkgs g++"; \
 	[ -n "$${LIBCLANG_PATH:-}" ] || dpkg-query -W -f='$${Status}' libclang-dev 2>/dev/null | grep -q 'ok installed' \
 	  || pkgs="$$pkgs libclang-dev"; \
 	if [ -n "$$pkgs" ]; then \
@@ -76,9 +77,10 @@ test: deps ## test-unit, then test-integration; fails if either fails
 	[ $$unit = 0 ] || echo "test: test-unit FAILED (see above)"; \
 	[ $$unit = 0 ] && [ $$integration = 0 ]
 
-test-unit: deps ## cargo test --release (no server needed), and the allocation bounds of the pure core
+test-unit: deps ## cargo test --release (no server needed), the allocation bounds of the pure core, the fuzz crate builds
 	cargo test --release
 	cargo test --release --no-default-features --test alloc_bounds
+	cargo check --manifest-path fuzz/Cargo.toml --bins --examples
 
 # The test build with fault injection (src/module/fault.rs), for test_faults.sh. Built in the
 # same target dir (only this crate recompiles), copied aside, then the shipped build restored.

@@ -17,7 +17,9 @@ use std::path::{Path, PathBuf};
 use restore_asking::decode::cursor::Cursor;
 use restore_asking::decode::length::{read_blob, read_len, read_string};
 use restore_asking::decode::payload::decode_object;
-use restore_asking::decode::value::{HashRepr, ListNode, SetRepr, SortedSetRepr, Value};
+use restore_asking::decode::value::{
+    HashRepr, ListNode, SetRepr, SortedSetRepr, StringList, Value,
+};
 use restore_asking_fuzz::{byte_for_version, STREAM_TYPES};
 
 #[derive(Default)]
@@ -135,9 +137,19 @@ fn blobs(value: &Value<'_>, corpora: &mut Corpora) {
             HashRepr::Zipmap(b) => corpora.add("zipmap", b),
             HashRepr::Ziplist(b) => corpora.add("ziplist", b),
             HashRepr::Listpack(b) | HashRepr::ListpackWithTtl(b) => corpora.add("listpack", b),
+            HashRepr::Template { fields, values } => {
+                for list in [fields, values] {
+                    match list {
+                        StringList::Listpack(b) | StringList::ListpackAfterId(b) => {
+                            corpora.add("listpack", b)
+                        }
+                        StringList::Plain(_) => {}
+                    }
+                }
+            }
             HashRepr::Plain(_) | HashRepr::PlainWithTtl(_) => {}
         },
-        Value::String(_) | Value::Stream(_) | Value::Module(_) => {}
+        Value::String(_) | Value::Stream(_) | Value::Module(_) | Value::Array(_) => {}
     }
 }
 
