@@ -87,7 +87,7 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         duplicates: existed,
     };
     let decoded = decode::decode_with(payload, checks).map_err(|e| {
-        log_rejection(ctx, key, &e.to_string());
+        log_rejection(ctx, key, &e);
         Reply::from(e)
     })?;
     stats::count_payload(decoded.rdb_version, decoded.type_id, payload.len());
@@ -134,12 +134,17 @@ fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
         armed: !native_path,
         old_value_deleted: existed && !native_path,
     };
-    let written = write::write_value(ctx, key, handle, &decoded.value, object, opts.replace, now)
-        .inspect_err(|e| {
-        if *e == Reply::BadData {
-            log_rejection(ctx, key, "a repeated element, found while writing");
-        }
-    })?;
+    let written =
+        match write::write_value(ctx, key, handle, &decoded.value, object, opts.replace, now) {
+            Ok(w) => w,
+            Err(e) => {
+                // A writer's Bad data format is a repeated element the decoder left to it.
+                if e == Reply::BadData {
+                    log_rejection(ctx, key, &"a repeated element, found while writing");
+                }
+                return Err(e);
+            }
+        };
     guard.armed = true;
 
     if ttl != 0 || opts.idle_seconds.is_some() || opts.freq.is_some() {
@@ -201,7 +206,7 @@ impl Drop for PartialKeyGuard {
 
 /// At most one log line per second for rejected payloads (a misbehaving client must not flood
 /// the log); the count of the ones left out is reported with the next line.
-fn log_rejection(ctx: Ctx, key: RString, reason: &str) {
+fn log_rejection(ctx: Ctx, key: RString, reason: &dyn std::fmt::Display) {
     static LAST_SECOND: AtomicU64 = AtomicU64::new(0);
     static SUPPRESSED: AtomicU64 = AtomicU64::new(0);
     let second = (ffi::now_ms() / 1000) as u64;

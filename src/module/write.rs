@@ -127,12 +127,7 @@ fn write_with_api(
             })?;
             // HashSet looks the field up, then adds it: two rehash steps per field.
             let lookups = rehash_lookups_needed(ctx, key, written, 2, b"hashtable");
-            if lookups > 0 {
-                let probe = OwnedString::new(ctx, b"");
-                for _ in 0..lookups {
-                    k.hash_has_field(&probe);
-                }
-            }
+            repeat_lookup(ctx, lookups, |probe| k.hash_has_field(probe));
             drop(k);
             if hash.has_field_ttls() {
                 field_ttl::apply(ctx, key, hash, now)?;
@@ -176,12 +171,7 @@ fn write_with_api(
             })?;
             // ZsetAdd looks the member up, then adds it: two rehash steps per member.
             let lookups = rehash_lookups_needed(ctx, key, members.len(), 2, b"skiplist");
-            if lookups > 0 {
-                let probe = OwnedString::new(ctx, b"");
-                for _ in 0..lookups {
-                    k.zset_has_member(&probe);
-                }
-            }
+            repeat_lookup(ctx, lookups, |probe| k.zset_has_member(probe));
             Ok(())
         }
         Value::Set(set) => {
@@ -254,16 +244,7 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
     let mut writes = fault::Writes::new(key);
     let mut flush = |batch: &mut Vec<OwnedString>| -> Result<(), Reply> {
         writes.next()?;
-        let mut argv: Vec<RString> = Vec::with_capacity(batch.len() + 1);
-        argv.push(key);
-        argv.extend(batch.iter().map(OwnedString::as_ptr));
-        let reply = ffi::call(ctx, c"SADD", &argv);
-        if let Some(e) = reply.error() {
-            return Err(failed(e));
-        }
-        if reply.integer() != Some(batch.len() as i64) {
-            return Err(Reply::BadData); // a duplicate slipped through: never half-trust it
-        }
+        call_with_key(ctx, c"SADD", key, batch, batch.len() as i64)?;
         batch.clear();
         Ok(())
     };
@@ -291,6 +272,16 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
         }
     }
     Ok(())
+}
+
+/// Looks a probe up `n` times (any probe: each lookup moves the table's rehash one step).
+fn repeat_lookup(ctx: Ctx, n: usize, lookup: impl Fn(&OwnedString) -> bool) {
+    if n > 0 {
+        let probe = OwnedString::new(ctx, b"");
+        (0..n).for_each(|_| {
+            lookup(&probe);
+        });
+    }
 }
 
 /// A short string that is not a member of the set at `key`.
