@@ -288,15 +288,19 @@ finish() {
 # ---------------------------------------------------------------------------------------------
 # Vector-driven checks in Python (test_vectors/encodings/streams/field_ttl/modules).
 
-# shared_dir: the shared/ directory (reference notes, vectors, tools/check_vectors.py): $SHARED,
-# a relative path taken from the repository root like the Makefile's SHARED=../shared (in CI the
-# repository is cloned next to shared/). Dies, loudly, when it has no tools/check_vectors.py.
-shared_dir() {
+# vector_checker: the vector check tool. The reference is shared/tools/check_vectors.py, with
+# shared/ at $SHARED (a path taken from the repository root like the Makefile's SHARED=../shared;
+# a checkout next to shared/ has it). A clean checkout without it gets check_vectors_local.py,
+# the same check of tests/vectors with stream groups compared in less detail; a line says which.
+vector_checker() {
   local dir=${SHARED:-../shared}
   case $dir in /*) ;; *) dir=$REPO_ROOT/$dir ;; esac
-  [ -f "$dir/tools/check_vectors.py" ] ||
-    die "no check_vectors.py in $dir/tools (set SHARED= to the shared/ directory)"
-  (cd "$dir" && pwd)
+  if [ -f "$dir/tools/check_vectors.py" ]; then
+    echo "$(cd "$dir" && pwd)/tools/check_vectors.py"
+  else
+    echo "[$TEST_NAME] no shared/tools/check_vectors.py at $dir: using check_vectors_local.py" >&2
+    echo "$IT_DIR/check_vectors_local.py"
+  fi
 }
 
 # The Python side of py_check: a RESP client `R` on the current server (R(*args) returns the

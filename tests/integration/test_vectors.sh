@@ -8,14 +8,14 @@
 # hashes with field TTLs restore only with restore.field-ttl-policy persist and without their
 # TTLs (--ignore-field-ttls); on 8.2.3 and Valkey 9.1.2 the field TTLs must match exactly.
 #
-# shared/ is $SHARED (default ../shared from the repository root); its absence is a failure.
+# The tool is shared/tools/check_vectors.py ($SHARED, default ../shared from the repository
+# root), or without shared/ the in-repo check_vectors_local.py (lib.sh: vector_checker).
 
 . "$(dirname "$0")/lib.sh"
 
 is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
 
-SHARED_DIR=$(shared_dir) || exit 2
-CHECK=$SHARED_DIR/tools/check_vectors.py
+CHECK=$(vector_checker)
 VEC=$REPO_ROOT/tests/vectors
 
 start_server main
