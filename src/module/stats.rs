@@ -30,7 +30,6 @@ counters!(
     errors_unsupported,
     errors_write_failed,
     bytes_decoded,
-    usec,
     native_would_refuse,
 );
 

@@ -44,8 +44,8 @@ pub fn uses_native_restore(value: &Value<'_>) -> bool {
 
 /// Writes `value` under `key`, through `handle` (the key opened for writing) where the key API
 /// writes it. `key` must be absent, except on the native path, where `replace` lets the server
-/// replace it only once the value has loaded. `object` is the payload without its footer. On
-/// error the caller removes any partial key.
+/// replace it only once the value has loaded. `object` is the payload without its footer; `now`
+/// is read only when the value [`has_field_ttls`]. On error the caller removes any partial key.
 pub fn write_value(
     ctx: Ctx,
     key: RString,
@@ -349,6 +349,11 @@ pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>) -> Result<(), Reply> {
         }
         _ => Ok(()),
     }
+}
+
+/// Whether `value` has field TTLs: the only part of a value compared with the clock.
+pub fn has_field_ttls(value: &Value<'_>) -> bool {
+    matches!(value, Value::Hash(h) if h.has_field_ttls())
 }
 
 /// Whether nothing of `value` would be written at `now` (every hash field already expired):
