@@ -146,22 +146,39 @@ fn write_with_api(
             if members.iter().any(|(_, s)| s.is_nan()) {
                 return Err(Reply::BadData);
             }
-            if sized_by_one_call(ctx, zset.len, c"zset-max-listpack-entries") {
+            // ZsetAdd looks each member up, then adds it: a growing table. On Redis that ends
+            // mid-move, which lookups finish afterwards (two rehash steps per member); Valkey's
+            // table can end up to 17% larger than native's, so there one ZADD of the first
+            // member repeated once per member sizes it first. (ZADD of all members would size
+            // it too, but printing every score and parsing it again doubles the cost.)
+            let mut rest = &members[..];
+            let mut k = k;
+            if super::host::host(ctx).valkey
+                && sized_by_one_call(ctx, members.len(), c"zset-max-listpack-entries")
+            {
                 drop(k);
-                let mut argv = Vec::with_capacity(2 * members.len());
-                for &(m, score) in &members {
-                    // Rust prints the shortest text that parses back to the same double; the
-                    // server's strtod reads it exactly (inf, -inf and -0 included).
-                    argv.push(OwnedString::new(ctx, score.to_string().as_bytes()));
-                    argv.push(element_string(ctx, m));
+                let (first, score) = members[0];
+                let pair = [
+                    OwnedString::new(ctx, score.to_string().as_bytes()),
+                    element_string(ctx, first),
+                ];
+                let mut argv: Vec<RString> = Vec::with_capacity(1 + 2 * members.len());
+                argv.push(key);
+                for _ in 0..members.len() {
+                    argv.extend(pair.iter().map(OwnedString::as_ptr));
                 }
-                return call_with_key(ctx, c"ZADD", key, &argv, members.len() as i64);
+                let reply = ffi::call(ctx, c"ZADD", &argv);
+                if let Some(e) = reply.error() {
+                    return Err(failed(e));
+                }
+                if reply.integer() != Some(1) {
+                    return Err(failed("ZADD sizing the table did not add one member"));
+                }
+                rest = &members[1..];
+                k = Key::open(ctx, key, ffi::MODE_WRITE);
             }
             let mut writes = fault::Writes::new(key);
-            members.iter().try_for_each(|&(m, score)| {
-                if score.is_nan() {
-                    return Err(Reply::BadData);
-                }
+            rest.iter().try_for_each(|&(m, score)| {
                 writes.next()?;
                 match k.zset_add(score, &element_string(ctx, m)) {
                     Ok(true) => Ok(()),
@@ -169,7 +186,6 @@ fn write_with_api(
                     Err(e) => Err(failed(e)),
                 }
             })?;
-            // ZsetAdd looks the member up, then adds it: two rehash steps per member.
             let lookups = rehash_lookups_needed(ctx, key, members.len(), 2, b"skiplist");
             repeat_lookup(ctx, lookups, |probe| k.zset_has_member(probe));
             Ok(())
@@ -182,15 +198,19 @@ fn write_with_api(
     }
 }
 
-/// Whether a collection of `len` elements goes in with one HSET/ZADD: on 7.2+ servers (and
-/// Valkey) a single call sizes the hash table once, as native RESTORE does, where adding
-/// elements one by one through the key API leaves it mid-resize (up to 15% more memory,
-/// measured). Only for values past the listpack limit (`config`): small ones are listpacks
-/// either way and keep the event-free key API. 7.0's commands do not pre-size, so there the
-/// key API stays.
-fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
+/// Whether the server's HSET/SADD size a new value's table for all the elements of the call
+/// (7.2+, Valkey): 7.0's grow it as elements arrive.
+fn commands_size_tables(ctx: Ctx) -> bool {
     let host = super::host::host(ctx);
-    if !(host.valkey || host.rdb_version >= 11) {
+    host.valkey || host.rdb_version >= 11
+}
+
+/// Whether a hash of `len` fields goes in with one HSET: where that sizes the table once, as
+/// native RESTORE does (adding fields one by one leaves it mid-resize: up to 15% more memory,
+/// measured). Only for values past the listpack limit (`config`): small ones are listpacks
+/// either way and keep the event-free key API.
+fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
+    if !commands_size_tables(ctx) {
         return false;
     }
     let get = OwnedString::new(ctx, b"GET");
@@ -258,9 +278,13 @@ fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Res
     if !batch.is_empty() {
         flush(&mut batch)?;
     }
-    // SADD adds each member with one rehash step. Lookups for a member that is not there (SREM
-    // of it removes nothing, fires no event, and replies 0) finish the move.
-    let lookups = rehash_lookups_needed(ctx, key, set.len, 1, b"hashtable");
+    // On 7.0, SADD adds each member with one rehash step. Lookups for a member that is not
+    // there (SREM of it removes nothing, fires no event, and replies 0) finish the move.
+    let lookups = if commands_size_tables(ctx) {
+        0
+    } else {
+        rehash_lookups_needed(ctx, key, set.len, 1, b"hashtable")
+    };
     if lookups > 0 {
         let probe = absent_member(ctx, key);
         let mut argv: Vec<RString> = Vec::with_capacity(lookups + 1);
@@ -297,14 +321,14 @@ fn absent_member(ctx: Ctx, key: RString) -> OwnedString {
     }
 }
 
-/// 7.0 grows a hash table by doubling when it is full, then moves the old table's buckets to
-/// the new one a step per later insert or lookup. A value written element by element (7.0 has
-/// no size hint in its API or commands) therefore ends with the old table still allocated:
-/// 65 KB more than native on a 10k-element hash, set or zset, 5-11% (native sizes the table
-/// once). This returns how many lookups finish the move, from the growth rule: about 63% of the
-/// old table's buckets hold entries (3/4 with margin), and each insert since the last growth
-/// moved `steps_per_insert` of them. 0 on servers that size tables up front (7.2+, Valkey) and
-/// when the value is not in a hash table (`encoding`, as OBJECT ENCODING names it).
+/// Redis's dict grows a hash table by doubling when it is full, then moves the old table's
+/// buckets to the new one a step per later insert or lookup. A value written element by element
+/// (the module API has no size hint) therefore ends with the old table still allocated: 65 KB
+/// more than native on a 10k-element hash, set or zset, 5-11% (native sizes the table once).
+/// This returns how many lookups finish the move, from the growth rule: about 63% of the old
+/// table's buckets hold entries (3/4 with margin), and each insert since the last growth moved
+/// `steps_per_insert` of them. 0 on Valkey (its hashtable ends within 0.3% of native's, measured)
+/// and when the value is not in a hash table (`encoding`, as OBJECT ENCODING names it).
 fn rehash_lookups_needed(
     ctx: Ctx,
     key: RString,
@@ -313,7 +337,7 @@ fn rehash_lookups_needed(
     encoding: &[u8],
 ) -> usize {
     let host = super::host::host(ctx);
-    if host.valkey || host.rdb_version >= 11 || n < 16 {
+    if host.valkey || n < 16 {
         return 0;
     }
     let old_table = n.next_power_of_two() / 2;
