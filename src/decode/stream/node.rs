@@ -97,6 +97,7 @@ impl<'b> Walker<'b, '_> {
     }
 
     /// Consumes one element; returns true when it completed an entry.
+    #[inline]
     fn step(&mut self, e: Element<'b>) -> Result<bool> {
         match self.expect {
             Expect::Count => {
@@ -274,7 +275,7 @@ pub fn walk<'b, E: From<DecodeError>>(
         field: None,
         scratch,
     };
-    listpack::walk::<E>(blob, base, &mut |e| {
+    listpack::walk::<E, _>(blob, base, |e| {
         if w.step(e)? {
             let pairs = w.scratch.as_deref().map_or(&[][..], |s| &s.pairs[..]);
             on_entry(w.id, w.deleted, pairs)?;
