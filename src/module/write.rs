@@ -96,7 +96,7 @@ fn write_with_api(
         }
         Value::Hash(hash) if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") => {
             drop(k);
-            let mut argv = vec![OwnedString::new(ctx, b"")]; // the key goes first, added below
+            let mut argv = Vec::with_capacity(2 * hash.len);
             hash.for_each(|f, v, ttl| {
                 if field_ttl::is_live(ttl, now) {
                     argv.push(element_string(ctx, f));
@@ -104,7 +104,7 @@ fn write_with_api(
                 }
                 Ok::<_, Reply>(())
             })?;
-            call_with_key(ctx, c"HSET", key, &argv[1..], (argv.len() / 2) as i64)?;
+            call_with_key(ctx, c"HSET", key, &argv, (argv.len() / 2) as i64)?;
             if hash.has_field_ttls() {
                 field_ttl::apply(ctx, key, hash, now)?;
             }
