@@ -214,6 +214,33 @@ pub fn elements(blob: &[u8], base: usize) -> Result<Vec<Element<'_>>> {
 pub(crate) mod tests {
     use super::*;
 
+    /// The fast path of `entry` agrees with the general decoder on every first byte, every
+    /// backlen byte and every room left before the end: same element and size, or both refused.
+    #[test]
+    fn entry_fast_path_agrees_with_the_general_decoder() {
+        for b0 in 0..=255u8 {
+            for backlen in 0..=255u8 {
+                for room in 0..=70usize {
+                    // room bytes after b0 up to the end marker; the byte at enc_len is `backlen`.
+                    let enc_len = if b0 & 0xc0 == 0x80 {
+                        1 + usize::from(b0 & 0x3f)
+                    } else {
+                        1
+                    };
+                    let mut blob = vec![b0];
+                    blob.extend((1..=room).map(|i| if i == enc_len { backlen } else { i as u8 }));
+                    blob.push(EOF);
+                    let end = blob.len() - 1;
+                    assert_eq!(
+                        entry(&blob, 0, end, 7),
+                        entry_general(&blob, 0, end, 7),
+                        "b0 {b0:#x} backlen {backlen} room {room}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Builds a listpack from raw entries (each entry's encoding+data and backlen, as bytes).
     pub fn build(entries: &[&[u8]], numele: u16) -> Vec<u8> {
         let mut out = vec![0; 6];
