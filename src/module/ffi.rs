@@ -125,6 +125,27 @@ impl Key {
         }
     }
 
+    /// Deletes one hash field (the key goes with its last field).
+    pub fn hash_delete(&self, field: &OwnedString) -> Result<(), &'static str> {
+        // The C API's REDISMODULE_HASH_DELETE: a value pointer of 1 means "delete the field".
+        let delete = 1usize as *mut raw::RedisModuleString;
+        // SAFETY: as in hash_set; `delete` is a marker the server compares, never dereferenced.
+        let rc = unsafe {
+            raw::RedisModule_HashSet.unwrap()(
+                self.ptr,
+                raw::REDISMODULE_HASH_NONE as c_int,
+                field.as_ptr(),
+                delete,
+                ptr::null_mut::<raw::RedisModuleString>(),
+            )
+        };
+        if rc == 1 {
+            Ok(())
+        } else {
+            Err("hash field delete failed")
+        }
+    }
+
     /// Whether the hash has `field` (a read: one dict lookup).
     pub fn hash_has_field(&self, field: &OwnedString) -> bool {
         let mut exists: c_int = 0;

@@ -111,6 +111,10 @@ fn write_with_api(
             Ok(())
         }
         Value::Hash(hash) => {
+            let mut placeholder = table_placeholder(ctx, hash, now);
+            if let Some((name, value)) = &placeholder {
+                k.hash_set(name, value).map_err(failed)?;
+            }
             let mut writes = fault::Writes::new(key);
             let mut written = 0usize;
             hash.for_each(|f, v, ttl| {
@@ -119,11 +123,21 @@ fn write_with_api(
                 }
                 writes.next()?;
                 written += 1;
-                match k.hash_set(&element_string(ctx, f), &element_string(ctx, v)) {
-                    Ok(false) => Ok(()),
-                    Ok(true) => Err(Reply::BadData), // validated away; never trust a second copy
-                    Err(e) => Err(failed(e)),
+                let updated = k
+                    .hash_set(&element_string(ctx, f), &element_string(ctx, v))
+                    .map_err(failed)?;
+                if let Some((name, _)) = placeholder.take() {
+                    // The hash is a table now and has a real field: the placeholder goes,
+                    // unless that field had its name (then it is the real field's value).
+                    if !updated {
+                        k.hash_delete(&name).map_err(failed)?;
+                    }
+                    return Ok(());
                 }
+                if updated {
+                    return Err(Reply::BadData); // validated away; never trust a second copy
+                }
+                Ok(())
             })?;
             // HashSet looks the field up, then adds it: two rehash steps per field.
             let lookups = rehash_lookups_needed(ctx, key, written, 2, b"hashtable");
@@ -205,6 +219,46 @@ fn commands_size_tables(ctx: Ctx) -> bool {
     host.valkey || host.rdb_version >= 11
 }
 
+/// 7.0 keeps a new hash in a listpack until it outgrows `hash-max-listpack-entries`, and
+/// `HashSet` searches that listpack for every field before adding it (7.0's `lpFind`: a third of
+/// a 10k-field restore), where native loads a hash that large straight into a table. This is a
+/// field whose value is longer than `hash-max-listpack-value`: written first, it makes the hash
+/// a table at once, and it is deleted once the first real field is in. `None` for hashes that
+/// stay listpacks, and when the limit is too large to exceed cheaply.
+fn table_placeholder(
+    ctx: Ctx,
+    hash: &crate::decode::value::Hash<'_>,
+    now: i64,
+) -> Option<(OwnedString, OwnedString)> {
+    const NAME: &[u8] = b"\0restore.asking placeholder";
+    const MAX_VALUE: usize = 64 * 1024;
+    let live = if hash.has_field_ttls() {
+        field_ttl::live_fields(hash, now)
+    } else {
+        hash.len
+    };
+    if live <= config_usize(ctx, c"hash-max-listpack-entries")? {
+        return None;
+    }
+    let value_limit = config_usize(ctx, c"hash-max-listpack-value")?;
+    if value_limit >= MAX_VALUE {
+        return None;
+    }
+    Some((
+        OwnedString::new(ctx, NAME),
+        OwnedString::new(ctx, &vec![b'x'; value_limit + 1]),
+    ))
+}
+
+/// A numeric config of this server (`CONFIG GET`).
+fn config_usize(ctx: Ctx, name: &std::ffi::CStr) -> Option<usize> {
+    let get = OwnedString::new(ctx, b"GET");
+    let name = OwnedString::new(ctx, name.to_bytes());
+    ffi::call(ctx, c"CONFIG", &[get.as_ptr(), name.as_ptr()])
+        .array_string(1)
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<usize>().ok())
+}
+
 /// Whether a hash of `len` fields goes in with one HSET: where that sizes the table once, as
 /// native RESTORE does (adding fields one by one leaves it mid-resize: up to 15% more memory,
 /// measured). Only for values past the listpack limit (`config`): small ones are listpacks
@@ -213,13 +267,7 @@ fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
     if !commands_size_tables(ctx) {
         return false;
     }
-    let get = OwnedString::new(ctx, b"GET");
-    let name = OwnedString::new(ctx, config.to_bytes());
-    let limit = ffi::call(ctx, c"CONFIG", &[get.as_ptr(), name.as_ptr()])
-        .array_string(1)
-        .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<usize>().ok())
-        .unwrap_or(usize::MAX);
-    len > limit
+    len > config_usize(ctx, config).unwrap_or(usize::MAX)
 }
 
 /// Calls `cmd key args...` and checks that it added `expected` new elements (anything else
