@@ -127,8 +127,9 @@ impl Key {
 
     /// Deletes one hash field (the key goes with its last field).
     pub fn hash_delete(&self, field: &OwnedString) -> Result<(), &'static str> {
-        // The C API's REDISMODULE_HASH_DELETE: a value pointer of 1 means "delete the field".
-        let delete = 1usize as *mut raw::RedisModuleString;
+        // The C API's REDISMODULE_HASH_DELETE: a value pointer of address 1 means "delete the
+        // field" (an address, not an object: no provenance).
+        let delete = ptr::without_provenance_mut::<raw::RedisModuleString>(1);
         // SAFETY: as in hash_set; `delete` is a marker the server compares, never dereferenced.
         let rc = unsafe {
             raw::RedisModule_HashSet.unwrap()(
