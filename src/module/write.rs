@@ -5,7 +5,7 @@
 //! Strings that are canonical integers go through `SET` so the server int-encodes them; sets go
 //! through `SADD` because the API has no set writer. Everything else uses the key API.
 
-use crate::decode::value::{canonical_i64, Element, IntBuf, Value};
+use crate::decode::value::{canonical_i64, Element, Hash, IntBuf, Set, SortedSet, Value};
 use crate::decode::Decoded;
 
 use super::errors::{Reply, Unsupported};
@@ -94,122 +94,137 @@ fn write_with_api(
                 k.list_push_tail(&element_string(ctx, e)).map_err(failed)
             })
         }
-        Value::Hash(hash) if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") => {
-            drop(k);
-            let mut argv = Vec::with_capacity(2 * hash.len);
-            hash.for_each(|f, v, ttl| {
-                if field_ttl::is_live(ttl, now) {
-                    argv.push(element_string(ctx, f));
-                    argv.push(element_string(ctx, v));
-                }
-                Ok::<_, Reply>(())
-            })?;
-            call_with_key(ctx, c"HSET", key, &argv, (argv.len() / 2) as i64)?;
-            if hash.has_field_ttls() {
-                field_ttl::apply(ctx, key, hash, now)?;
-            }
-            Ok(())
-        }
         Value::Hash(hash) => {
-            let mut placeholder = table_placeholder(ctx, hash, now);
-            if let Some((name, value)) = &placeholder {
-                k.hash_set(name, value).map_err(failed)?;
+            if sized_by_one_call(ctx, hash.len, c"hash-max-listpack-entries") {
+                drop(k);
+                write_hash_in_one_call(ctx, key, hash, now)?;
+            } else {
+                write_hash_by_field(ctx, key, k, hash, now)?;
             }
-            let mut writes = fault::Writes::new(key);
-            let mut written = 0usize;
-            hash.for_each(|f, v, ttl| {
-                if !field_ttl::is_live(ttl, now) {
-                    return Ok(()); // already expired: not restored
-                }
-                writes.next()?;
-                written += 1;
-                let updated = k
-                    .hash_set(&element_string(ctx, f), &element_string(ctx, v))
-                    .map_err(failed)?;
-                if let Some((name, _)) = placeholder.take() {
-                    // The hash is a table now and has a real field: the placeholder goes,
-                    // unless that field had its name (then it is the real field's value).
-                    if !updated {
-                        k.hash_delete(&name).map_err(failed)?;
-                    }
-                    return Ok(());
-                }
-                if updated {
-                    return Err(Reply::BadData); // validated away; never trust a second copy
-                }
-                Ok(())
-            })?;
-            // HashSet looks the field up, then adds it: two rehash steps per field.
-            let lookups = rehash_lookups_needed(ctx, key, written, 2, b"hashtable");
-            repeat_lookup(ctx, lookups, |probe| k.hash_has_field(probe));
-            drop(k);
             if hash.has_field_ttls() {
                 field_ttl::apply(ctx, key, hash, now)?;
             }
             Ok(())
         }
-        Value::SortedSet(zset) => {
-            // Highest score first: a listpack-encoded zset then takes each member at its head
-            // instead of walking (and re-parsing every score of) the whole listpack per insert.
-            let mut members: Vec<(Element<'_>, f64)> = Vec::with_capacity(zset.len);
-            zset.for_each(|m, score| {
-                members.push((m, score));
-                Ok::<_, Reply>(())
-            })?;
-            members.sort_by(|a, b| b.1.total_cmp(&a.1));
-            if members.iter().any(|(_, s)| s.is_nan()) {
-                return Err(Reply::BadData);
-            }
-            // ZsetAdd looks each member up, then adds it: a growing table. On Redis that ends
-            // mid-move, which lookups finish afterwards (two rehash steps per member); Valkey's
-            // table can end up to 17% larger than native's, so there one ZADD of the first
-            // member repeated once per member sizes it first. (ZADD of all members would size
-            // it too, but printing every score and parsing it again doubles the cost.)
-            let mut rest = &members[..];
-            let mut k = k;
-            if super::host::host(ctx).valkey
-                && sized_by_one_call(ctx, members.len(), c"zset-max-listpack-entries")
-            {
-                drop(k);
-                let (first, score) = members[0];
-                let pair = [
-                    OwnedString::new(ctx, score.to_string().as_bytes()),
-                    element_string(ctx, first),
-                ];
-                let mut argv: Vec<RString> = Vec::with_capacity(1 + 2 * members.len());
-                argv.push(key);
-                for _ in 0..members.len() {
-                    argv.extend(pair.iter().map(OwnedString::as_ptr));
-                }
-                let reply = ffi::call(ctx, c"ZADD", &argv);
-                if let Some(e) = reply.error() {
-                    return Err(failed(e));
-                }
-                if reply.integer() != Some(1) {
-                    return Err(failed("ZADD sizing the table did not add one member"));
-                }
-                rest = &members[1..];
-                k = Key::open(ctx, key, ffi::MODE_WRITE);
-            }
-            let mut writes = fault::Writes::new(key);
-            rest.iter().try_for_each(|&(m, score)| {
-                writes.next()?;
-                match k.zset_add(score, &element_string(ctx, m)) {
-                    Ok(true) => Ok(()),
-                    Ok(false) => Err(Reply::BadData),
-                    Err(e) => Err(failed(e)),
-                }
-            })?;
-            let lookups = rehash_lookups_needed(ctx, key, members.len(), 2, b"skiplist");
-            repeat_lookup(ctx, lookups, |probe| k.zset_has_member(probe));
-            Ok(())
-        }
+        Value::SortedSet(zset) => write_zset(ctx, key, k, zset),
         Value::Set(set) => {
             drop(k);
             write_set(ctx, key, set)
         }
         Value::Stream(_) | Value::Module(_) | Value::Array(_) => Err(Reply::BadData),
     }
+}
+
+/// One HSET of every live field: on 7.2+ and Valkey it sizes the table for all of them.
+fn write_hash_in_one_call(ctx: Ctx, key: RString, hash: &Hash<'_>, now: i64) -> Result<(), Reply> {
+    let mut argv = Vec::with_capacity(2 * hash.len);
+    hash.for_each(|f, v, ttl| {
+        if field_ttl::is_live(ttl, now) {
+            argv.push(element_string(ctx, f));
+            argv.push(element_string(ctx, v));
+        }
+        Ok::<_, Reply>(())
+    })?;
+    call_with_key(ctx, c"HSET", key, &argv, (argv.len() / 2) as i64)
+}
+
+/// HashSet of every live field through the open key `k`.
+fn write_hash_by_field(
+    ctx: Ctx,
+    key: RString,
+    k: Key,
+    hash: &Hash<'_>,
+    now: i64,
+) -> Result<(), Reply> {
+    let mut placeholder = table_placeholder(ctx, hash, now);
+    if let Some((name, value)) = &placeholder {
+        k.hash_set(name, value).map_err(failed)?;
+    }
+    let mut writes = fault::Writes::new(key);
+    let mut written = 0usize;
+    hash.for_each(|f, v, ttl| {
+        if !field_ttl::is_live(ttl, now) {
+            return Ok(()); // already expired: not restored
+        }
+        writes.next()?;
+        written += 1;
+        let updated = k
+            .hash_set(&element_string(ctx, f), &element_string(ctx, v))
+            .map_err(failed)?;
+        if let Some((name, _)) = placeholder.take() {
+            // The hash is a table now and has a real field: the placeholder goes, unless that
+            // field had its name (then it is the real field's value).
+            if !updated {
+                k.hash_delete(&name).map_err(failed)?;
+            }
+            return Ok(());
+        }
+        if updated {
+            return Err(Reply::BadData); // validated away; never trust a second copy
+        }
+        Ok(())
+    })?;
+    // HashSet looks the field up, then adds it: two rehash steps per field.
+    let lookups = rehash_lookups_needed(ctx, key, written, 2, b"hashtable");
+    repeat_lookup(ctx, lookups, |probe| k.hash_has_field(probe));
+    Ok(())
+}
+
+/// ZsetAdd of every member, with the decoded doubles, through the open key `k`.
+fn write_zset(ctx: Ctx, key: RString, mut k: Key, zset: &SortedSet<'_>) -> Result<(), Reply> {
+    // Highest score first: a listpack-encoded zset then takes each member at its head instead
+    // of walking (and re-parsing every score of) the whole listpack per insert.
+    let mut members: Vec<(Element<'_>, f64)> = Vec::with_capacity(zset.len);
+    zset.for_each(|m, score| {
+        members.push((m, score));
+        Ok::<_, Reply>(())
+    })?;
+    members.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if members.iter().any(|(_, s)| s.is_nan()) {
+        return Err(Reply::BadData);
+    }
+    // ZsetAdd looks each member up, then adds it: a growing table. On Redis that ends mid-move,
+    // which lookups finish afterwards (two rehash steps per member); Valkey's table can end up
+    // to 17% larger than native's, so there one ZADD of the first member repeated once per
+    // member sizes it first. (A ZADD of all members would size it too, but printing every score
+    // and parsing it back costs 1.5x the whole restore.)
+    let mut rest = &members[..];
+    if super::host::host(ctx).valkey
+        && sized_by_one_call(ctx, members.len(), c"zset-max-listpack-entries")
+    {
+        drop(k);
+        let (first, score) = members[0];
+        let pair = [
+            OwnedString::new(ctx, score.to_string().as_bytes()),
+            element_string(ctx, first),
+        ];
+        let mut argv: Vec<RString> = Vec::with_capacity(1 + 2 * members.len());
+        argv.push(key);
+        for _ in 0..members.len() {
+            argv.extend(pair.iter().map(OwnedString::as_ptr));
+        }
+        let reply = ffi::call(ctx, c"ZADD", &argv);
+        if let Some(e) = reply.error() {
+            return Err(failed(e));
+        }
+        if reply.integer() != Some(1) {
+            return Err(failed("ZADD sizing the table did not add one member"));
+        }
+        rest = &members[1..];
+        k = Key::open(ctx, key, ffi::MODE_WRITE);
+    }
+    let mut writes = fault::Writes::new(key);
+    rest.iter().try_for_each(|&(m, score)| {
+        writes.next()?;
+        match k.zset_add(score, &element_string(ctx, m)) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Reply::BadData),
+            Err(e) => Err(failed(e)),
+        }
+    })?;
+    let lookups = rehash_lookups_needed(ctx, key, members.len(), 2, b"skiplist");
+    repeat_lookup(ctx, lookups, |probe| k.zset_has_member(probe));
+    Ok(())
 }
 
 /// Whether the server's HSET/SADD size a new value's table for all the elements of the call
@@ -225,11 +240,7 @@ fn commands_size_tables(ctx: Ctx) -> bool {
 /// field whose value is longer than `hash-max-listpack-value`: written first, it makes the hash
 /// a table at once, and it is deleted once the first real field is in. `None` for hashes that
 /// stay listpacks, and when the limit is too large to exceed cheaply.
-fn table_placeholder(
-    ctx: Ctx,
-    hash: &crate::decode::value::Hash<'_>,
-    now: i64,
-) -> Option<(OwnedString, OwnedString)> {
+fn table_placeholder(ctx: Ctx, hash: &Hash<'_>, now: i64) -> Option<(OwnedString, OwnedString)> {
     const NAME: &[u8] = b"\0restore.asking placeholder";
     const MAX_VALUE: usize = 64 * 1024;
     let live = if hash.has_field_ttls() {
@@ -307,7 +318,7 @@ fn write_string(ctx: Ctx, key: RString, k: Key, value: Element<'_>) -> Result<()
     k.string_set(&OwnedString::new(ctx, bytes)).map_err(failed)
 }
 
-fn write_set(ctx: Ctx, key: RString, set: &crate::decode::value::Set<'_>) -> Result<(), Reply> {
+fn write_set(ctx: Ctx, key: RString, set: &Set<'_>) -> Result<(), Reply> {
     let mut batch: Vec<OwnedString> = Vec::with_capacity(set.len.min(SADD_BATCH));
     let mut writes = fault::Writes::new(key);
     let mut flush = |batch: &mut Vec<OwnedString>| -> Result<(), Reply> {
