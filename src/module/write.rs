@@ -194,6 +194,8 @@ fn write_zset(ctx: Ctx, key: RString, mut k: Key, zset: &SortedSet<'_>) -> Resul
     {
         drop(k);
         let (first, score) = members[0];
+        // Rust prints the shortest text that parses back to the same double; the server's
+        // strtod reads it exactly (inf, -inf and -0 included).
         let pair = [
             OwnedString::new(ctx, score.to_string().as_bytes()),
             element_string(ctx, first),
@@ -270,10 +272,10 @@ fn config_usize(ctx: Ctx, name: &std::ffi::CStr) -> Option<usize> {
         .and_then(|v| std::str::from_utf8(&v).ok()?.parse::<usize>().ok())
 }
 
-/// Whether a hash of `len` fields goes in with one HSET: where that sizes the table once, as
-/// native RESTORE does (adding fields one by one leaves it mid-resize: up to 15% more memory,
-/// measured). Only for values past the listpack limit (`config`): small ones are listpacks
-/// either way and keep the event-free key API.
+/// Whether a value of `len` elements is sized by one command (HSET; on Valkey, the sizing ZADD):
+/// where the command sizes the table once, as native RESTORE does (adding elements one by one
+/// leaves it mid-resize: up to 15% more memory, measured). Only for values past the listpack
+/// limit (`config`): small ones are listpacks either way and keep the event-free key API.
 fn sized_by_one_call(ctx: Ctx, len: usize, config: &std::ffi::CStr) -> bool {
     if !commands_size_tables(ctx) {
         return false;
