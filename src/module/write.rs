@@ -3,7 +3,9 @@
 //! Each writer starts from an absent key and creates it with its first write (the server's
 //! `dbAdd`: the `new` event, blocked clients woken), exactly like native RESTORE's `dbAdd`.
 //! Strings that are canonical integers go through `SET` so the server int-encodes them; sets go
-//! through `SADD` because the API has no set writer. Everything else uses the key API.
+//! through `SADD` because the API has no set writer; on 7.2+ and Valkey large hashes go in with
+//! one `HSET`, and Valkey's large zsets are sized by a `ZADD` first, because only a command
+//! sizes a table as native does. Everything else uses the key API.
 
 use crate::decode::value::{canonical_i64, Element, Hash, IntBuf, Set, SortedSet, Value};
 use crate::decode::Decoded;
