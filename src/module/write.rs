@@ -244,9 +244,18 @@ fn commands_size_tables(ctx: Ctx) -> bool {
 /// field whose value is longer than `hash-max-listpack-value`: written first, it makes the hash
 /// a table at once, and it is deleted once the first real field is in. `None` for hashes that
 /// stay listpacks, and when the limit is too large to exceed cheaply.
+///
+/// Only on 7.0 (7.2+ and Valkey write hashes past the limit with one HSET, never here), and only
+/// for hashes of at least `MIN_FIELDS`: reading the limit is a `CONFIG GET` (~10k instructions,
+/// more than a small hash's whole restore), and a shorter listpack phase costs less than that.
+/// Skipping it only ever costs time: HashSet converts the hash itself.
 fn table_placeholder(ctx: Ctx, hash: &Hash<'_>, now: i64) -> Option<(OwnedString, OwnedString)> {
     const NAME: &[u8] = b"\0restore.asking placeholder";
     const MAX_VALUE: usize = 64 * 1024;
+    const MIN_FIELDS: usize = 128;
+    if commands_size_tables(ctx) || hash.len < MIN_FIELDS {
+        return None;
+    }
     let live = if hash.has_field_ttls() {
         field_ttl::live_fields(hash, now)
     } else {
