@@ -187,7 +187,7 @@ fn write_zset(ctx: Ctx, key: RString, mut k: Key, zset: &SortedSet<'_>) -> Resul
     }
     // ZsetAdd looks each member up, then adds it: a growing table. On Redis that ends mid-move,
     // which lookups finish afterwards (two rehash steps per member); Valkey's table can end up
-    // to 17% larger than native's, so there one ZADD of the first member repeated once per
+    // to 18% larger than native's, so there one ZADD of the first member repeated once per
     // member sizes it first. (A ZADD of all members would size it too, but printing every score
     // and parsing it back costs 1.5x the whole restore.)
     let mut rest = &members[..];

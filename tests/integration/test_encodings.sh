@@ -34,7 +34,7 @@
 #   [incremental-table]  for hashtable/skiplist/intset values the module adds elements one by
 #       one (the module API has no size hint), so the table ends up where the write commands
 #       leave it, which can be mid-resize: MEMORY USAGE up to 25% above native's pre-sized
-#       table (Valkey 9 zsets were +17% at 227 members until the module sized them with a
+#       table (Valkey 9 zsets were +18% at 227 members until the module sized them with a
 #       ZADD first; on Redis the module finishes the move for zsets, and on 7.0 for hashes and
 #       sets, since then the worst is +7%, a 5-member set on 7.0); it must still be within 10%
 #       of the value built natively with write commands.
