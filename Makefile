@@ -77,9 +77,8 @@ test: deps ## test-unit, then test-integration; fails if either fails
 	[ $$unit = 0 ] || echo "test: test-unit FAILED (see above)"; \
 	[ $$unit = 0 ] && [ $$integration = 0 ]
 
-test-unit: deps ## cargo test --release (no server needed), the allocation bounds of the pure core, the fuzz crate builds
-	cargo test --release
-	cargo test --release --no-default-features --test alloc_bounds
+test-unit: deps ## cargo test --release --workspace (no server needed), and the fuzz crate builds
+	cargo test --release --workspace
 	cargo check --manifest-path fuzz/Cargo.toml --bins --examples
 
 # The test build with fault injection (src/module/fault.rs), for test_faults.sh. Built in the
@@ -114,7 +113,7 @@ profile: build ## Instructions per restore under callgrind: native vs module vs 
 	@python3 bench/profile.py --server "$(server_bin)" --module $(MODULE)
 
 bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
-	cargo bench --bench decode
+	cargo bench -p restore-core --bench decode
 
 fuzz: ## cargo-fuzz: every target for FUZZ_SECONDS each (or FUZZ_TARGETS='listpack string')
 	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)

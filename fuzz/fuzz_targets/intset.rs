@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::{intset, DecodeError};
+use restore_core::decode::{intset, DecodeError};
 use restore_asking_fuzz::alloc_meter;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::listpack;
-use restore_asking::decode::value::Element;
-use restore_asking::decode::{DecodeError, ErrorKind};
+use restore_core::decode::listpack;
+use restore_core::decode::value::Element;
+use restore_core::decode::{DecodeError, ErrorKind};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {

@@ -5,8 +5,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::payload::{decode_object, decode_object_with, Checks};
-use restore_asking::decode::ErrorKind;
+use restore_core::decode::payload::{decode_object, decode_object_with, Checks};
+use restore_core::decode::ErrorKind;
 use restore_asking_fuzz::{alloc_meter, invariants, split_versioned};
 
 fuzz_target!(|data: &[u8]| {

@@ -4,9 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::cursor::Cursor;
-use restore_asking::decode::stream;
-use restore_asking::decode::{Decoded, Value};
+use restore_core::decode::cursor::Cursor;
+use restore_core::decode::stream;
+use restore_core::decode::{Decoded, Value};
 use restore_asking_fuzz::{alloc_meter, invariants, stream_version_from_byte, STREAM_TYPES};
 
 fuzz_target!(|data: &[u8]| {

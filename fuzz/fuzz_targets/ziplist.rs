@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::value::Element;
-use restore_asking::decode::{ziplist, DecodeError};
+use restore_core::decode::value::Element;
+use restore_core::decode::{ziplist, DecodeError};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_asking::decode::{zipmap, DecodeError};
+use restore_core::decode::{zipmap, DecodeError};
 use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {

@@ -7,9 +7,9 @@
 
 use std::collections::HashSet;
 
-use restore_asking::decode::stream::{Stream, StreamId};
-use restore_asking::decode::value::{Element, ElementKey, Value};
-use restore_asking::decode::{DecodeError, Decoded};
+use restore_core::decode::stream::{Stream, StreamId};
+use restore_core::decode::value::{Element, ElementKey, Value};
+use restore_core::decode::{DecodeError, Decoded};
 
 /// Largest field expiry Redis can hold (`EB_EXPIRE_TIME_MAX`).
 const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;

@@ -1,7 +1,7 @@
 //! Argument parsing, exactly as native `RESTORE` does it (`restoreCommand` in cluster.c):
 //! options first, left to right, then the TTL (after the BUSYKEY check).
 
-use crate::decode::value::canonical_i64;
+use restore_core::decode::value::canonical_i64;
 
 use super::errors::Reply;
 

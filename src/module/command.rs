@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use redis_module::raw;
 
-use crate::decode;
+use restore_core::decode;
 
 use super::args::{parse_ttl, RestoreOptions};
 use super::errors::Reply;

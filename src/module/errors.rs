@@ -1,6 +1,6 @@
 //! Every reply string of the command, in one place, with its native error code prefix.
 
-use crate::decode::{DecodeError, ErrorClass, ErrorKind};
+use restore_core::decode::{DecodeError, ErrorClass, ErrorKind};
 
 /// A non-OK outcome of `RESTORE.ASKING`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,8 +6,8 @@
 
 use std::sync::OnceLock;
 
-use crate::decode::value::{Hash, IntBuf};
-use crate::decode::DecodeError;
+use restore_core::decode::value::{Hash, IntBuf};
+use restore_core::decode::DecodeError;
 
 use super::config::{field_ttl_policy, FieldTtlPolicy};
 use super::errors::{Reply, Unsupported};
@@ -43,7 +43,7 @@ pub fn preflight(ctx: Ctx, hash: &Hash<'_>) -> Result<(), Reply> {
         let mut too_far = false;
         let _ = hash.for_each(|_, _, ttl| {
             too_far |= ttl.is_some_and(|t| t > REDIS_MAX_FIELD_EXPIRE);
-            Ok::<_, crate::decode::DecodeError>(())
+            Ok::<_, restore_core::decode::DecodeError>(())
         });
         if too_far {
             return Err(Reply::Unsupported(Unsupported::FieldTtlBeyondRedisLimit));

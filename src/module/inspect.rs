@@ -6,7 +6,7 @@ use std::os::raw::{c_char, c_long};
 
 use redis_module::{raw, Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use crate::decode::inspect::{inspect, written_by};
+use restore_core::decode::inspect::{inspect, written_by};
 
 use super::errors::Reply;
 use super::ffi::Ctx;
@@ -26,7 +26,7 @@ fn reply_text(ctx: Ctx, s: &str) {
 }
 
 /// A leading key-metadata block is read only by servers that know opcode 243.
-const KEY_META_OPCODE: u8 = crate::decode::key_meta::OPCODE_KEY_META;
+const KEY_META_OPCODE: u8 = restore_core::decode::key_meta::OPCODE_KEY_META;
 
 pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() != 2 {

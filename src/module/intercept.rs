@@ -11,7 +11,7 @@ use std::os::raw::c_int;
 
 use redis_module::raw;
 
-use crate::decode::payload::split_envelope;
+use restore_core::decode::payload::split_envelope;
 
 use super::config::{InterceptMode, INTERCEPT};
 use super::ffi;

@@ -9,8 +9,8 @@
 
 use std::borrow::Cow;
 
-use crate::decode::stream::Stream;
-use crate::encode::{self, StreamFormat};
+use restore_core::decode::stream::Stream;
+use restore_core::encode::{self, StreamFormat};
 
 use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, OwnedString, RString};

@@ -7,8 +7,8 @@
 //! one `HSET`, and Valkey's large zsets are sized by a `ZADD` first, because only a command
 //! sizes a table as native does. Everything else uses the key API.
 
-use crate::decode::value::{canonical_i64, Element, Hash, IntBuf, Set, SortedSet, Value};
-use crate::decode::Decoded;
+use restore_core::decode::value::{canonical_i64, Element, Hash, IntBuf, Set, SortedSet, Value};
+use restore_core::decode::Decoded;
 
 use super::errors::{Reply, Unsupported};
 use super::fault;

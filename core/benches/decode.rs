@@ -6,7 +6,7 @@
 //! - `crc64/1MB`, `crc64/64B`: the footer checksum alone. Throughput = bytes checksummed.
 //! - `lzf/1MB`: LZF decompression alone of the 1 MB string's compressed body, exactly as the
 //!   decoder calls it. Throughput = decompressed bytes (the payload is 27 KB).
-//! - `synthetic/<case>`: payloads built here with [`restore_asking::encode`] at the sizes the
+//! - `synthetic/<case>`: payloads built here with [`restore_core::encode`] at the sizes the
 //!   server bench uses (10k fields), where per-element costs dominate.
 //!
 //! A vector that is missing, or that the decoder rejects (streams, until they land), is skipped
@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use restore_asking::decode;
-use restore_asking::encode;
+use restore_core::decode;
+use restore_core::encode;
 use std::hint::black_box;
 
 /// (benchmark name, file under tests/vectors/): one per encoding, the largest real payload.
@@ -61,7 +61,7 @@ const RDB_TYPE_ZSET_2: u8 = 5;
 const RDB_VERSION_7_0: u16 = 10;
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
 }
 
 /// Reads a vector, or says why it is skipped.
@@ -111,7 +111,7 @@ fn bench_crc(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(n as u64));
         // What the decoder uses (crc-fast, SIMD), and the table-driven reference it replaced.
         g.bench_with_input(BenchmarkId::new("crc-fast", name), &data, |b, d| {
-            b.iter(|| restore_asking::decode::payload::crc64(black_box(d)))
+            b.iter(|| restore_core::decode::payload::crc64(black_box(d)))
         });
         g.bench_with_input(BenchmarkId::new("crc64-table", name), &data, |b, d| {
             b.iter(|| crc64::crc64(0, black_box(d)))

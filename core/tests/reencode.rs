@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use restore_asking::decode::stream::{Stream, StreamId};
-use restore_asking::decode::{self, DecodeError, Value};
-use restore_asking::encode::{stream_payload, StreamFormat};
+use restore_core::decode::stream::{Stream, StreamId};
+use restore_core::decode::{self, DecodeError, Value};
+use restore_core::encode::{stream_payload, StreamFormat};
 
 type Entry = (StreamId, bool, Vec<(Vec<u8>, Vec<u8>)>);
 
@@ -28,7 +28,7 @@ fn entries(s: &Stream<'_>) -> Vec<Entry> {
 
 #[test]
 fn every_stream_vector_survives_reencoding() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
     let mut checked = 0;
     for dir in std::fs::read_dir(&root).unwrap().flatten() {
         for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
@@ -76,7 +76,7 @@ fn every_stream_vector_survives_reencoding() {
                     if original.version > 1 {
                         assert_eq!(g.entries_read, o.entries_read, "{path:?}");
                     }
-                    let pel = |g: &restore_asking::decode::stream::ConsumerGroup<'_>| {
+                    let pel = |g: &restore_core::decode::stream::ConsumerGroup<'_>| {
                         g.pel
                             .iter()
                             .map(|p| (p.id, p.delivery_time, p.delivery_count))

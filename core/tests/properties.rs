@@ -16,17 +16,17 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::sample::Index;
-use restore_asking::decode::cursor::Cursor;
-use restore_asking::decode::length::read_string;
-use restore_asking::decode::payload::{decode_object, decode_object_with, Checks};
-use restore_asking::decode::value::{Element, IntBuf, SetRepr, Value};
-use restore_asking::decode::{
+use restore_core::decode::cursor::Cursor;
+use restore_core::decode::length::read_string;
+use restore_core::decode::payload::{decode_object, decode_object_with, Checks};
+use restore_core::decode::value::{Element, IntBuf, SetRepr, Value};
+use restore_core::decode::{
     decode, intset, listpack, ziplist, zipmap, DecodeError, ErrorKind, RdbString,
 };
 
-#[path = "../fuzz/src/invariants.rs"]
+#[path = "../../fuzz/src/invariants.rs"]
 mod invariants;
-#[path = "../fuzz/src/lzf_ref.rs"]
+#[path = "../../fuzz/src/lzf_ref.rs"]
 mod lzf_ref;
 
 /// Footer versions a real server has written.
@@ -34,7 +34,7 @@ const VERSIONS: [u16; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 
 
 /// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_asking::encode::finish_payload(object.to_vec(), version)
+    restore_core::encode::finish_payload(object.to_vec(), version)
 }
 
 fn config(cases: u32) -> ProptestConfig {
@@ -82,7 +82,7 @@ fn vectors() -> &'static [Vector] {
     VECTORS.get_or_init(|| {
         let mut paths = Vec::new();
         collect_dumps(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors"),
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"),
             &mut paths,
         );
         paths.sort();

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use restore_asking::decode::value::{Element, IntBuf};
-use restore_asking::decode::{self, DecodeError, Value};
+use restore_core::decode::value::{Element, IntBuf};
+use restore_core::decode::{self, DecodeError, Value};
 use serde_json::Value as Json;
 
 mod common;

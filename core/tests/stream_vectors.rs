@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use restore_asking::decode::stream::{Stream, StreamId};
-use restore_asking::decode::value::{Element, IntBuf, RdbString};
-use restore_asking::decode::{self, DecodeError, Value};
+use restore_core::decode::stream::{Stream, StreamId};
+use restore_core::decode::value::{Element, IntBuf, RdbString};
+use restore_core::decode::{self, DecodeError, Value};
 use serde_json::Value as Json;
 
 mod common;

@@ -3,25 +3,20 @@
 //! by it (spec/validation.md §5.1, §5.2, §5.6).
 //!
 //! Measured with a counting global allocator (`fuzz/src/alloc_meter.rs`, shared with the fuzz
-//! targets). With the `module` feature the crate declares its own `#[global_allocator]`, so this
-//! file compiles to nothing unless the crate is built without it:
-//!
-//! ```text
-//! cargo test --release --no-default-features --test alloc_bounds
-//! ```
-#![cfg(not(feature = "module"))]
+//! targets). The core crate declares no allocator of its own, so this runs under plain
+//! `cargo test`.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use restore_asking::decode::cursor::Cursor;
-use restore_asking::decode::length::{read_len, read_string};
-use restore_asking::decode::{decode, DecodeError, Decoded};
+use restore_core::decode::cursor::Cursor;
+use restore_core::decode::length::{read_len, read_string};
+use restore_core::decode::{decode, DecodeError, Decoded};
 
-#[path = "../fuzz/src/alloc_meter.rs"]
+#[path = "../../fuzz/src/alloc_meter.rs"]
 mod alloc_meter;
 #[allow(dead_code)] // only the compressor is used here
-#[path = "../fuzz/src/lzf_ref.rs"]
+#[path = "../../fuzz/src/lzf_ref.rs"]
 mod lzf_ref;
 
 use alloc_meter::{assert_within_bound, measure, Usage};
@@ -34,7 +29,7 @@ const TINY: usize = 1024;
 
 /// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_asking::encode::finish_payload(object.to_vec(), version)
+    restore_core::encode::finish_payload(object.to_vec(), version)
 }
 
 /// Decodes `payload` under the meter; returns whether it was accepted, and what it allocated.
@@ -418,7 +413,7 @@ fn locate_stream_counts(object: &[u8]) -> StreamCounts {
 }
 
 fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
 }
 
 #[test]

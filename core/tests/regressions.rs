@@ -1,11 +1,11 @@
 //! Inputs the fuzzers found, one test each, named after what broke.
 
-use restore_asking::decode::value::Value;
-use restore_asking::decode::{decode, DecodeError};
+use restore_core::decode::value::Value;
+use restore_core::decode::{decode, DecodeError};
 
 /// A payload around `object`: the crate's own footer writer.
 fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_asking::encode::finish_payload(object.to_vec(), version)
+    restore_core::encode::finish_payload(object.to_vec(), version)
 }
 
 /// Found by the `object` fuzz target (invariant "Redis field TTLs are 1..=2^48-1; 0 is none").

@@ -1,0 +1,7 @@
+//! `restore-core`: the pure core of restore-asking. DUMP payload bytes in, a validated value out
+//! ([`decode`]); values out as payloads for a given RDB version ([`encode`]). It knows nothing of
+//! Redis: the module (`restore-asking`) and the migration client are two front ends on it.
+#![forbid(unsafe_code)]
+
+pub mod decode;
+pub mod encode;
