@@ -5,3 +5,6 @@
 
 pub mod decode;
 pub mod encode;
+pub mod unsupported;
+
+pub use unsupported::Unsupported;

@@ -1,6 +1,8 @@
 //! Every reply string of the command, in one place, with its native error code prefix.
 
 use restore_core::decode::{DecodeError, ErrorClass, ErrorKind};
+/// Shared with the migration client: the core says what a target cannot hold and why.
+pub use restore_core::Unsupported;
 
 /// A non-OK outcome of `RESTORE.ASKING`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +37,7 @@ impl Reply {
             Reply::BusyKey => "BUSYKEY Target key name already exists.".into(),
             Reply::VersionOrChecksum => "ERR DUMP payload version or checksum are wrong".into(),
             Reply::BadData => "ERR Bad data format".into(),
-            Reply::Unsupported(why) => format!("ERR {}", why.message()),
+            Reply::Unsupported(why) => format!("ERR {why}"),
             Reply::WriteFailed(why) => format!("ERR restore failed, nothing was written: {why}"),
         }
     }
@@ -50,47 +52,6 @@ impl From<DecodeError> for Reply {
                 ErrorKind::PreGaModuleValue => Reply::Unsupported(Unsupported::PreGaModuleValue),
                 _ => Reply::BadData,
             },
-        }
-    }
-}
-
-/// Well-formed payloads this server cannot hold: never `Bad data format`, always what is
-/// missing and, where there is one, what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unsupported {
-    /// Type 6: modules before 4.0 GA wrote values no loader can walk without the module.
-    PreGaModuleValue,
-    /// The owning module is not loaded (or refused the value).
-    ModuleType { type_name: String, encver: u16 },
-    /// Field TTLs on a server without them, under the `reject` policy.
-    NoFieldTtls,
-    /// A Valkey field expiry past Redis's `EB_EXPIRE_TIME_MAX`.
-    FieldTtlBeyondRedisLimit,
-    /// A Redis 8.8 array on a server without the type.
-    NoArrayType { elements: usize },
-    /// A Redis 8.6+ key-metadata class that may not be dropped.
-    KeyMetadata { class: String, version: u8 },
-}
-
-impl Unsupported {
-    pub fn message(&self) -> String {
-        match self {
-            Unsupported::PreGaModuleValue => {
-                "Pre-release module format (type 6) is not supported".into()
-            }
-            Unsupported::ModuleType { type_name, encver } => format!(
-                "module type '{type_name}' (encoding version {encver}) is not loaded on this server, or its module rejected the value"
-            ),
-            Unsupported::NoFieldTtls => "this server has no hash field TTLs; CONFIG SET restore.field-ttl-policy persist restores the fields without them".into(),
-            Unsupported::FieldTtlBeyondRedisLimit => {
-                "a hash field expires after 2^48-1 ms, later than this server can hold".into()
-            }
-            Unsupported::NoArrayType { elements } => format!(
-                "this server has no array type (Redis 8.8+, RDB type 28); the payload holds an array of {elements} elements"
-            ),
-            Unsupported::KeyMetadata { class, version } => format!(
-                "key metadata class 'META-{class}' (version {version}, Redis 8.6+) cannot be attached on this server and is not marked ignorable"
-            ),
         }
     }
 }

@@ -1,0 +1,186 @@
+//! Objects in the layouts every release reads (plain types, intsets) and in the field-TTL
+//! layouts of each engine, built from decoded values. Each returns the object bytes (type byte
+//! and body) without a footer.
+//!
+//! ```text
+//! 1 list, 2 set       LEN n | n × STR
+//! 4 hash              LEN n | n × (STR field | STR value)
+//! 5 zset              LEN n | n × (STR member | f64 LE score)
+//! 3 zset (RDB < 8)    LEN n | n × (STR member | u8 len | text; 253 nan, 254 +inf, 255 -inf)
+//! 11 intset           STR (u32 LE width | u32 LE count | count × int LE, ascending)
+//! 24 hash, Redis      MS min_expire | LEN n | n × (LEN ttl | STR field | STR value)
+//!                     (expire = min_expire + ttl - 1; ttl 0 = none)
+//! 22 hash, Valkey 9   LEN n | n × (STR field | STR value | MS expire_at; -1 = none)
+//! ```
+
+use crate::decode::value::{Element, Hash, IntBuf, List, Set, SortedSet};
+use crate::decode::DecodeError;
+
+use super::{put_len, put_millis, put_string};
+
+pub const RDB_TYPE_LIST: u8 = 1;
+pub const RDB_TYPE_SET: u8 = 2;
+pub const RDB_TYPE_ZSET: u8 = 3;
+pub const RDB_TYPE_HASH: u8 = 4;
+pub const RDB_TYPE_ZSET_2: u8 = 5;
+pub const RDB_TYPE_SET_INTSET: u8 = 11;
+pub const RDB_TYPE_HASH_METADATA: u8 = 24;
+pub const VALKEY_RDB_TYPE_HASH_2: u8 = 22;
+
+fn put_element(out: &mut Vec<u8>, e: Element<'_>) {
+    let mut buf: IntBuf = [0; 20];
+    put_string(out, e.bytes(&mut buf));
+}
+
+fn start(type_id: u8, size_hint: usize, n: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size_hint + 16);
+    out.push(type_id);
+    put_len(&mut out, n as u64);
+    out
+}
+
+pub fn list(l: &List<'_>, size_hint: usize) -> Vec<u8> {
+    let mut out = start(RDB_TYPE_LIST, size_hint, l.len);
+    let _ = l.for_each(|e| {
+        put_element(&mut out, e);
+        Ok::<_, DecodeError>(())
+    });
+    out
+}
+
+/// An intset when every member is an integer, else a plain set.
+pub fn set(s: &Set<'_>, size_hint: usize) -> Vec<u8> {
+    let mut ints = Vec::with_capacity(s.len);
+    let _ = s.for_each(|e| {
+        if let Some(i) = e.as_i64() {
+            ints.push(i);
+        }
+        Ok::<_, DecodeError>(())
+    });
+    if ints.len() == s.len {
+        return intset(&mut ints);
+    }
+    let mut out = start(RDB_TYPE_SET, size_hint, s.len);
+    let _ = s.for_each(|e| {
+        put_element(&mut out, e);
+        Ok::<_, DecodeError>(())
+    });
+    out
+}
+
+/// An intset of distinct integers, in the narrowest width that holds them all.
+fn intset(ints: &mut [i64]) -> Vec<u8> {
+    ints.sort_unstable();
+    let width: usize = match (ints.first(), ints.last()) {
+        (Some(&lo), Some(&hi)) if lo >= i16::MIN.into() && hi <= i16::MAX.into() => 2,
+        (Some(&lo), Some(&hi)) if lo >= i32::MIN.into() && hi <= i32::MAX.into() => 4,
+        _ => 8,
+    };
+    let mut blob = Vec::with_capacity(8 + width * ints.len());
+    blob.extend_from_slice(&(width as u32).to_le_bytes());
+    blob.extend_from_slice(&(ints.len() as u32).to_le_bytes());
+    for &i in ints.iter() {
+        blob.extend_from_slice(&i.to_le_bytes()[..width]);
+    }
+    let mut out = Vec::with_capacity(blob.len() + 6);
+    out.push(RDB_TYPE_SET_INTSET);
+    put_string(&mut out, &blob);
+    out
+}
+
+/// Binary scores (type 5) where the target reads them: every bit kept (`-0`, subnormals,
+/// integers above 2^53). Else text scores (type 3) in the shortest form that reads back to
+/// the same double.
+pub fn zset(z: &SortedSet<'_>, binary: bool, size_hint: usize) -> Vec<u8> {
+    let type_id = if binary {
+        RDB_TYPE_ZSET_2
+    } else {
+        RDB_TYPE_ZSET
+    };
+    let mut out = start(type_id, size_hint, z.len);
+    let _ = z.for_each(|m, score| {
+        put_element(&mut out, m);
+        if binary {
+            out.extend_from_slice(&score.to_le_bytes());
+        } else if score.is_nan() {
+            out.push(253);
+        } else if score.is_infinite() {
+            out.push(if score > 0.0 { 254 } else { 255 });
+        } else {
+            let text = format!("{score:e}");
+            out.push(text.len() as u8);
+            out.extend_from_slice(text.as_bytes());
+        }
+        Ok::<_, DecodeError>(())
+    });
+    out
+}
+
+/// Whether a field with this expiry is still alive at `now_ms`.
+pub fn is_live(expire_at: Option<u64>, now_ms: i64) -> bool {
+    expire_at.is_none_or(|t| t > u64::try_from(now_ms).unwrap_or(0))
+}
+
+/// The number of fields of `h` alive at `now_ms`, and the earliest expiry among them.
+pub fn live_fields(h: &Hash<'_>, now_ms: i64) -> (usize, Option<u64>) {
+    let (mut n, mut min) = (0, None::<u64>);
+    let _ = h.for_each(|_, _, ttl| {
+        if is_live(ttl, now_ms) {
+            n += 1;
+            if let Some(t) = ttl {
+                min = Some(min.map_or(t, |m| m.min(t)));
+            }
+        }
+        Ok::<_, DecodeError>(())
+    });
+    (n, min)
+}
+
+/// Calls `f` with each field alive at `now_ms`.
+fn each_live(h: &Hash<'_>, now_ms: i64, mut f: impl FnMut(Element<'_>, Element<'_>, Option<u64>)) {
+    let _ = h.for_each(|k, v, ttl| {
+        if is_live(ttl, now_ms) {
+            f(k, v, ttl);
+        }
+        Ok::<_, DecodeError>(())
+    });
+}
+
+/// A plain hash of the fields alive at `now_ms`, without their TTLs.
+pub fn hash(h: &Hash<'_>, now_ms: i64, size_hint: usize) -> Vec<u8> {
+    let (n, _) = live_fields(h, now_ms);
+    let mut out = start(RDB_TYPE_HASH, size_hint, n);
+    each_live(h, now_ms, |f, v, _| {
+        put_element(&mut out, f);
+        put_element(&mut out, v);
+    });
+    out
+}
+
+/// Redis's type 24 (7.4+) of the fields alive at `now_ms`.
+pub fn redis_hash_with_ttls(h: &Hash<'_>, now_ms: i64, size_hint: usize) -> Vec<u8> {
+    let (n, min) = live_fields(h, now_ms);
+    let min = min.unwrap_or(0);
+    let mut out = Vec::with_capacity(size_hint + 24);
+    out.push(RDB_TYPE_HASH_METADATA);
+    put_millis(&mut out, min as i64);
+    put_len(&mut out, n as u64);
+    each_live(h, now_ms, |f, v, ttl| {
+        put_len(&mut out, ttl.map_or(0, |t| t - min + 1));
+        put_element(&mut out, f);
+        put_element(&mut out, v);
+    });
+    out
+}
+
+/// Valkey 9's `HASH_2` (type 22 under footer 80) of the fields alive at `now_ms`.
+pub fn valkey_hash_with_ttls(h: &Hash<'_>, now_ms: i64, size_hint: usize) -> Vec<u8> {
+    let (n, _) = live_fields(h, now_ms);
+    let mut out = start(VALKEY_RDB_TYPE_HASH_2, size_hint + 8 * n, n);
+    each_live(h, now_ms, |f, v, ttl| {
+        put_element(&mut out, f);
+        put_element(&mut out, v);
+        put_millis(&mut out, ttl.map_or(-1, |t| t as i64));
+    });
+    out
+}
