@@ -21,6 +21,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use restore_core::decode;
 use restore_core::encode;
+use restore_core::rdb::{RDB_TYPE_HASH, RDB_TYPE_SET, RDB_TYPE_ZSET_2};
 use std::hint::black_box;
 
 /// (benchmark name, file under tests/vectors/): one per encoding, the largest real payload.
@@ -55,9 +56,6 @@ const VECTORS: &[(&str, &str)] = &[
     ("stream_groups_pel", "redis-7.0.15/stream_groups_pel.dump"),
 ];
 
-const RDB_TYPE_SET: u8 = 2;
-const RDB_TYPE_HASH: u8 = 4;
-const RDB_TYPE_ZSET_2: u8 = 5;
 const RDB_VERSION_7_0: u16 = 10;
 
 fn vectors_dir() -> PathBuf {

@@ -5,6 +5,8 @@
 
 pub mod decode;
 pub mod encode;
+pub mod rdb;
+pub mod release;
 pub mod unsupported;
 
 pub use unsupported::Unsupported;

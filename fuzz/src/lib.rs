@@ -7,6 +7,12 @@
 //! - `stream`: byte 0 picks the stream layout (1 to 5); the rest is the stream body.
 //! - `string`, `listpack`, `ziplist`, `intset`, `zipmap`: the raw bytes, nothing else.
 
+use restore_core::rdb::{
+    RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3,
+    RDB_TYPE_STREAM_LISTPACKS_4, RDB_TYPE_STREAM_LISTPACKS_5,
+};
+use restore_core::release::{self, RDB_VERSIONS};
+
 pub mod alloc_meter;
 pub mod invariants;
 pub mod lzf_ref;
@@ -14,21 +20,25 @@ pub mod lzf_ref;
 #[global_allocator]
 static ALLOC: alloc_meter::Meter = alloc_meter::Meter;
 
-/// Footer versions a real server has written (`payload::is_known_rdb_version`).
-pub const VERSIONS: [u16; 17] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 80, 81];
-
-/// The footer version a fuzz input's first byte stands for.
+/// The footer version a fuzz input's first byte stands for: one a real server has written
+/// (`release::RDB_VERSIONS`).
 pub fn version_from_byte(b: u8) -> u16 {
-    VERSIONS[usize::from(b) % VERSIONS.len()]
+    RDB_VERSIONS[usize::from(b) % RDB_VERSIONS.len()].0
 }
 
 /// The first byte that stands for `version` (for writing seeds).
 pub fn byte_for_version(version: u16) -> Option<u8> {
-    VERSIONS.iter().position(|&v| v == version).map(|i| i as u8)
+    release::rdb_version_index(version).map(|i| i as u8)
 }
 
 /// Stream types by layout version: 1 (type 15) ... 5 (type 27).
-pub const STREAM_TYPES: [u8; 5] = [15, 19, 21, 26, 27];
+pub const STREAM_TYPES: [u8; 5] = [
+    RDB_TYPE_STREAM_LISTPACKS,
+    RDB_TYPE_STREAM_LISTPACKS_2,
+    RDB_TYPE_STREAM_LISTPACKS_3,
+    RDB_TYPE_STREAM_LISTPACKS_4,
+    RDB_TYPE_STREAM_LISTPACKS_5,
+];
 
 /// The stream layout (1 to 5; types 15, 19, 21, 26, 27) a fuzz input's first byte stands for.
 pub fn stream_version_from_byte(b: u8) -> u8 {

@@ -3,6 +3,8 @@
 use std::os::raw::c_int;
 
 use redis_module::raw;
+use restore_core::rdb::RDB_TYPE_ARRAY;
+use restore_core::release::{self, Engine};
 
 use super::ffi::{self, Ctx, OwnedString};
 
@@ -44,24 +46,17 @@ pub fn host(ctx: Ctx) -> Host {
             .unwrap_or_default();
         let valkey = info.windows(19).any(|w| w == b"server_name:valkey\r")
             || info.windows(15).any(|w| w == b"valkey_version:");
-        let v = server_version();
-        let rdb_version = if valkey {
-            match v {
-                0x090200.. => 81,
-                0x090000.. => 80,
-                _ => 11,
-            }
+        let server = if valkey {
+            Engine::Valkey
         } else {
-            match v {
-                0x080a00.. => 15,
-                0x080800.. => 14,
-                0x080600.. => 13,
-                0x070400.. => 12,
-                0x070200.. => 11,
-                0x070000.. => 10,
-                _ => 9,
-            }
+            Engine::Redis
         };
+        // Before 6.0.9 there is no GetServerVersion (0 here): take those as 6.0.
+        let version = match server_version() {
+            0 => 0x060000,
+            v => v as u32,
+        };
+        let rdb_version = release::rdb_version_written(server, version);
         Host {
             valkey,
             rdb_version,
@@ -73,30 +68,19 @@ impl Host {
     /// Whether this server's own RESTORE would take a payload with this footer and type id
     /// (module types aside, which depend on loaded modules).
     pub fn native_accepts(&self, rdb_version: u16, type_id: u8) -> bool {
-        let version_ok = if self.valkey {
-            rdb_version <= 11 || (80..=self.rdb_version).contains(&rdb_version)
+        release::native_reads(self.server(), self.rdb_version, rdb_version, type_id)
+    }
+
+    pub fn server(&self) -> Engine {
+        if self.valkey {
+            Engine::Valkey
         } else {
-            rdb_version <= self.rdb_version
-        };
-        let max_type = match (self.valkey, self.rdb_version) {
-            (true, 80..) => 22,
-            (true, _) => 21,
-            (false, 15..) => 31,
-            (false, 14) => 28,
-            (false, 13) => 26,
-            (false, 12) => 25,
-            (false, 11) => 21,
-            (false, _) => 19,
-        };
-        // Redis 8.6+ reads a key-metadata block (opcode 243) before the type byte.
-        let key_meta_ok = type_id == 243 && !self.valkey && self.rdb_version >= 13;
-        version_ok
-            && (key_meta_ok
-                || (type_id != 8 && type_id <= max_type && !(self.valkey && type_id == 6)))
+            Engine::Redis
+        }
     }
 
     /// Whether this server has Redis 8.8's array type.
     pub fn has_arrays(&self) -> bool {
-        !self.valkey && self.rdb_version >= 14
+        self.native_accepts(self.rdb_version, RDB_TYPE_ARRAY)
     }
 }

@@ -6,7 +6,9 @@ use std::os::raw::{c_char, c_long};
 
 use redis_module::{raw, Context, RedisError, RedisResult, RedisString, RedisValue};
 
-use restore_core::decode::inspect::{inspect, written_by};
+use restore_core::decode::inspect::inspect;
+use restore_core::rdb::RDB_OPCODE_KEY_META;
+use restore_core::release::written_by;
 
 use super::errors::Reply;
 use super::ffi::Ctx;
@@ -24,9 +26,6 @@ fn reply_text(ctx: Ctx, s: &str) {
         raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, s.as_ptr().cast::<c_char>(), s.len());
     }
 }
-
-/// A leading key-metadata block is read only by servers that know opcode 243.
-const KEY_META_OPCODE: u8 = restore_core::decode::key_meta::OPCODE_KEY_META;
 
 pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     if args.len() != 2 {
@@ -83,7 +82,7 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
     let native = restorable
         && s.rdb_version.zip(s.type_id).is_some_and(|(v, t)| {
             host.native_accepts(v, t)
-                && (s.key_metadata.is_none() || host.native_accepts(v, KEY_META_OPCODE))
+                && (s.key_metadata.is_none() || host.native_accepts(v, RDB_OPCODE_KEY_META))
         });
     fields.push(("native_restore_accepts", Field::Int(native.into())));
     match s.error {

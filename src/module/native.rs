@@ -11,6 +11,7 @@ use std::borrow::Cow;
 
 use restore_core::decode::stream::Stream;
 use restore_core::encode::{self, StreamFormat};
+use restore_core::rdb::{RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3};
 
 use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, OwnedString, RString};
@@ -77,8 +78,8 @@ pub fn restore_stream(
 ) -> Result<(), Reply> {
     let host = host::host(ctx);
     let same_layout = match type_id {
-        19 => Some(StreamFormat::V2),
-        21 => Some(StreamFormat::V3),
+        RDB_TYPE_STREAM_LISTPACKS_2 => Some(StreamFormat::V2),
+        RDB_TYPE_STREAM_LISTPACKS_3 => Some(StreamFormat::V3),
         _ => None,
     };
     let compressed = stream
@@ -93,7 +94,7 @@ pub fn restore_stream(
             Some(format) if compressed => encode::stream_payload(stream, format),
             _ => encode::refoot(object, host.rdb_version),
         }
-    } else if host.native_accepts(11, 21) {
+    } else if host.native_accepts(StreamFormat::V3.rdb_version(), StreamFormat::V3.type_id()) {
         encode::stream_payload(stream, StreamFormat::V3)
     } else {
         encode::stream_payload(stream, StreamFormat::V2)

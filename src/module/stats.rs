@@ -5,6 +5,7 @@ use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use redis_module::raw;
+use restore_core::release::{rdb_version_index, RDB_VERSIONS};
 
 use super::errors::Reply;
 
@@ -33,8 +34,9 @@ counters!(
     native_would_refuse,
 );
 
-/// Payload counts by footer RDB version (0..=15, then 80, 81) and by object type id.
-static BY_VERSION: [AtomicU64; 18] = [const { AtomicU64::new(0) }; 18];
+/// Payload counts by footer RDB version (in `release::RDB_VERSIONS` order) and by object type id.
+static BY_VERSION: [AtomicU64; RDB_VERSIONS.len()] =
+    [const { AtomicU64::new(0) }; RDB_VERSIONS.len()];
 static BY_TYPE: [AtomicU64; 256] = [const { AtomicU64::new(0) }; 256];
 
 pub fn count(c: &AtomicU64, n: u64) {
@@ -42,12 +44,10 @@ pub fn count(c: &AtomicU64, n: u64) {
 }
 
 pub fn count_payload(rdb_version: u16, type_id: u8, bytes: usize) {
-    let slot = match rdb_version {
-        0..=15 => usize::from(rdb_version),
-        80 => 16,
-        _ => 17,
-    };
-    count(&BY_VERSION[slot], 1);
+    // Decoded payloads have a known version.
+    if let Some(slot) = rdb_version_index(rdb_version) {
+        count(&BY_VERSION[slot], 1);
+    }
     count(&BY_TYPE[usize::from(type_id)], 1);
     count(&counter::bytes_decoded, bytes as u64);
 }
@@ -86,14 +86,9 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
     for (name, c) in NAMED {
         add_field(ctx, name, c.load(Relaxed));
     }
-    for (slot, c) in BY_VERSION.iter().enumerate() {
+    for ((version, _), c) in RDB_VERSIONS.iter().zip(&BY_VERSION) {
         let n = c.load(Relaxed);
         if n > 0 {
-            let version = match slot {
-                0..=15 => slot as u16,
-                16 => 80,
-                _ => 81,
-            };
             add_field(ctx, &format!("rdb_version_{version}"), n);
         }
     }

@@ -2,8 +2,10 @@
 //! says, what the object is, and the first validation error with its offset.
 
 use super::error::{DecodeError, ErrorKind};
-use super::payload::{decode_object, is_known_rdb_version};
+use super::payload::decode_object;
 use super::value::{HashRepr, ListNode, SetRepr, SortedSetRepr, Value};
+use crate::rdb::*;
+use crate::release::is_known_rdb_version;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
@@ -24,34 +26,14 @@ pub struct Summary {
     pub error: Option<DecodeError>,
 }
 
-/// Which releases write a footer version.
-pub fn written_by(version: u16) -> &'static str {
-    match version {
-        1..=5 => "Redis < 2.6 (RDB files only)",
-        6 => "Redis 2.6-3.0 (and RedisShake, kvrocks)",
-        7 => "Redis 3.2",
-        8 => "Redis 4.0",
-        9 => "Redis 5.0-6.2 (and Dragonfly)",
-        10 => "Redis 7.0",
-        11 => "Redis 7.2, Valkey 7.2-8.1",
-        12 => "Redis 7.4-8.4",
-        13 => "Redis 8.6",
-        14 => "Redis 8.8",
-        15 => "Redis 8.10",
-        80 => "Valkey 9.0-9.1",
-        81 => "Valkey 9.2",
-        _ => "no known server",
-    }
-}
-
 fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
     let name = match value {
         Value::String(super::RdbString::Int(_)) => "int",
         Value::String(_) => "raw",
         Value::List(l) => match l.nodes.first() {
-            _ if type_id == 1 => "linkedlist",
-            _ if type_id == 10 => "ziplist",
-            _ if type_id == 14 => "quicklist (ziplist nodes)",
+            _ if type_id == RDB_TYPE_LIST => "linkedlist",
+            _ if type_id == RDB_TYPE_LIST_ZIPLIST => "ziplist",
+            _ if type_id == RDB_TYPE_LIST_QUICKLIST => "quicklist (ziplist nodes)",
             Some(ListNode::Plain(_))
             | Some(ListNode::Listpack(_))
             | None
@@ -74,7 +56,9 @@ fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
             HashRepr::Listpack(_) => "listpack",
             HashRepr::PlainWithTtl(_) => "hashtable (field TTLs)",
             HashRepr::ListpackWithTtl(_) => "listpackex",
-            HashRepr::Template { .. } if type_id == 29 => "template (listpack values)",
+            HashRepr::Template { .. } if type_id == RDB_TYPE_HASH_TMPL_LP => {
+                "template (listpack values)"
+            }
             HashRepr::Template { .. } => "template (array values)",
         },
         Value::Array(_) => "array",
@@ -181,7 +165,6 @@ mod tests {
         );
         assert_eq!(s.encoding.as_deref(), Some("int"));
         assert_eq!(s.error, None);
-        assert_eq!(written_by(10), "Redis 7.0");
     }
 
     #[test]

@@ -14,9 +14,6 @@ use super::error::{DecodeError, ErrorKind, Result};
 use super::length::read_len;
 use super::module_type::read_annotated;
 
-/// The byte that opens the block (a type byte otherwise).
-pub const OPCODE_KEY_META: u8 = 243;
-
 /// Redis registers at most 7 classes (ids 1..=7; 0 is the key's TTL, never serialized here).
 const MAX_CLASSES: u64 = 7;
 

@@ -14,17 +14,10 @@ use std::borrow::Cow;
 use super::cursor::Cursor;
 use super::error::{ErrorKind, Result};
 use super::value::RdbString;
-
-const RDB_6BITLEN: u8 = 0;
-const RDB_14BITLEN: u8 = 1;
-const RDB_32BITLEN: u8 = 0x80;
-const RDB_64BITLEN: u8 = 0x81;
-const RDB_ENCVAL: u8 = 3;
-
-const RDB_ENC_INT8: u8 = 0;
-const RDB_ENC_INT16: u8 = 1;
-const RDB_ENC_INT32: u8 = 2;
-const RDB_ENC_LZF: u8 = 3;
+use crate::rdb::{
+    RDB_14BITLEN, RDB_32BITLEN, RDB_64BITLEN, RDB_6BITLEN, RDB_ENCVAL, RDB_ENC_INT16,
+    RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF,
+};
 
 /// LZF expands at most ~88:1 (3 input bytes to 264 output bytes); a larger claimed ratio is a lie.
 const LZF_MAX_RATIO: u64 = 88;

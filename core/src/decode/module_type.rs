@@ -11,14 +11,12 @@ use super::cursor::Cursor;
 use super::error::{ErrorKind, Result};
 use super::length::{read_len, read_string};
 
-const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+use crate::rdb::{
+    RDB_MODULE_OPCODE_DOUBLE, RDB_MODULE_OPCODE_EOF, RDB_MODULE_OPCODE_FLOAT,
+    RDB_MODULE_OPCODE_SINT, RDB_MODULE_OPCODE_STRING, RDB_MODULE_OPCODE_UINT,
+};
 
-const OPCODE_EOF: u64 = 0;
-const OPCODE_SINT: u64 = 1;
-const OPCODE_UINT: u64 = 2;
-const OPCODE_FLOAT: u64 = 3;
-const OPCODE_DOUBLE: u64 = 4;
-const OPCODE_STRING: u64 = 5;
+const CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleValue<'a> {
@@ -77,17 +75,17 @@ pub fn read_annotated<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
             e
         })?;
         match opcode {
-            OPCODE_EOF => break,
-            OPCODE_SINT | OPCODE_UINT => {
+            RDB_MODULE_OPCODE_EOF => break,
+            RDB_MODULE_OPCODE_SINT | RDB_MODULE_OPCODE_UINT => {
                 read_len(c)?;
             }
-            OPCODE_FLOAT => {
+            RDB_MODULE_OPCODE_FLOAT => {
                 c.read_bytes(4)?;
             }
-            OPCODE_DOUBLE => {
+            RDB_MODULE_OPCODE_DOUBLE => {
                 c.read_bytes(8)?;
             }
-            OPCODE_STRING => {
+            RDB_MODULE_OPCODE_STRING => {
                 read_string(c)?;
             }
             _ => return Err(super::DecodeError::new(ErrorKind::InvalidModuleValue, at)),

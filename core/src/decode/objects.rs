@@ -8,51 +8,11 @@ use std::collections::HashSet;
 use super::cursor::Cursor;
 use super::error::{DecodeError, ErrorKind, Result};
 use super::length::{read_blob, read_count, read_len, read_millis, read_string};
-use super::payload::{Checks, Family};
+use super::payload::Checks;
 use super::value::*;
 use super::{intset, listpack, module_type, score, stream, ziplist, zipmap};
-
-pub const RDB_TYPE_STRING: u8 = 0;
-pub const RDB_TYPE_LIST: u8 = 1;
-pub const RDB_TYPE_SET: u8 = 2;
-pub const RDB_TYPE_ZSET: u8 = 3;
-pub const RDB_TYPE_HASH: u8 = 4;
-pub const RDB_TYPE_ZSET_2: u8 = 5;
-pub const RDB_TYPE_MODULE_PRE_GA: u8 = 6;
-pub const RDB_TYPE_MODULE_2: u8 = 7;
-pub const RDB_TYPE_HASH_ZIPMAP: u8 = 9;
-pub const RDB_TYPE_LIST_ZIPLIST: u8 = 10;
-pub const RDB_TYPE_SET_INTSET: u8 = 11;
-pub const RDB_TYPE_ZSET_ZIPLIST: u8 = 12;
-pub const RDB_TYPE_HASH_ZIPLIST: u8 = 13;
-pub const RDB_TYPE_LIST_QUICKLIST: u8 = 14;
-pub const RDB_TYPE_STREAM_LISTPACKS: u8 = 15;
-pub const RDB_TYPE_HASH_LISTPACK: u8 = 16;
-pub const RDB_TYPE_ZSET_LISTPACK: u8 = 17;
-pub const RDB_TYPE_LIST_QUICKLIST_2: u8 = 18;
-pub const RDB_TYPE_STREAM_LISTPACKS_2: u8 = 19;
-pub const RDB_TYPE_SET_LISTPACK: u8 = 20;
-pub const RDB_TYPE_STREAM_LISTPACKS_3: u8 = 21;
-/// Redis 7.4 release candidates; Valkey 9 uses 22 for `HASH_2` (the footer decides).
-pub const RDB_TYPE_HASH_METADATA_PRE_GA: u8 = 22;
-pub const RDB_TYPE_HASH_LISTPACK_EX_PRE_GA: u8 = 23;
-pub const RDB_TYPE_HASH_METADATA: u8 = 24;
-pub const RDB_TYPE_HASH_LISTPACK_EX: u8 = 25;
-/// Redis 8.6: streams with idempotent-producer (IDMP) state.
-pub const RDB_TYPE_STREAM_LISTPACKS_4: u8 = 26;
-/// Redis 8.8: adds each group's NACK zone (pending entries without an owner).
-pub const RDB_TYPE_STREAM_LISTPACKS_5: u8 = 27;
-/// Redis 8.8: sparse arrays.
-pub const RDB_TYPE_ARRAY: u8 = 28;
-/// Redis 8.10: template hashes, self-contained as DUMP writes them (names, then values).
-pub const RDB_TYPE_HASH_TMPL_LP: u8 = 29;
-pub const RDB_TYPE_HASH_TMPL_ARRAY: u8 = 31;
-/// Redis 8.10 RDB files only: values referring to a template registered elsewhere in the file.
-pub const RDB_TYPE_HASH_TMPL_LP_REF: u8 = 30;
-pub const RDB_TYPE_HASH_TMPL_ARRAY_REF: u8 = 32;
-
-const QUICKLIST_NODE_CONTAINER_PLAIN: u64 = 1;
-const QUICKLIST_NODE_CONTAINER_PACKED: u64 = 2;
+use crate::rdb::*;
+use crate::release::Family;
 
 /// Largest field expiry Redis can hold (`EB_EXPIRE_TIME_MAX`).
 const EB_EXPIRE_TIME_MAX: u64 = (1 << 48) - 1;

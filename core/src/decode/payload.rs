@@ -11,43 +11,17 @@
 
 use super::cursor::Cursor;
 use super::error::{DecodeError, ErrorKind, Result};
-use super::key_meta::{self, MetaClass, OPCODE_KEY_META};
+use super::key_meta::{self, MetaClass};
 use super::objects;
 use super::value::Value;
+use crate::rdb::RDB_OPCODE_KEY_META;
+use crate::release::{is_known_rdb_version, Family};
 
 const FOOTER_SIZE: usize = 10;
-
-/// Which writer family a footer version belongs to. Type ids above 21 mean different things in
-/// Redis and Valkey; the footer decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    /// Versions 1..=11: written by Redis ≤ 7.2 or Valkey ≤ 8 (or re-stamped by a tool).
-    Shared,
-    /// Versions 12..=79: Redis 7.4 and later.
-    Redis,
-    /// Versions 80 and up: Valkey 9 and later.
-    Valkey,
-}
 
 /// CRC-64/Jones ("CRC-64/REDIS": reflected, init 0, no final xor), as the footer stores it.
 pub fn crc64(data: &[u8]) -> u64 {
     crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Redis, data)
-}
-
-/// Footer versions a real server has written: Redis 2.6 (6) … 8.10 (15), Valkey 9.0 (80), 9.2 (81).
-/// 1..=5 are accepted too: RDB files of those versions existed and tools re-stamp low versions.
-pub fn is_known_rdb_version(v: u16) -> bool {
-    matches!(v, 1..=15 | 80 | 81)
-}
-
-impl Family {
-    pub fn of(version: u16) -> Family {
-        match version {
-            0..=11 => Family::Shared,
-            12..=79 => Family::Redis,
-            _ => Family::Valkey,
-        }
-    }
 }
 
 /// A payload whose footer checked out.
@@ -138,7 +112,7 @@ pub fn decode_object_with(object: &[u8], rdb_version: u16, checks: Checks) -> Re
     let mut c = Cursor::new(object);
     let family = Family::of(rdb_version);
     // Only Redis writes a key-metadata block; in Valkey and older payloads 243 is no type.
-    let key_meta = if family == Family::Redis && object.first() == Some(&OPCODE_KEY_META) {
+    let key_meta = if family == Family::Redis && object.first() == Some(&RDB_OPCODE_KEY_META) {
         c.read_u8()?;
         key_meta::read_block(&mut c)?
     } else {

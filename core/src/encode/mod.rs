@@ -7,18 +7,20 @@
 //! payload = object bytes | RDB version u16 LE | CRC-64/Jones u64 LE
 //! ```
 
+use crate::rdb::{RDB_14BITLEN, RDB_32BITLEN, RDB_64BITLEN, RDB_6BITLEN};
+
 /// Appends an RDB length in its shortest form (the writer's `rdbSaveLen`).
 pub fn put_len(out: &mut Vec<u8>, n: u64) {
     if n < 1 << 6 {
-        out.push(n as u8);
+        out.push(RDB_6BITLEN << 6 | n as u8);
     } else if n < 1 << 14 {
-        out.push(0x40 | (n >> 8) as u8);
+        out.push(RDB_14BITLEN << 6 | (n >> 8) as u8);
         out.push(n as u8);
     } else if n <= u64::from(u32::MAX) {
-        out.push(0x80);
+        out.push(RDB_32BITLEN);
         out.extend_from_slice(&(n as u32).to_be_bytes());
     } else {
-        out.push(0x81);
+        out.push(RDB_64BITLEN);
         out.extend_from_slice(&n.to_be_bytes());
     }
 }

@@ -16,16 +16,12 @@
 use crate::decode::value::{Element, Hash, IntBuf, List, Set, SortedSet};
 use crate::decode::DecodeError;
 
-use super::{put_len, put_millis, put_string};
+use crate::rdb::{
+    RDB_TYPE_HASH, RDB_TYPE_HASH_METADATA, RDB_TYPE_LIST, RDB_TYPE_SET, RDB_TYPE_SET_INTSET,
+    RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, VALKEY_RDB_TYPE_HASH_2,
+};
 
-pub const RDB_TYPE_LIST: u8 = 1;
-pub const RDB_TYPE_SET: u8 = 2;
-pub const RDB_TYPE_ZSET: u8 = 3;
-pub const RDB_TYPE_HASH: u8 = 4;
-pub const RDB_TYPE_ZSET_2: u8 = 5;
-pub const RDB_TYPE_SET_INTSET: u8 = 11;
-pub const RDB_TYPE_HASH_METADATA: u8 = 24;
-pub const VALKEY_RDB_TYPE_HASH_2: u8 = 22;
+use super::{put_len, put_millis, put_string};
 
 fn put_element(out: &mut Vec<u8>, e: Element<'_>) {
     let mut buf: IntBuf = [0; 20];

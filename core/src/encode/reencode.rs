@@ -10,8 +10,10 @@
 
 use std::borrow::Cow;
 
-use crate::decode::payload::{Decoded, Family};
+use crate::decode::payload::Decoded;
 use crate::decode::value::{Hash, Value};
+use crate::rdb::{RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3, RDB_TYPE_ZSET_2};
+use crate::release::Family;
 use crate::unsupported::Unsupported;
 
 use super::plain;
@@ -100,8 +102,8 @@ pub fn payload_for_target<'a>(
                 // layout, so the server does not decompress them again (-10% of a 1k-entry
                 // stream's restore, bench/profile.py).
                 let same = match decoded.type_id {
-                    19 => Some(StreamFormat::V2),
-                    21 => Some(StreamFormat::V3),
+                    RDB_TYPE_STREAM_LISTPACKS_2 => Some(StreamFormat::V2),
+                    RDB_TYPE_STREAM_LISTPACKS_3 => Some(StreamFormat::V3),
                     _ => None,
                 };
                 let compressed = s.nodes.iter().any(|n| matches!(n.listpack, Cow::Owned(_)));
@@ -115,7 +117,7 @@ pub fn payload_for_target<'a>(
         Value::List(l) => Ok(finish(plain::list(l, size_hint), target.rdb_version)),
         Value::Set(s) => Ok(finish(plain::set(s, size_hint), target.rdb_version)),
         Value::SortedSet(z) => {
-            let binary = target.reads_type(plain::RDB_TYPE_ZSET_2, Family::Shared);
+            let binary = target.reads_type(RDB_TYPE_ZSET_2, Family::Shared);
             Ok(finish(
                 plain::zset(z, binary, size_hint),
                 target.rdb_version,

@@ -2,6 +2,9 @@
 
 use crate::decode::stream::{Stream, StreamId};
 use crate::decode::value::IntBuf;
+use crate::rdb::{
+    RDB_TYPE_STREAM_LISTPACKS, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3,
+};
 
 use super::{finish_payload, put_len, put_millis, put_string};
 
@@ -20,9 +23,9 @@ pub enum StreamFormat {
 impl StreamFormat {
     pub fn type_id(self) -> u8 {
         match self {
-            StreamFormat::V1 => 15,
-            StreamFormat::V2 => 19,
-            StreamFormat::V3 => 21,
+            StreamFormat::V1 => RDB_TYPE_STREAM_LISTPACKS,
+            StreamFormat::V2 => RDB_TYPE_STREAM_LISTPACKS_2,
+            StreamFormat::V3 => RDB_TYPE_STREAM_LISTPACKS_3,
         }
     }
 

@@ -1,14 +1,10 @@
 //! What a target server's `RESTORE` reads: which footer versions it accepts and which type ids
 //! (`spec/dump-format.md`, `spec/dump-format-newer.md` §1, §7).
 
-use crate::decode::payload::Family;
+use crate::rdb::{RDB_TYPE_HASH_LISTPACK_EX_PRE_GA, RDB_TYPE_HASH_METADATA_PRE_GA};
+use crate::release::{self, Family, Feature};
 
-/// Which server family a target is: type ids above 21 mean different things in each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Engine {
-    Redis,
-    Valkey,
-}
+pub use crate::release::Engine;
 
 /// A target server, as far as its `RESTORE` is concerned: its engine and the RDB version its
 /// own DUMP writes (Redis 7.0: 10, 7.2 and Valkey 7.2-8.1: 11, Redis 7.4-8.4: 12, 8.6: 13, 8.8:
@@ -37,58 +33,32 @@ impl Target {
     /// Whether the target's `RESTORE` takes a payload with footer version `v` (Valkey 9's
     /// default strict check: ≤ 11 or 80 up to its own; Redis: up to its own).
     pub fn accepts_footer(&self, v: u16) -> bool {
-        match self.engine {
-            Engine::Redis => (1..=self.rdb_version).contains(&v),
-            Engine::Valkey => (1..=11).contains(&v) || (80..=self.rdb_version).contains(&v),
-        }
+        v >= 1 && release::accepts_footer(self.engine, self.rdb_version, v)
     }
 
     /// Whether the target has hash field TTLs (Redis 7.4+, Valkey 9+).
     pub fn has_field_ttls(&self) -> bool {
-        match self.engine {
-            Engine::Redis => self.rdb_version >= 12,
-            Engine::Valkey => self.rdb_version >= 80,
-        }
+        release::line_writing(self.engine, self.rdb_version).has(Feature::HashFieldTtls)
     }
 
     /// Whether the target reads a Redis 8.6+ key-metadata block (opcode 243) before the type.
     pub fn reads_key_meta(&self) -> bool {
-        self.engine == Engine::Redis && self.rdb_version >= 13
+        release::line_writing(self.engine, self.rdb_version).has(Feature::KeyMetadata)
     }
 
     /// Whether the target's loader reads type `type_id` as the payload's writer (`source`, the
     /// family of its footer) meant it. Ids 22 and 23 under a footer of 11 or less are read as
     /// Redis's by Redis and as Valkey's by Valkey, so they are never taken as they are.
     pub fn reads_type(&self, type_id: u8, source: Family) -> bool {
-        let v = self.rdb_version;
-        let redis = self.engine == Engine::Redis;
-        let since = match type_id {
-            0..=4 | 9..=13 => 1,
-            5 | 7 => 8,
-            6 => return redis && v >= 8,
-            14 => 7,
-            15 => 9,
-            16..=19 => 10,
-            20 | 21 => 11,
-            22 => {
-                return match source {
-                    Family::Redis => redis && v >= 12,
-                    Family::Valkey => !redis && v >= 80,
-                    Family::Shared => false,
-                }
-            }
-            23 => return source == Family::Redis && redis && v >= 12,
-            24 | 25 => 12,
-            26 => 13,
-            27 | 28 => 14,
-            29 | 31 => 15,
-            _ => return false,
+        let meant = match type_id {
+            RDB_TYPE_HASH_METADATA_PRE_GA | RDB_TYPE_HASH_LISTPACK_EX_PRE_GA => match source {
+                Family::Redis => self.engine == Engine::Redis,
+                Family::Valkey => self.engine == Engine::Valkey,
+                Family::Shared => false,
+            },
+            _ => true,
         };
-        if type_id >= 22 && !redis {
-            return false;
-        }
-        // Valkey's versions (11, then 80+) read every type up to 21.
-        v >= since || (!redis && v >= 11)
+        meant && release::line_writing(self.engine, self.rdb_version).reads_type(type_id)
     }
 }
 
