@@ -3,11 +3,11 @@
 //! (field TTLs dropped only where the target has none, under `persist`); what is refused is
 //! refused for a reason that holds for that target.
 
-use restore_core::release::Family;
 use restore_core::decode::stream::Stream;
 use restore_core::decode::value::{Element, IntBuf};
 use restore_core::decode::{self, DecodeError, Decoded, Value};
 use restore_core::encode::{payload_for_target, EncodeOptions, FieldTtlPolicy, Target};
+use restore_core::release::Family;
 use restore_core::Unsupported;
 use std::borrow::Cow;
 

@@ -12,8 +12,8 @@
 use std::borrow::Cow;
 
 use super::cursor::Cursor;
+use super::element::RdbString;
 use super::error::{ErrorKind, Result};
-use super::value::RdbString;
 use crate::rdb::{
     RDB_14BITLEN, RDB_32BITLEN, RDB_64BITLEN, RDB_6BITLEN, RDB_ENCVAL, RDB_ENC_INT16,
     RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF,

@@ -10,8 +10,8 @@
 //! Validation is the native deep check (`lpValidateIntegrity` + `lpValidateNext`), always on,
 //! plus: backlen bytes must be exactly what the writer emits.
 
+use super::element::Element;
 use super::error::{DecodeError, ErrorKind, Result};
-use super::value::Element;
 
 const HEADER_SIZE: usize = 6;
 const NUMELE_UNKNOWN: u16 = 0xffff;

@@ -4,6 +4,7 @@
 //! length beyond what the remaining bytes can hold, and no panics reachable from input bytes.
 
 pub mod cursor;
+pub mod element;
 pub mod error;
 pub mod inspect;
 pub mod intset;

@@ -13,6 +13,7 @@ use super::cursor::Cursor;
 use super::error::{DecodeError, ErrorKind, Result};
 use super::key_meta::{self, MetaClass};
 use super::objects;
+pub use super::objects::Checks;
 use super::value::Value;
 use crate::rdb::RDB_OPCODE_KEY_META;
 use crate::release::{is_known_rdb_version, Family};
@@ -74,21 +75,6 @@ impl<'a> Decoded<'a> {
     pub fn bare_object(&self, object: &'a [u8]) -> &'a [u8] {
         object.get(self.type_offset..).unwrap_or_default()
     }
-}
-
-/// What decoding validates beyond the structure, which it always validates in full.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checks {
-    /// Repeated set members, hash fields and sorted-set members. A caller whose writer detects
-    /// a repeated element itself, and that has no old value to protect, may leave it to the
-    /// writer (hashes with field TTLs are checked regardless: an expired field is not written,
-    /// so a writer would not see it repeated).
-    pub duplicates: bool,
-}
-
-impl Checks {
-    /// Everything native deep sanitization rejects.
-    pub const FULL: Checks = Checks { duplicates: true };
 }
 
 /// Decodes and validates a whole DUMP payload.

@@ -2,8 +2,8 @@
 //! ziplists and listpacks. NaN is rejected everywhere; a text score must be a complete number.
 
 use super::cursor::Cursor;
+use super::element::Element;
 use super::error::{DecodeError, ErrorKind, Result};
-use super::value::Element;
 
 const TEXT_NAN: u8 = 253;
 const TEXT_POS_INF: u8 = 254;

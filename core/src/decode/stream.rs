@@ -31,9 +31,9 @@ mod tests;
 use core::fmt;
 
 use super::cursor::Cursor;
+use super::element::{Blob, Element, RdbString};
 use super::error::{DecodeError, ErrorKind, Result};
 use super::length::{read_blob, read_count, read_len, read_string};
-use super::value::{Blob, Element, RdbString};
 
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
 pub use idmp::{Idmp, IdmpEntry, IdmpProducer};

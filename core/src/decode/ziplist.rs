@@ -11,8 +11,8 @@
 //! prevlen chain, tail offset, count, terminator. We also require the 32-bit string marker to be
 //! exactly 0x80 (the only value a writer emits).
 
+use super::element::Element;
 use super::error::{DecodeError, ErrorKind};
-use super::value::Element;
 
 const HEADER_SIZE: usize = 10;
 const LEN_UNKNOWN: u16 = 0xffff;

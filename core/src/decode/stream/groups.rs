@@ -14,9 +14,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::super::cursor::Cursor;
+use super::super::element::{Element, RdbString};
 use super::super::error::{DecodeError, ErrorKind, Result};
 use super::super::length::{read_count, read_len, read_millis, read_string};
-use super::super::value::{Element, RdbString};
 use super::{invalid, read_id, read_id128, StreamId};
 
 /// name, last_id (2), pel count, consumer count: one byte each at least.

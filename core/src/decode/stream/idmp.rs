@@ -14,9 +14,9 @@
 use std::collections::HashSet;
 
 use super::super::cursor::Cursor;
+use super::super::element::RdbString;
 use super::super::error::{DecodeError, ErrorKind, Result};
 use super::super::length::{read_count, read_len, read_string};
-use super::super::value::RdbString;
 use super::{read_id, StreamId};
 
 #[derive(Debug)]

@@ -21,9 +21,9 @@
 //! The same walk validates (at decode time, collecting nothing) and materialises entries (at
 //! write time, into reused buffers), so the two can never disagree.
 
+use super::super::element::Element;
 use super::super::error::{DecodeError, ErrorKind, Result};
 use super::super::listpack;
-use super::super::value::Element;
 use super::{EntryFields, StreamId};
 
 const STREAM_ITEM_FLAG_DELETED: i64 = 1;
