@@ -24,7 +24,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build build-fault run test test-unit test-integration test-harness vectors bench profile bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench profile bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -77,9 +77,17 @@ test: deps ## test-unit, then test-integration; fails if either fails
 	[ $$unit = 0 ] || echo "test: test-unit FAILED (see above)"; \
 	[ $$unit = 0 ] && [ $$integration = 0 ]
 
-test-unit: deps ## cargo test --release --workspace (no server needed), and the fuzz crate builds
+test-unit: deps lint ## lint, cargo test --release --workspace (no server needed), and the fuzz crate builds
 	cargo test --release --workspace
 	cargo check --manifest-path fuzz/Cargo.toml --bins --examples
+
+# The fuzz crate is a workspace of its own (cargo-fuzz), so it is named separately.
+lint: ## cargo fmt --check and cargo clippy -D warnings on every crate, the fuzz crate included
+	cargo fmt --all --check
+	cargo fmt --manifest-path fuzz/Cargo.toml --all --check
+	cargo clippy --release --workspace --all-targets -- -D warnings
+	cargo clippy --release --workspace --all-targets --features restore-asking/fault-injection -- -D warnings
+	cargo clippy --manifest-path fuzz/Cargo.toml --lib --bins --examples -- -D warnings
 
 # The test build with fault injection (src/module/fault.rs), for test_faults.sh. Built in the
 # same target dir (only this crate recompiles), copied aside, then the shipped build restored.

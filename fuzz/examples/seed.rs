@@ -14,13 +14,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use restore_asking_fuzz::{byte_for_version, STREAM_TYPES};
 use restore_core::decode::cursor::Cursor;
 use restore_core::decode::length::{read_blob, read_len, read_string};
 use restore_core::decode::payload::decode_object;
-use restore_core::decode::value::{
-    HashRepr, ListNode, SetRepr, SortedSetRepr, StringList, Value,
-};
-use restore_asking_fuzz::{byte_for_version, STREAM_TYPES};
+use restore_core::decode::value::{HashRepr, ListNode, SetRepr, SortedSetRepr, StringList, Value};
 
 #[derive(Default)]
 struct Corpora {

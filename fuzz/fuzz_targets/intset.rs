@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_core::decode::{intset, DecodeError};
 use restore_asking_fuzz::alloc_meter;
+use restore_core::decode::{intset, DecodeError};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) = alloc_meter::measure(|| intset::validate(data, 0));

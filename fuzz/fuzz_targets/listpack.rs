@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use restore_asking_fuzz::{alloc_meter, is_within};
 use restore_core::decode::listpack;
 use restore_core::decode::value::Element;
 use restore_core::decode::{DecodeError, ErrorKind};
-use restore_asking_fuzz::{alloc_meter, is_within};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) =

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use restore_asking_fuzz::{alloc_meter, invariants, split_versioned};
 use restore_core::decode::payload::{decode_object, decode_object_with, Checks};
 use restore_core::decode::ErrorKind;
-use restore_asking_fuzz::{alloc_meter, invariants, split_versioned};
 
 fuzz_target!(|data: &[u8]| {
     let Some((version, object)) = split_versioned(data) else {

@@ -5,9 +5,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use restore_asking_fuzz::{alloc_meter, invariants, split_versioned, with_footer};
 use restore_core::decode::payload::decode_object;
 use restore_core::decode::{decode, ErrorKind};
-use restore_asking_fuzz::{alloc_meter, invariants, split_versioned, with_footer};
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode(data);

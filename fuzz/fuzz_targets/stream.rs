@@ -4,10 +4,10 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use restore_asking_fuzz::{alloc_meter, invariants, stream_version_from_byte, STREAM_TYPES};
 use restore_core::decode::cursor::Cursor;
 use restore_core::decode::stream;
 use restore_core::decode::{Decoded, Value};
-use restore_asking_fuzz::{alloc_meter, invariants, stream_version_from_byte, STREAM_TYPES};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&first, body)) = data.split_first() else {

@@ -7,10 +7,10 @@
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
+use restore_asking_fuzz::{alloc_meter, is_within, lzf_ref};
 use restore_core::decode::cursor::Cursor;
 use restore_core::decode::length::{read_blob, read_count, read_len, read_string};
 use restore_core::decode::RdbString;
-use restore_asking_fuzz::{alloc_meter, is_within, lzf_ref};
 
 /// An RDB length, read independently of the crate: (value, bytes used).
 fn ref_len(d: &[u8]) -> Option<(u64, usize)> {

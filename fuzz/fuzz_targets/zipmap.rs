@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use restore_core::decode::{zipmap, DecodeError};
 use restore_asking_fuzz::{alloc_meter, is_within};
+use restore_core::decode::{zipmap, DecodeError};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) =
