@@ -15,7 +15,7 @@ use restore_core::decode;
 
 use super::args::{parse_ttl, RestoreOptions};
 use super::errors::Reply;
-use super::ffi::{self, Ctx, Key, OwnedString, RString};
+use super::ffi::{self, Arg, Ctx, Key, OwnedString, RString};
 use super::write;
 use super::{fault, host, stats};
 
@@ -31,7 +31,11 @@ enum Outcome {
 /// frees every argument and allocates the reply: a third of a small restore's cost): the
 /// panic guard around [`restore`], the statistics, the reply.
 pub extern "C" fn restore_asking_command(ctx: Ctx, argv: *mut RString, argc: c_int) -> c_int {
-    let argv = ffi::command_args(argv, argc);
+    ffi::with_command_args(argv, argc, |argv| restore_asking(ctx, argv));
+    raw::REDISMODULE_OK as c_int
+}
+
+fn restore_asking(ctx: Ctx, argv: &[Arg]) {
     // No timing of our own: `INFO commandstats` has the server's (two clock reads were 3% of
     // a small restore).
     stats::count(&stats::counter::calls, 1);
@@ -57,18 +61,18 @@ pub extern "C" fn restore_asking_command(ctx: Ctx, argv: *mut RString, argc: c_i
             ffi::reply_error(ctx, "ERR restore.asking internal error, see the server log");
         }
     }
-    raw::REDISMODULE_OK as c_int
 }
 
-fn arg_bytes<'a>(argv: &[RString], i: usize) -> &'a [u8] {
-    ffi::string_bytes(argv[i])
+/// Argument `i`'s bytes, borrowed from the argument vector.
+fn arg_bytes(argv: &[Arg], i: usize) -> &[u8] {
+    argv[i].bytes()
 }
 
-fn restore(ctx: Ctx, argv: &[RString]) -> Result<Outcome, Reply> {
+fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     if argv.len() < 4 {
         return Err(Reply::WrongArity);
     }
-    let key = argv[1];
+    let key = argv[1].as_ptr();
     let opts = RestoreOptions::parse_with(argv.len() - 4, |i| arg_bytes(argv, 4 + i))?;
 
     // Native does a write lookup here without REPLACE (which may lazily expire the key); we do
@@ -221,7 +225,7 @@ fn log_rejection(ctx: Ctx, key: RString, reason: &dyn std::fmt::Display) {
     }
     let suppressed = SUPPRESSED.swap(0, Relaxed);
     let mut msg = b"restore.asking: rejected the payload for key '".to_vec();
-    msg.extend_from_slice(ffi::string_bytes(key));
+    ffi::with_string_bytes(key, |k| msg.extend_from_slice(k));
     msg.extend_from_slice(format!("': {reason}").as_bytes());
     if suppressed > 0 {
         msg.extend_from_slice(format!(" ({suppressed} more since the last line)").as_bytes());
@@ -238,7 +242,7 @@ fn keeps_expired_keys(ctx: Ctx) -> bool {
 
 /// Propagates the command as native does: a relative TTL becomes absolute, with `ABSTTL`
 /// appended; everything else verbatim. Replicas and the AOF run `restore.asking` too.
-fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, absttl: bool) {
+fn replicate_restore(ctx: Ctx, argv: &[Arg], ttl: i64, expire_at: i64, absttl: bool) {
     if ttl == 0 || absttl {
         // Nothing to rewrite: verbatim is the cheap path (no command lookup, no new argv).
         if ffi::replicate_verbatim(ctx).is_err() {
@@ -249,9 +253,9 @@ fn replicate_restore(ctx: Ctx, argv: &[RString], ttl: i64, expire_at: i64, abstt
     let absolute = OwnedString::new(ctx, expire_at.to_string().as_bytes());
     let absttl_token = OwnedString::new(ctx, b"ABSTTL");
     let mut args: Vec<RString> = Vec::with_capacity(argv.len() + 1);
-    args.push(argv[1]);
+    args.push(argv[1].as_ptr());
     args.push(absolute.as_ptr());
-    args.extend_from_slice(&argv[3..]);
+    args.extend(argv[3..].iter().map(Arg::as_ptr));
     args.push(absttl_token.as_ptr());
     if ffi::replicate(ctx, c"restore.asking", &args).is_err() {
         ffi::log_warning(ctx, "restore.asking: could not propagate the command");

@@ -8,6 +8,8 @@ use std::ptr;
 
 use redis_module::raw;
 
+use super::ffi::{self, ApiResult, Ctx};
+
 const SUMMARY: &CStr = c"An internal command for migrating keys in a cluster";
 const COMPLEXITY: &CStr = c"O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).";
 
@@ -40,13 +42,48 @@ fn arg(
     }
 }
 
-/// Sets the command's metadata. Returns false if the server refused it.
-pub fn set(ctx: *mut raw::RedisModuleCtx) -> bool {
+/// The all-zero key spec: the server reads it as the end of the array.
+fn key_spec_terminator() -> raw::RedisModuleCommandKeySpec {
     use raw::*;
-    // SAFETY: all-zero is a valid value for these plain C structs (null pointers, zero ints);
-    // the server reads zeroed entries as array terminators.
-    let zero_arg: RedisModuleCommandArg = unsafe { std::mem::zeroed() };
-    let zero_spec: RedisModuleCommandKeySpec = unsafe { std::mem::zeroed() };
+    RedisModuleCommandKeySpec {
+        notes: ptr::null(),
+        flags: 0,
+        begin_search_type: 0,
+        bs: RedisModuleCommandKeySpec__bindgen_ty_1 {
+            keyword: RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_2 {
+                keyword: ptr::null(),
+                startfrom: 0,
+            },
+        },
+        find_keys_type: 0,
+        fk: RedisModuleCommandKeySpec__bindgen_ty_2 {
+            keynum: RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_2 {
+                keynumidx: 0,
+                firstkey: 0,
+                keystep: 0,
+            },
+        },
+    }
+}
+
+/// Sets the command's metadata: an error starting with "no " where the server has no
+/// command metadata API (before 7.0).
+pub fn set(ctx: Ctx) -> ApiResult {
+    use raw::*;
+    // The all-null argument: the server reads it as the end of the array.
+    let zero_arg = RedisModuleCommandArg {
+        name: ptr::null(),
+        type_: 0,
+        key_spec_index: 0,
+        token: ptr::null(),
+        summary: ptr::null(),
+        since: ptr::null(),
+        flags: 0,
+        deprecated_since: ptr::null(),
+        subargs: ptr::null_mut(),
+        display_text: ptr::null(),
+    };
+    let zero_spec = key_spec_terminator();
     let mut args = [
         arg(
             c"key",
@@ -146,13 +183,7 @@ pub fn set(ctx: *mut raw::RedisModuleCtx) -> bool {
         key_specs: key_specs.as_mut_ptr(),
         args: args.as_mut_ptr(),
     };
-    // SAFETY: called from OnLoad; the server deep-copies `info` and everything it points to
-    // before returning, so stack storage is fine.
-    unsafe {
-        let cmd = RedisModule_GetCommand.unwrap()(ctx, c"restore.asking".as_ptr());
-        if cmd.is_null() {
-            return false;
-        }
-        RedisModule_SetCommandInfo.unwrap()(cmd, &info) == REDISMODULE_OK as c_int
-    }
+    // The server deep-copies `info` and everything it points to before returning, so stack
+    // storage is fine.
+    ffi::set_command_info(ctx, c"restore.asking", &info)
 }

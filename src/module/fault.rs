@@ -37,7 +37,7 @@ mod enabled {
     }
 
     pub fn after_decode(key: RString) {
-        if let Some((b"panic-decoded", _)) = parse(ffi::string_bytes(key)) {
+        if ffi::with_string_bytes(key, |k| matches!(parse(k), Some((b"panic-decoded", _)))) {
             panic!("fault injected: panic after decoding");
         }
     }
@@ -50,11 +50,11 @@ mod enabled {
 
     impl Writes {
         pub fn new(key: RString) -> Self {
-            let fault = match parse(ffi::string_bytes(key)) {
+            let fault = ffi::with_string_bytes(key, |k| match parse(k) {
                 Some((b"panic-after", n)) => Some(Fault::PanicAfter(n)),
                 Some((b"fail-after", n)) => Some(Fault::FailAfter(n)),
                 _ => None,
-            };
+            });
             Writes { fault, done: 0 }
         }
 

@@ -1,18 +1,9 @@
 //! What the running server is and can do, asked once where it cannot change.
 
-use std::os::raw::c_int;
-
-use redis_module::raw;
 use restore_core::rdb::RDB_TYPE_ARRAY;
 use restore_core::release::{self, Engine};
 
-use super::ffi::{self, Ctx, OwnedString};
-
-/// The server's version as 0x00MMmmpp (Valkey reports its own version here).
-pub fn server_version() -> c_int {
-    // SAFETY: GetServerVersion takes no arguments; absent before 6.0.9 only.
-    unsafe { raw::RedisModule_GetServerVersion.map_or(0, |f| f()) }
-}
+use super::ffi::{self, server_version, Ctx, OwnedString};
 
 /// Whether the server frees deleted keys lazily and propagates UNLINK for them (7.2+ reads
 /// `lazyfree-lazy-server-del`; 7.0 always propagates DEL).

@@ -2,16 +2,14 @@
 //! writing anything (read-only, no key: usable on replicas). A map in RESP3, a flat array of
 //! field/value pairs in RESP2.
 
-use std::os::raw::{c_char, c_long};
-
-use redis_module::{raw, Context, RedisError, RedisResult, RedisString, RedisValue};
+use std::os::raw::c_int;
 
 use restore_core::decode::inspect::inspect;
 use restore_core::rdb::RDB_OPCODE_KEY_META;
 use restore_core::release::written_by;
 
 use super::errors::Reply;
-use super::ffi::Ctx;
+use super::ffi::{self, Ctx, RString};
 use super::host;
 
 enum Field {
@@ -20,20 +18,20 @@ enum Field {
     Null,
 }
 
-fn reply_text(ctx: Ctx, s: &str) {
-    // SAFETY: a valid buffer of s.len() bytes; ctx is the live command context.
-    unsafe {
-        raw::RedisModule_ReplyWithStringBuffer.unwrap()(ctx, s.as_ptr().cast::<c_char>(), s.len());
-    }
+pub extern "C" fn restore_inspect_command(ctx: Ctx, argv: *mut RString, argc: c_int) -> c_int {
+    ffi::with_command_args(argv, argc, |args| match args {
+        [_, payload] => restore_inspect(ctx, payload.bytes()),
+        _ => ffi::reply_error(
+            ctx,
+            "ERR wrong number of arguments for 'restore.inspect' command",
+        ),
+    });
+    ffi::HANDLER_OK
 }
 
-pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
-    if args.len() != 2 {
-        return Err(RedisError::WrongArity);
-    }
-    let payload = args[1].as_slice();
+fn restore_inspect(ctx: Ctx, payload: &[u8]) {
     let s = inspect(payload);
-    let host = host::host(ctx.ctx);
+    let host = host::host(ctx);
     let mut fields: Vec<(&str, Field)> = vec![
         ("payload_bytes", Field::Int(s.payload_bytes as i64)),
         (
@@ -98,22 +96,13 @@ pub fn restore_inspect(ctx: &Context, args: Vec<RedisString>) -> RedisResult {
             fields.push(("error_offset", Field::Int(e.offset as i64)));
         }
     }
-    let ctx = ctx.ctx;
-    // SAFETY: reply calls on the live command context, with the map length announced first.
-    unsafe {
-        raw::RedisModule_ReplyWithMap.unwrap()(ctx, fields.len() as c_long);
-        for (name, value) in &fields {
-            reply_text(ctx, name);
-            match value {
-                Field::Int(i) => {
-                    raw::RedisModule_ReplyWithLongLong.unwrap()(ctx, *i);
-                }
-                Field::Text(t) => reply_text(ctx, t),
-                Field::Null => {
-                    raw::RedisModule_ReplyWithNull.unwrap()(ctx);
-                }
-            }
+    ffi::reply_map(ctx, fields.len());
+    for (name, value) in &fields {
+        ffi::reply_bulk(ctx, name.as_bytes());
+        match value {
+            Field::Int(i) => ffi::reply_integer(ctx, *i),
+            Field::Text(t) => ffi::reply_bulk(ctx, t.as_bytes()),
+            Field::Null => ffi::reply_null(ctx),
         }
     }
-    Ok(RedisValue::NoReply)
 }

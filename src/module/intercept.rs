@@ -7,13 +7,9 @@
 //! arity error names the command the client sent. Runs for every command, so the `off` path is
 //! one atomic load.
 
-use std::os::raw::c_int;
-
-use redis_module::raw;
-
 use restore_core::decode::payload::split_envelope;
 
-use super::config::{InterceptMode, INTERCEPT};
+use super::config::{intercept_mode, InterceptMode};
 use super::ffi;
 use super::host::Host;
 
@@ -32,47 +28,28 @@ fn native_refuses(host: &Host, payload: &[u8]) -> bool {
     }
 }
 
-unsafe extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
-    let mode = INTERCEPT.mode();
-    if mode == InterceptMode::off {
+fn filter(args: &mut ffi::FilterArgs) {
+    let mode = intercept_mode();
+    if mode == InterceptMode::Off {
         return;
     }
-    // SAFETY: the server calls the filter with a live filter context; argument strings live
-    // until the filter returns.
-    unsafe {
-        if raw::RedisModule_CommandFilterArgsCount.unwrap()(fctx) < 4 {
-            return;
-        }
-        let name = ffi::string_bytes(raw::RedisModule_CommandFilterArgGet.unwrap()(fctx, 0));
-        if !is_restore(name) {
-            return;
-        }
-        if mode == InterceptMode::newer {
-            let Some(host) = HOST.get() else { return };
-            let payload = ffi::string_bytes(raw::RedisModule_CommandFilterArgGet.unwrap()(fctx, 3));
-            if !native_refuses(host, payload) {
-                return;
-            }
-        }
-        // The replacement is created without a context: the server takes ownership.
-        let name = raw::RedisModule_CreateString.unwrap()(
-            std::ptr::null_mut(),
-            c"restore.asking".as_ptr(),
-            14,
-        );
-        raw::RedisModule_CommandFilterArgReplace.unwrap()(fctx, 0, name);
+    if args.len() < 4 || !args.arg(0).is_some_and(is_restore) {
+        return;
     }
+    if mode == InterceptMode::Newer {
+        let Some(host) = HOST.get() else { return };
+        if !args
+            .arg(3)
+            .is_some_and(|payload| native_refuses(host, payload))
+        {
+            return;
+        }
+    }
+    let _ = args.replace(0, b"restore.asking");
 }
 
 /// Registers the filter; called from OnLoad, where the host is also learned.
-pub fn register(ctx: ffi::Ctx) {
+pub fn register(ctx: ffi::Ctx) -> ffi::ApiResult {
     let _ = HOST.set(super::host::host(ctx));
-    // SAFETY: called from OnLoad with the load context; the callback is a plain function.
-    unsafe {
-        raw::RedisModule_RegisterCommandFilter.unwrap()(
-            ctx,
-            Some(filter),
-            raw::REDISMODULE_CMDFILTER_NOSELF as c_int,
-        );
-    }
+    ffi::register_command_filter(ctx, filter)
 }

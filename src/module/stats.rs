@@ -1,13 +1,11 @@
 //! `INFO restore`: counters of what the command did since the module was loaded.
 
-use std::ffi::CString;
-use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use redis_module::raw;
 use restore_core::release::{rdb_version_index, RDB_VERSIONS};
 
 use super::errors::Reply;
+use super::ffi::{self, ApiResult, Ctx, InfoCtx};
 
 macro_rules! counters {
     ($($name:ident),* $(,)?) => {
@@ -69,41 +67,26 @@ pub fn count_error(reply: &Reply) {
     count(c, 1);
 }
 
-fn add_field(ctx: *mut raw::RedisModuleInfoCtx, name: &str, value: u64) {
-    let Ok(name) = CString::new(name) else { return };
-    // SAFETY: called from the info callback with its live context; name is NUL-terminated.
-    unsafe {
-        raw::RedisModule_InfoAddFieldULongLong.unwrap()(ctx, name.as_ptr(), value);
-    }
-}
-
-extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) {
-    // SAFETY: the server calls this with a live info context; a NULL name means the module's
-    // own section, `restore`.
-    unsafe {
-        raw::RedisModule_InfoAddSection.unwrap()(ctx, std::ptr::null());
-    }
+fn info(ctx: &InfoCtx) {
+    ctx.add_module_section();
     for (name, c) in NAMED {
-        add_field(ctx, name, c.load(Relaxed));
+        ctx.add_u64(name, c.load(Relaxed));
     }
     for ((version, _), c) in RDB_VERSIONS.iter().zip(&BY_VERSION) {
         let n = c.load(Relaxed);
         if n > 0 {
-            add_field(ctx, &format!("rdb_version_{version}"), n);
+            ctx.add_u64(&format!("rdb_version_{version}"), n);
         }
     }
     for (type_id, c) in BY_TYPE.iter().enumerate() {
         let n = c.load(Relaxed);
         if n > 0 {
-            add_field(ctx, &format!("type_{type_id}"), n);
+            ctx.add_u64(&format!("type_{type_id}"), n);
         }
     }
 }
 
-/// Registers the `INFO restore` section (replacing the crate's empty default).
-pub fn register(ctx: *mut raw::RedisModuleCtx) {
-    // SAFETY: called from OnLoad with the load context.
-    unsafe {
-        raw::RedisModule_RegisterInfoFunc.unwrap()(ctx, Some(info));
-    }
+/// Registers the `INFO restore` section.
+pub fn register(ctx: Ctx) -> ApiResult {
+    ffi::register_info(ctx, info)
 }

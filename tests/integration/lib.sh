@@ -31,6 +31,9 @@ PASSED=0
 FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/restore-it.XXXXXX")
 declare -A SRV_PID=() SRV_PORT=() SRV_DIR=() SRV_ARGS=()
+# Load arguments for the module in every server started from now on (e.g. configs:
+# MODULE_ARGS=(field-ttl-policy persist), which every host takes, unlike --restore.* options).
+MODULE_ARGS=()
 BG_PIDS=()
 CUR_PORT=
 
@@ -98,7 +101,7 @@ start_server() {
   SRV_DIR[$name]=$dir
   SRV_ARGS[$name]=$( (($# == 0)) || printf '%q ' "$@")
   local modargs=()
-  [ -n "$MODULE" ] && modargs=(--loadmodule "$MODULE")
+  [ -n "$MODULE" ] && modargs=(--loadmodule "$MODULE" "${MODULE_ARGS[@]}")
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     echo "=== start (attempt $attempt, port $port): $REDIS_SERVER $*" >>"$dir/server.log"
@@ -237,6 +240,37 @@ host_label() {
     ver=$(info_field server redis_version)
   fi
   echo "$name $ver"
+}
+
+# version_ge A B: version A is B or newer (dotted numbers).
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+
+# host_is NAME [VERSION]: the current server is NAME (redis|valkey), at VERSION or newer.
+# Asked once per server (port): the label does not change while it runs.
+declare -A HOST_LABEL_OF=()
+host_is() {
+  local l=${HOST_LABEL_OF[$CUR_PORT]:-}
+  [ -n "$l" ] || { l=$(host_label); HOST_LABEL_OF[$CUR_PORT]=$l; }
+  [ "${l%% *}" = "$1" ] && { [ $# -lt 2 ] || version_ge "${l#* }" "$2"; }
+}
+
+# What the current server has (by release: these are facts of the server, not of the module).
+host_has_field_ttls() { host_is redis 7.4 || host_is valkey 9.0; }
+host_has_module_configs() { host_is redis 7.0 || host_is valkey; }
+host_has_listpack() { host_is redis 7.0 || host_is valkey; }
+host_has_expiretime() { host_is redis 7.0 || host_is valkey; }
+
+# cfg_set NAME VALUE...: sets module configs the way the host offers: CONFIG SET where it has
+# module configs (7.0+), else RESTORE.CONFIG SET (Redis 6.x). cfg_get NAME: the value.
+cfg_set() {
+  if host_has_module_configs; then r CONFIG SET "$@"; else r RESTORE.CONFIG SET "$@"; fi
+}
+cfg_get() {
+  if host_has_module_configs; then
+    r --raw CONFIG GET "$1" | tail -n 1
+  else
+    r --raw RESTORE.CONFIG GET "$1" | tail -n 1
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
