@@ -20,6 +20,8 @@ pub enum Unsupported {
     NoLiveFields,
     /// A Redis 8.8 array on a server without the type.
     NoArrayType { elements: usize },
+    /// A Valkey 9.2 path hash on a server without the type.
+    NoPathHashType { paths: usize, fields: usize },
     /// A Redis 8.6+ key-metadata class that may not be dropped.
     KeyMetadata { class: String, version: u8 },
     /// A type the target's release predates (streams before Redis 5.0, module values before
@@ -63,6 +65,10 @@ impl fmt::Display for Unsupported {
                 f,
                 "this server has no array type (Redis 8.8+, RDB type 28); the payload holds an array of {elements} elements"
             ),
+            Unsupported::NoPathHashType { paths, fields } => write!(
+                f,
+                "this server has no path hash type (Valkey 9.2+, RDB type 23); the payload holds a path hash of {paths} paths, {fields} fields"
+            ),
             Unsupported::KeyMetadata { class, version } => write!(
                 f,
                 "key metadata class 'META-{class}' (version {version}, Redis 8.6+) cannot be attached on this server and is not marked ignorable"
@@ -89,6 +95,14 @@ mod tests {
         assert_eq!(
             Unsupported::NoArrayType { elements: 3 }.message(),
             "this server has no array type (Redis 8.8+, RDB type 28); the payload holds an array of 3 elements"
+        );
+        assert_eq!(
+            Unsupported::NoPathHashType {
+                paths: 2,
+                fields: 5
+            }
+            .message(),
+            "this server has no path hash type (Valkey 9.2+, RDB type 23); the payload holds a path hash of 2 paths, 5 fields"
         );
         assert!(Unsupported::NoFieldTtls
             .message()

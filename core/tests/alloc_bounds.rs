@@ -130,6 +130,18 @@ fn huge_element_counts_in_every_plain_collection() {
                 [&5i64.to_le_bytes()[..], &len, &[0], &items].concat(),
                 12,
             ),
+            (
+                "path hash paths (23 @81)",
+                23,
+                [&len[..], &items].concat(),
+                81,
+            ),
+            (
+                "path hash fields (23 @81)",
+                23,
+                [&[1, 1, b'p'][..], &len, &items].concat(),
+                81,
+            ),
         ];
         for (what, type_id, body, version) in cases {
             let object = [&[type_id][..], &body].concat();

@@ -36,6 +36,7 @@ enum Canon {
     Stream(String),
     Module(Vec<u8>),
     Array(String),
+    PathHash(String),
 }
 
 /// `v1`: only what a type-15 stream holds (its loader derives the rest).
@@ -116,6 +117,7 @@ fn canon(v: &Value<'_>, keep_ttls: bool, v1: bool) -> Canon {
         Value::Stream(s) => Canon::Stream(stream_canon(s, v1)),
         Value::Module(m) => Canon::Module(m.body.to_vec()),
         Value::Array(a) => Canon::Array(format!("{a:?}")),
+        Value::PathHash(p) => Canon::PathHash(format!("{p:?}")),
     }
 }
 
@@ -131,6 +133,7 @@ fn refusal_holds(
             !target.has_field_ttls() && policy == FieldTtlPolicy::Reject && h.any_field_ttl()
         }
         (Unsupported::NoArrayType { .. }, Value::Array(_)) => true,
+        (Unsupported::NoPathHashType { .. }, Value::PathHash(_)) => target.rdb_version < 81,
         (Unsupported::TypeTooNew { what: "stream", .. }, Value::Stream(_)) => {
             target.rdb_version < 9
         }

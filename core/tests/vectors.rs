@@ -114,6 +114,40 @@ fn check(json: &Json, value: &Value<'_>, path: &Path) {
                 .unwrap_or_default();
             assert_eq!(ttls, want_ttls, "{path:?}");
         }
+        Value::PathHash(tree) => {
+            let mut got = BTreeMap::new();
+            for p in &tree.paths {
+                let fields: BTreeMap<_, _> = p
+                    .fields
+                    .iter()
+                    .map(|(f, v)| (owned(f.as_element()), owned(v.as_element())))
+                    .collect();
+                assert_eq!(fields.len(), p.fields.len(), "{path:?}");
+                got.insert(owned(p.path.as_element()), fields);
+            }
+            let want: BTreeMap<_, BTreeMap<_, _>> = expected
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(p, fields)| {
+                    let fields = fields.as_object().unwrap();
+                    (
+                        field_name(p),
+                        fields
+                            .iter()
+                            .map(|(f, v)| (field_name(f), bytes_of(v)))
+                            .collect(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "{path:?}");
+            let pairs: usize = want.values().map(BTreeMap::len).sum();
+            assert_eq!(
+                (tree.paths.len(), tree.fields),
+                (want.len(), pairs),
+                "{path:?}"
+            );
+        }
         Value::Stream(_) | Value::Module(_) | Value::Array(_) => {}
     }
 }

@@ -147,7 +147,11 @@ fn blobs(value: &Value<'_>, corpora: &mut Corpora) {
             }
             HashRepr::Plain(_) | HashRepr::PlainWithTtl(_) => {}
         },
-        Value::String(_) | Value::Stream(_) | Value::Module(_) | Value::Array(_) => {}
+        Value::String(_)
+        | Value::Stream(_)
+        | Value::Module(_)
+        | Value::Array(_)
+        | Value::PathHash(_) => {}
     }
 }
 

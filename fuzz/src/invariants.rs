@@ -133,6 +133,42 @@ pub fn check_accepted(decoded: &Decoded<'_>) {
                 );
             }
         }
+        Value::PathHash(tree) => {
+            // An emptied tree is a value; a path never is without fields.
+            assert_eq!(
+                decoded.rdb_version, 81,
+                "path hash under footer {}",
+                decoded.rdb_version
+            );
+            let mut paths = HashSet::new();
+            let mut total = 0;
+            for p in &tree.paths {
+                assert!(
+                    paths.insert(key(p.path.as_element())),
+                    "accepted a repeated path {:?}",
+                    p.path
+                );
+                assert!(
+                    !p.fields.is_empty(),
+                    "accepted path {:?} with no fields",
+                    p.path
+                );
+                let mut fields = HashSet::new();
+                for (f, _) in &p.fields {
+                    assert!(
+                        fields.insert(key(f.as_element())),
+                        "accepted a repeated field {f:?} in path {:?}",
+                        p.path
+                    );
+                }
+                total += p.fields.len();
+            }
+            assert_eq!(
+                total, tree.fields,
+                "path hash: {total} fields, the count says {}",
+                tree.fields
+            );
+        }
     }
     for class in &decoded.key_meta {
         assert_eq!(

@@ -1,7 +1,7 @@
 //! What the running server is and can do, asked once where it cannot change.
 
 use restore_core::rdb::RDB_TYPE_ARRAY;
-use restore_core::release::{self, Engine};
+use restore_core::release::{self, Engine, Feature};
 
 use super::ffi::{self, server_version, Ctx, OwnedString};
 
@@ -73,5 +73,10 @@ impl Host {
     /// Whether this server has Redis 8.8's array type.
     pub fn has_arrays(&self) -> bool {
         self.native_accepts(self.rdb_version, RDB_TYPE_ARRAY)
+    }
+
+    /// Whether this server has Valkey 9.2's path hash type.
+    pub fn has_path_hashes(&self) -> bool {
+        release::line_writing(self.server(), self.rdb_version).has(Feature::PathHashes)
     }
 }

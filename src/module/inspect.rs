@@ -72,6 +72,10 @@ fn restore_inspect(ctx: Ctx, payload: &[u8]) {
         fields.push(("stream_pending", Field::Int(pel as i64)));
         fields.push(("stream_consumers", Field::Int(consumers as i64)));
     }
+    if let Some((paths, pairs)) = s.path_hash {
+        fields.push(("paths", Field::Int(paths as i64)));
+        fields.push(("fields", Field::Int(pairs as i64)));
+    }
     if let Some(classes) = &s.key_metadata {
         fields.push(("key_metadata", Field::Text(classes.clone())));
     }

@@ -41,7 +41,10 @@ pub enum Written {
 
 /// Whether `value` goes through the server's own RESTORE (see `native.rs`).
 pub fn uses_native_restore(value: &Value<'_>) -> bool {
-    matches!(value, Value::Module(_) | Value::Stream(_) | Value::Array(_))
+    matches!(
+        value,
+        Value::Module(_) | Value::Stream(_) | Value::Array(_) | Value::PathHash(_)
+    )
 }
 
 /// Writes `value` under `key`, through `handle` (the key opened for writing) where the key API
@@ -69,7 +72,7 @@ pub fn write_value(
             native::restore_stream(ctx, key, s, object, type_id, replace)?
         }
         // Only a server with the type gets here (see `preflight`): its RESTORE reads it.
-        Value::Array(_) => {
+        Value::Array(_) | Value::PathHash(_) => {
             drop(handle);
             native::restore_refooted(ctx, key, object, replace)?
         }
@@ -113,7 +116,9 @@ fn write_with_api(
             drop(k);
             write_set(ctx, key, set)
         }
-        Value::Stream(_) | Value::Module(_) | Value::Array(_) => Err(Reply::BadData),
+        Value::Stream(_) | Value::Module(_) | Value::Array(_) | Value::PathHash(_) => {
+            Err(Reply::BadData)
+        }
     }
 }
 
@@ -441,6 +446,12 @@ pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>) -> Result<(), Reply> {
         Value::Array(a) if !super::host::host(ctx).has_arrays() => {
             Err(Reply::Unsupported(Unsupported::NoArrayType {
                 elements: a.items.len(),
+            }))
+        }
+        Value::PathHash(p) if !super::host::host(ctx).has_path_hashes() => {
+            Err(Reply::Unsupported(Unsupported::NoPathHashType {
+                paths: p.paths.len(),
+                fields: p.fields,
             }))
         }
         _ => Ok(()),

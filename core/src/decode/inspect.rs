@@ -20,6 +20,8 @@ pub struct Summary {
     pub fields_with_ttl: Option<u64>,
     /// Streams: consumer groups, pending entries, consumers.
     pub stream_groups: Option<(u64, u64, u64)>,
+    /// Path hashes: paths, and field/value pairs over all of them.
+    pub path_hash: Option<(u64, u64)>,
     /// Redis 8.6+ key-metadata classes, e.g. `META-TAGS v1 ignorable`.
     pub key_metadata: Option<String>,
     /// The first problem; `None` when the payload would restore.
@@ -62,6 +64,7 @@ fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
             HashRepr::Template { .. } => "template (array values)",
         },
         Value::Array(_) => "array",
+        Value::PathHash(_) => "path-hash",
         Value::Stream(s) => return format!("stream v{}", s.version),
         Value::Module(m) => return format!("module {} encver {}", m.type_name_str(), m.encver),
     };
@@ -80,6 +83,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
         length: None,
         fields_with_ttl: None,
         stream_groups: None,
+        path_hash: None,
         key_metadata: None,
         error: None,
     };
@@ -108,6 +112,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
                 Value::Stream(v) => v.length,
                 Value::Module(_) => 0,
                 Value::Array(a) => a.items.len() as u64,
+                Value::PathHash(p) => p.paths.len() as u64,
             });
             s.type_id = Some(d.type_id);
             if !d.key_meta.is_empty() {
@@ -135,6 +140,9 @@ pub fn inspect(payload: &[u8]) -> Summary {
                 let pel = st.groups.iter().map(|g| g.pel.len() as u64).sum();
                 let consumers = st.groups.iter().map(|g| g.consumers.len() as u64).sum();
                 s.stream_groups = Some((st.groups.len() as u64, pel, consumers));
+            }
+            if let Value::PathHash(p) = &d.value {
+                s.path_hash = Some((p.paths.len() as u64, p.fields as u64));
             }
         }
         Err(e) => s.error = Some(e),
@@ -183,5 +191,19 @@ mod tests {
             inspect(b"short").error.unwrap().kind,
             ErrorKind::PayloadTooShort
         );
+    }
+
+    #[test]
+    fn describes_a_path_hash() {
+        // Paths "" (1 field) and "a" (2 fields).
+        let o = [
+            23, 2, 0, 1, 1, b'r', 1, b'x', 1, b'a', 2, 1, b'f', 1, b'y', 1, b'g', 0,
+        ];
+        let s = inspect(&with_footer(&o, 81));
+        assert_eq!(
+            (s.type_name, s.encoding.as_deref(), s.length, s.path_hash),
+            (Some("path-hash"), Some("path-hash"), Some(2), Some((2, 3)))
+        );
+        assert_eq!((s.error, s.rdb_version), (None, Some(81)));
     }
 }

@@ -14,6 +14,7 @@ pub mod listpack;
 pub mod lzf;
 pub mod module_type;
 mod objects;
+pub mod path_hash;
 pub mod payload;
 pub mod score;
 pub mod stream;

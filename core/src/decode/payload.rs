@@ -14,6 +14,7 @@ use super::error::{DecodeError, ErrorKind, Result};
 use super::key_meta::{self, MetaClass};
 use super::objects;
 pub use super::objects::Checks;
+use super::path_hash;
 use super::value::Value;
 use crate::rdb::RDB_OPCODE_KEY_META;
 use crate::release::{is_known_rdb_version, Family};
@@ -106,7 +107,11 @@ pub fn decode_object_with(object: &[u8], rdb_version: u16, checks: Checks) -> Re
     };
     let type_offset = c.offset();
     let type_id = c.read_u8()?;
-    let value = objects::read_object(&mut c, type_id, family, checks)?;
+    let value = if path_hash::is_path_hash(type_id, rdb_version) {
+        Value::PathHash(path_hash::read_path_hash(&mut c)?)
+    } else {
+        objects::read_object(&mut c, type_id, family, checks)?
+    };
     if !c.is_empty() {
         return Err(c.err(ErrorKind::TrailingBytes));
     }

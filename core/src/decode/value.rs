@@ -21,6 +21,8 @@ pub enum Value<'a> {
     Module(super::module_type::ModuleValue<'a>),
     /// Redis 8.8's sparse array (type 28).
     Array(Array<'a>),
+    /// Valkey 9.2's path hash (type 23 under footer 81+).
+    PathHash(super::path_hash::PathHash<'a>),
 }
 
 impl Value<'_> {
@@ -35,6 +37,7 @@ impl Value<'_> {
             Value::Stream(_) => "stream",
             Value::Module(_) => "module",
             Value::Array(_) => "array",
+            Value::PathHash(_) => "path-hash",
         }
     }
 }

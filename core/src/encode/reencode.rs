@@ -152,6 +152,10 @@ pub fn payload_for_target<'a>(
         Value::Array(a) => Err(Unsupported::NoArrayType {
             elements: a.items.len(),
         }),
+        Value::PathHash(p) => Err(Unsupported::NoPathHashType {
+            paths: p.paths.len(),
+            fields: p.fields,
+        }),
     }
 }
 
