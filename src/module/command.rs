@@ -103,7 +103,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
 
     // The native path lets the server's RESTORE replace the old value only once the new one
     // has loaded; everything else deletes first and writes into an empty key.
-    let native_path = write::uses_native_restore(&decoded.value);
+    let native_path = write::uses_native_restore(ctx, &decoded.value);
     if existed && !native_path {
         handle.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
     }

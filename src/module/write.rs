@@ -40,11 +40,36 @@ pub enum Written {
 }
 
 /// Whether `value` goes through the server's own RESTORE (see `native.rs`).
-pub fn uses_native_restore(value: &Value<'_>) -> bool {
-    matches!(
-        value,
-        Value::Module(_) | Value::Stream(_) | Value::Array(_) | Value::PathHash(_)
-    )
+pub fn uses_native_restore(ctx: Ctx, value: &Value<'_>) -> bool {
+    match value {
+        Value::Module(_) | Value::Stream(_) | Value::Array(_) | Value::PathHash(_) => true,
+        Value::SortedSet(zset) => negative_zero_needs_loader(ctx, zset),
+        _ => false,
+    }
+}
+
+/// A sorted set with a `-0` score on Redis 7.0+ or Valkey: `ZsetAdd` (like ZADD) would store it
+/// as `0` in a listpack, and in a skiplist converted from one (`score::is_negative_zero`); the
+/// server's loader keeps the payload's entry. Every zset type (3, 5, 12, 17) is one these hosts
+/// read, so the payload is handed over re-footed, and the value is exactly native's. (Before
+/// 7.0 a listpack/ziplist score is written as text, `-0` included: the key API is exact.)
+fn negative_zero_needs_loader(ctx: Ctx, zset: &SortedSet<'_>) -> bool {
+    zset.negative_zero && super::host::host(ctx).rdb_version >= 10
+}
+
+/// The loader does not look for repeated members in a listpack (type 17) unless
+/// `sanitize-dump-payload` says so, and the decoder leaves them to the writers when there is no
+/// old value: they are refused here before the payload is handed over.
+fn refuse_repeated_members(zset: &SortedSet<'_>) -> Result<(), Reply> {
+    let mut seen = std::collections::HashSet::with_capacity(zset.len);
+    zset.for_each(|m, _| {
+        let mut buf: IntBuf = [0; 20];
+        if seen.insert(m.bytes(&mut buf).to_vec()) {
+            Ok(())
+        } else {
+            Err(Reply::BadData)
+        }
+    })
 }
 
 /// Writes `value` under `key`, through `handle` (the key opened for writing) where the key API
@@ -70,6 +95,11 @@ pub fn write_value(
             drop(handle);
             let type_id = object.first().copied().unwrap_or(0);
             native::restore_stream(ctx, key, s, object, type_id, replace)?
+        }
+        Value::SortedSet(zset) if negative_zero_needs_loader(ctx, zset) => {
+            drop(handle);
+            refuse_repeated_members(zset)?;
+            native::restore_refooted(ctx, key, object, replace)?
         }
         // Only a server with the type gets here (see `preflight`): its RESTORE reads it.
         Value::Array(_) | Value::PathHash(_) => {

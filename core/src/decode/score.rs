@@ -1,5 +1,10 @@
 //! Sorted-set scores: text doubles (type 3), binary doubles (type 5) and score entries of
 //! ziplists and listpacks. NaN is rejected everywhere; a text score must be a complete number.
+//!
+//! Every score is read to the exact double the server's loader reads (`strtod` on the text,
+//! `(double)` on an integer entry, the bits of a binary double): `-0`, subnormals, the largest
+//! finite values and integers above 2^53 included. Of these, only `-0` can be lost on the way
+//! into the server: see [`is_negative_zero`].
 
 use super::cursor::Cursor;
 use super::element::Element;
@@ -29,6 +34,15 @@ pub fn from_element(e: Element<'_>, offset: usize) -> Result<f64> {
         Element::Int(i) => Ok(i as f64),
         Element::Bytes(b) => parse_text(b, offset),
     }
+}
+
+/// Whether `score` is `-0`. Redis 7.0+ and Valkey write a listpack score that is an integer as
+/// an integer entry (`zzlInsertAt`: `double2ll`), so ZADD and the module API's `ZsetAdd` store
+/// `-0` as `0`, in the listpack and in a skiplist converted from it; only the server's loader
+/// keeps a payload's `"-0"` text entry. `DEBUG DIGEST-VALUE` prints scores with `%.17g`, so the
+/// two differ there (and in `ZSCORE`) though they compare equal.
+pub fn is_negative_zero(score: f64) -> bool {
+    score.to_bits() == (-0.0f64).to_bits()
 }
 
 /// Type 3: a length-prefixed text double, or one of three special bytes.
@@ -114,6 +128,71 @@ mod tests {
         assert_eq!(
             read_binary_double(&mut Cursor::new(&f64::MIN_POSITIVE.to_le_bytes())),
             Ok(f64::MIN_POSITIVE)
+        );
+    }
+
+    /// The double of each text is the one the server's `strtod` reads: correctly rounded,
+    /// `-0` and underflow to `-0` keep the sign, overflow is infinite (the loaders ignore ERANGE).
+    #[test]
+    fn text_scores_keep_their_exact_bits() {
+        let bits = |t: &[u8]| parse_text(t, 0).map(f64::to_bits);
+        let neg_zero = (-0.0f64).to_bits();
+        for t in [&b"-0"[..], b"-0.0", b"-0e9", b"-1e-400"] {
+            assert_eq!(bits(t), Ok(neg_zero), "{t:?}");
+        }
+        assert_eq!(bits(b"0"), Ok(0));
+        assert_eq!(bits(b"1e-400"), Ok(0), "underflow keeps the sign: +0");
+        // The largest finite values, and past them (strtod's HUGE_VAL).
+        assert_eq!(parse_text(b"1.7976931348623157e308", 0), Ok(f64::MAX));
+        assert_eq!(parse_text(b"-1.7976931348623157e308", 0), Ok(f64::MIN));
+        assert_eq!(
+            parse_text(b"1e+308", 0).map(f64::to_bits),
+            Ok(1e308f64.to_bits())
+        );
+        assert_eq!(parse_text(b"1.8e308", 0), Ok(f64::INFINITY));
+        // Subnormals: the largest, the smallest, and a %.17g text of one (Redis < 7.2).
+        assert_eq!(bits(b"2.2250738585072009e-308"), Ok(0x000f_ffff_ffff_ffff));
+        assert_eq!(bits(b"-4.9406564584124654e-324"), Ok(neg_zero | 1));
+        assert_eq!(
+            bits(b"-9.9999999999999991e-309"),
+            Ok((-1e-308f64).to_bits())
+        );
+        // Integers above 2^53: round to nearest, ties to even, like strtod.
+        assert_eq!(parse_text(b"9007199254740995", 0), Ok(9007199254740996.0));
+        assert_eq!(parse_text(b"9007199254740997", 0), Ok(9007199254740996.0));
+        assert_eq!(
+            parse_text(b"18446744073709551617", 0),
+            Ok(18446744073709551616.0)
+        );
+        // Stricter than strtod: no server writes hex text.
+        assert!(parse_text(b"0x1p3", 0).is_err());
+    }
+
+    #[test]
+    fn negative_zero() {
+        assert!(is_negative_zero(-0.0));
+        assert!(is_negative_zero(parse_text(b"-0", 0).unwrap()));
+        assert!(!is_negative_zero(0.0));
+        assert!(
+            !is_negative_zero(-f64::from_bits(1)),
+            "the smallest negative subnormal"
+        );
+        assert!(!is_negative_zero(f64::NEG_INFINITY));
+    }
+
+    /// An integer entry is `(double)` of it, as `zzlGetScore` reads it: exact up to 2^53, then
+    /// rounded to nearest, ties to even.
+    #[test]
+    fn integer_entries_convert_like_a_c_cast() {
+        let int = |i: i64| from_element(Element::Int(i), 0);
+        assert_eq!(int(1 << 53), Ok(9007199254740992.0));
+        assert_eq!(int((1 << 53) + 1), Ok(9007199254740992.0));
+        assert_eq!(int((1 << 53) + 3), Ok(9007199254740996.0));
+        assert_eq!(int(i64::MIN), Ok(-9223372036854775808.0));
+        assert_eq!(
+            int(0).map(f64::to_bits),
+            Ok(0),
+            "an integer entry is never -0"
         );
     }
 

@@ -128,6 +128,9 @@ pub enum SortedSetRepr<'a> {
 pub struct SortedSet<'a> {
     pub repr: SortedSetRepr<'a>,
     pub len: usize,
+    /// Whether a score is `-0`, which only the server's loader keeps in a 7.0+ listpack
+    /// ([`super::score::is_negative_zero`]). Found while the scores are validated.
+    pub negative_zero: bool,
 }
 
 impl SortedSet<'_> {

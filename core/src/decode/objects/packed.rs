@@ -118,7 +118,7 @@ pub(super) fn read_packed_pairs<'a>(
     c: &mut Cursor<'a>,
     packing: Packing,
     checks: Checks,
-    check_value: impl Fn(Element<'_>, usize) -> Result<()>,
+    mut check_value: impl FnMut(Element<'_>, usize) -> Result<()>,
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let blob = read_blob(c)?;
@@ -146,14 +146,20 @@ pub(super) fn read_packed_zset<'a>(
     packing: Packing,
     checks: Checks,
 ) -> Result<SortedSet<'a>> {
+    let mut negative_zero = false;
     let (blob, len) = read_packed_pairs(c, packing, checks, |score, at| {
-        score::from_element(score, at).map(|_| ())
+        negative_zero |= score::is_negative_zero(score::from_element(score, at)?);
+        Ok(())
     })?;
     let repr = match packing {
         Packing::Ziplist => SortedSetRepr::Ziplist(blob),
         Packing::Listpack => SortedSetRepr::Listpack(blob),
     };
-    Ok(SortedSet { repr, len })
+    Ok(SortedSet {
+        repr,
+        len,
+        negative_zero,
+    })
 }
 
 pub(super) fn read_packed_hash<'a>(

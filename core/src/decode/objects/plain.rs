@@ -55,9 +55,11 @@ pub(super) fn read_plain_zset<'a>(
     for (m, _) in &items {
         unique.insert(m.as_element(), at)?;
     }
+    let negative_zero = items.iter().any(|&(_, s)| score::is_negative_zero(s));
     Ok(SortedSet {
         repr: SortedSetRepr::Plain(items),
         len: n,
+        negative_zero,
     })
 }
 
