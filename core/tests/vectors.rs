@@ -210,3 +210,37 @@ fn every_prefix_of_every_payload_fails_cleanly() {
         }
     }
 }
+
+#[test]
+fn corrupt_path_hashes_fail_for_the_reason_they_were_made() {
+    use restore_core::decode::ErrorKind::*;
+    let reasons = [
+        ("field_count_0", EmptyCollection),
+        ("duplicate_path", Duplicate),
+        ("duplicate_path_int_encoded", Duplicate),
+        ("duplicate_field", Duplicate),
+        ("path_count_plus_1", UnexpectedEnd),
+        ("path_count_minus_1", TrailingBytes),
+        ("field_count_2", UnexpectedEnd),
+        ("field_count_1", TrailingBytes),
+        ("huge_path_count_0xffffffff", LengthTooLarge),
+        ("huge_field_count_2e62", LengthTooLarge),
+        ("trailing_garbage", TrailingBytes),
+        ("truncated_body_at_20", LengthTooLarge),
+        ("version_80", UnknownType(23)),
+    ];
+    let corrupt = common::vectors(|j| {
+        j["corrupt"].as_bool() == Some(true) && j["derived_from_type"] == "path-hash"
+    });
+    assert_eq!(corrupt.len(), reasons.len());
+    for (json, dump, path) in corrupt {
+        let mutation = json["mutation"].as_str().unwrap();
+        let mutation = mutation.strip_suffix("_crc_fixed").unwrap_or(mutation);
+        let (_, kind) = reasons
+            .iter()
+            .find(|(m, _)| *m == mutation)
+            .unwrap_or_else(|| panic!("{path:?}: no reason listed for {mutation}"));
+        let e = decode::decode(&dump).expect_err(mutation);
+        assert_eq!(e.kind, *kind, "{path:?}: {e}");
+    }
+}

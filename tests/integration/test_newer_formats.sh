@@ -10,6 +10,11 @@
 #     REPLACE the old value stays;
 #   - file-only template references (30, 32) and a 243 block under a Valkey footer: Bad data
 #     format, as native answers;
+#   - Valkey 9.2 path hashes (23 under footer 81; path_hash_payloads.py, vectors in
+#     tests/vectors/handmade-valkey-9.2 and tests/vectors/corrupt/handmade-valkey-9.2__*): the
+#     valid ones get an error naming the type, the paths and the fields, nothing written, and under
+#     REPLACE the old value stays, through an intercepted RESTORE too; the corrupt ones (empty
+#     field map, repeated path or field, counts that do not match, footer 80) Bad data format;
 #   - RESTORE.INSPECT describes all of them.
 
 . "$(dirname "$0")/lib.sh"
@@ -87,5 +92,60 @@ assert_match "array" 'type array encoding array length 4 .*valid 1 native_restor
 assert_match "strict metadata" 'type_id 0 type string .*key_metadata META-TAGS v1 ignorable, META-Ownr v3 valid 1' "$(inspect "$P/meta-strict.dump")"
 assert_match "template 29" 'written_by Redis 8.10 .*type_id 29 type hash encoding template \(listpack values\) length 4' "$(inspect "$VEC/hash_template_lp_lp.dump")"
 assert_match "template reference" 'valid 0 .*type 30 refers to a hash template registry' "$(inspect "$P/template-ref-30.dump")"
+
+echo "[$TEST_NAME] Valkey 9.2 path hashes"
+PHGEN=$IT_DIR/path_hash_payloads.py
+PHVEC=$REPO_ROOT/tests/vectors/handmade-valkey-9.2
+python3 "$PHGEN" vectors "$WORK/ph-regen"
+cp "$PHVEC/README.md" "$WORK/ph-regen/"
+assert_eq "path hash vectors match path_hash_payloads.py" "" "$(diff -r "$PHVEC" "$WORK/ph-regen" 2>&1)"
+python3 "$PHGEN" corrupt "$WORK/ph-corrupt"
+committed=$(cd "$REPO_ROOT/tests/vectors/corrupt" && ls handmade-valkey-9.2__* | sort)
+assert_eq "corrupt path hashes: the same files" "$(cd "$WORK/ph-corrupt" && ls | sort)" "$committed"
+for f in $committed; do
+  cmp -s "$REPO_ROOT/tests/vectors/corrupt/$f" "$WORK/ph-corrupt/$f" || fail "corrupt path hash $f differs from path_hash_payloads.py"
+done
+unsupported_before=$(info_field restore restore_errors_unsupported)
+ph_refusals=0
+for f in "$PHVEC"/*.dump; do
+  c=$(basename "$f" .dump)
+  want=$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["length"], d["fields"])' "${f%.dump}.json")
+  assert_eq "$c: native RESTORE refuses it" "$ERR_VERSION" "$(r_file "$f" RESTORE "n:$c" 0 @P@)"
+  assert_eq "$c: RESTORE.ASKING names the type and the size" \
+    "(error) ERR this server has no path hash type (Valkey 9.2+, RDB type 23); the payload holds a path hash of ${want% *} paths, ${want#* } fields" \
+    "$(r_file "$f" RESTORE.ASKING "ph:$c" 0 @P@)"
+  assert_eq "$c: no key" 0 "$(r_int EXISTS "ph:$c")"
+  ph_refusals=$((ph_refusals + 1))
+done
+r SET old keep >/dev/null
+r PEXPIRE old 600000 >/dev/null
+assert_match "under REPLACE: the same error" 'no path hash type .* 3 paths, 4 fields$' \
+  "$(r_file "$PHVEC/path_hash_small.dump" RESTORE.ASKING old 0 @P@ REPLACE)"
+assert_eq "under REPLACE: the old value stays" keep "$(r --raw GET old)"
+assert_between "under REPLACE: and its TTL" 1 600000 "$(r_int PTTL old)"
+r CONFIG SET restore.intercept newer >/dev/null
+assert_match "intercepted RESTORE ... REPLACE: the same error" 'no path hash type .* 0 paths, 0 fields$' \
+  "$(r_file "$PHVEC/path_hash_empty.dump" RESTORE old 0 @P@ REPLACE)"
+r CONFIG SET restore.intercept off >/dev/null
+assert_eq "intercepted: the old value stays" keep "$(r --raw GET old)"
+ph_refusals=$((ph_refusals + 2))
+assert_eq "path hash refusals counted as unsupported" "$((unsupported_before + ph_refusals))" \
+  "$(info_field restore restore_errors_unsupported)"
+for f in "$REPO_ROOT"/tests/vectors/corrupt/handmade-valkey-9.2__*.dump; do
+  c=$(basename "$f" .dump)
+  c=${c#handmade-valkey-9.2__}
+  assert_eq "corrupt $c: Bad data format" "$ERR_BAD" "$(r_file "$f" RESTORE.ASKING old 0 @P@ REPLACE)"
+done
+assert_eq "corrupt path hashes under REPLACE: the old value stays" keep "$(r --raw GET old)"
+assert_match "INSPECT: a path hash" \
+  'written_by Valkey 9\.2 checksum ok type_id 23 type path-hash encoding path-hash length 3 paths 3 fields 4 valid 1 native_restore_accepts 0 error +error_offset *$' \
+  "$(inspect "$PHVEC/path_hash_small.dump")"
+assert_match "INSPECT: an emptied path hash" 'length 0 paths 0 fields 0 valid 1' "$(inspect "$PHVEC/path_hash_empty.dump")"
+assert_match "INSPECT: a repeated path" 'valid 0 native_restore_accepts 0 error ERR Bad data format \(duplicate element\) error_offset 9$' \
+  "$(inspect "$REPO_ROOT/tests/vectors/corrupt/handmade-valkey-9.2__path_hash_two_paths__duplicate_path_crc_fixed.dump")"
+assert_match "INSPECT: a path with no fields" 'error ERR Bad data format \(empty collection\) error_offset 4$' \
+  "$(inspect "$REPO_ROOT/tests/vectors/corrupt/handmade-valkey-9.2__path_hash_one__field_count_0_crc_fixed.dump")"
+assert_match "INSPECT: footer 80 has no type 23" 'error ERR Bad data format \(unknown object type 23\) error_offset 0$' \
+  "$(inspect "$REPO_ROOT/tests/vectors/corrupt/handmade-valkey-9.2__path_hash_small__version_80_crc_fixed.dump")"
 
 finish

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Replication and AOF for every vector: the command under test restores every valid vector of
-# tests/vectors (module types aside: their module is not loaded here) into a master with
-# appendonly yes and a replica; a third of the keys with a relative TTL (propagated as ABSTTL),
-# a third with ABSTTL. Then the replica, the master restarted from its AOF, and the master
-# restarted again after BGREWRITEAOF must each hold exactly what the master held: the same keys,
-# types, encodings, values, absolute expiry, hash field TTLs (where the host has them) and, for
-# streams, XINFO STREAM FULL.
+# tests/vectors (module types aside: their module is not loaded here; path hashes too: no host
+# here has the type) into a master with appendonly yes and a replica; a third of the keys with a
+# relative TTL (propagated as ABSTTL), a third with ABSTTL. Then the replica, the master
+# restarted from its AOF, and the master restarted again after BGREWRITEAOF must each hold
+# exactly what the master held: the same keys, types, encodings, values, absolute expiry, hash
+# field TTLs (where the host has them) and, for streams, XINFO STREAM FULL.
 # On 7.0.15 every server runs with restore.field-ttl-policy persist (also while loading the AOF).
 
 . "$(dirname "$0")/lib.sh"
@@ -30,7 +30,8 @@ root, cmd, state_file = sys.argv[1:4]
 restored, refused, n = 0, [], 0
 far = 10**9
 for name, doc, payload in vectors(root):
-    if doc.get('corrupt') or doc.get('type') == 'module':
+    # Module types need their module; path hashes a Valkey 9.2 host (test_newer_formats).
+    if doc.get('corrupt') or doc.get('type') in ('module', 'path-hash'):
         continue
     n += 1
     key = 'v:' + name
