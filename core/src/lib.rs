@@ -1,11 +1,13 @@
 //! `restore-core`: the pure core of restore-asking. DUMP payload bytes in, a validated value out
-//! ([`decode`]); values out as payloads for a given RDB version ([`encode`]). It knows nothing of
-//! Redis: the module (`restore-asking`) and the migration client are two front ends on it.
+//! ([`decode`]); values out as payloads for a given RDB version ([`encode`]); RDB files read
+//! record by record ([`rdb_file`]). It knows nothing of Redis: the module (`restore-asking`) and
+//! the migration client are two front ends on it.
 #![forbid(unsafe_code)]
 
 pub mod decode;
 pub mod encode;
 pub mod rdb;
+pub mod rdb_file;
 pub mod release;
 pub mod unsupported;
 

@@ -1,0 +1,494 @@
+//! The target: one server, or a Redis Cluster written slot by slot (MOVED and ASK followed per
+//! key). Each key goes in as `RESTORE.ASKING` where the module is loaded, else as the built-in
+//! `RESTORE` with a payload the target's own version reads.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use redis::{Connection, Value};
+
+use crate::conn::{self, as_int, error_text, fatal, Endpoint, Result, ServerInfo};
+use crate::plan::{self, Prepared};
+use crate::source::{Lru, Rec};
+
+#[derive(Debug, Clone)]
+pub struct Opts {
+    pub replace: bool,
+    pub field_ttl_persist: bool,
+    pub no_module: bool,
+    pub target_db: Option<i64>,
+    pub timeout: Duration,
+}
+
+/// What happened to one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Copied,
+    Failed(String),
+}
+
+/// Slot → node of a cluster.
+struct ClusterMap {
+    slots: Vec<usize>,
+    nodes: Vec<(String, u16)>,
+    conns: HashMap<usize, Connection>,
+}
+
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub info: ServerInfo,
+    pub use_module: bool,
+    opts: Opts,
+    single: Option<(Connection, i64)>,
+    cluster: Option<ClusterMap>,
+}
+
+/// CRC16/XMODEM of the key's hash tag, as Redis Cluster assigns slots.
+pub fn key_slot(key: &[u8]) -> usize {
+    let tagged = key
+        .iter()
+        .position(|&b| b == b'{')
+        .and_then(|open| {
+            let rest = &key[open + 1..];
+            rest.iter()
+                .position(|&b| b == b'}')
+                .filter(|&close| close > 0)
+                .map(|close| &rest[..close])
+        })
+        .unwrap_or(key);
+    let mut crc: u16 = 0;
+    for &b in tagged {
+        crc ^= u16::from(b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    usize::from(crc) % 16384
+}
+
+impl Target {
+    pub fn open(endpoint: Endpoint, force_cluster: bool, opts: Opts) -> Result<Target> {
+        let mut con = endpoint.connect(opts.timeout)?;
+        let who = format!("target {}", endpoint.display);
+        let mut info = conn::server_info(&mut con, &who)?;
+        info.cluster |= force_cluster;
+        let use_module = info.module && !opts.no_module;
+        let mut t = Target {
+            endpoint,
+            info,
+            use_module,
+            opts,
+            single: None,
+            cluster: None,
+        };
+        if t.info.cluster {
+            t.cluster = Some(ClusterMap {
+                slots: vec![0; 16384],
+                nodes: Vec::new(),
+                conns: HashMap::new(),
+            });
+            t.refresh_slots(&mut con)?;
+        } else {
+            let db = t.endpoint.db();
+            t.single = Some((con, db));
+        }
+        Ok(t)
+    }
+
+    pub fn who(&self) -> String {
+        format!("target {}", self.endpoint.display)
+    }
+
+    fn refresh_slots(&mut self, con: &mut Connection) -> Result<()> {
+        let who = self.who();
+        let reply = conn::query(con, &who, redis::cmd("CLUSTER").arg("SLOTS"))?;
+        let default_host = conn::endpoint_host(&self.endpoint);
+        let map = self
+            .cluster
+            .as_mut()
+            .ok_or_else(|| fatal("not a cluster"))?;
+        let Value::Array(ranges) = reply else {
+            return Err(fatal(format!("{who}: CLUSTER SLOTS: {reply:?}")));
+        };
+        for r in ranges {
+            let Value::Array(parts) = r else { continue };
+            if parts.len() < 3 {
+                continue;
+            }
+            let (Some(start), Some(end)) = (as_int(&parts[0]), as_int(&parts[1])) else {
+                continue;
+            };
+            let Value::Array(node) = &parts[2] else {
+                continue;
+            };
+            let host = node
+                .first()
+                .and_then(conn::as_bytes)
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .filter(|h| !h.is_empty() && h != "?")
+                .unwrap_or_else(|| default_host.clone());
+            let Some(port) = node.get(1).and_then(as_int) else {
+                continue;
+            };
+            let addr = (host, port as u16);
+            let idx = match map.nodes.iter().position(|n| *n == addr) {
+                Some(i) => i,
+                None => {
+                    map.nodes.push(addr);
+                    map.nodes.len() - 1
+                }
+            };
+            for s in start.max(0) as usize..=(end.max(0) as usize).min(16383) {
+                map.slots[s] = idx;
+            }
+        }
+        if map.nodes.is_empty() {
+            return Err(fatal(format!("{who}: the cluster has no slots assigned")));
+        }
+        Ok(())
+    }
+
+    fn node_index(&mut self, host: &str, port: u16) -> usize {
+        let map = self.cluster.as_mut().expect("cluster");
+        let addr = (host.to_string(), port);
+        match map.nodes.iter().position(|n| *n == addr) {
+            Some(i) => i,
+            None => {
+                map.nodes.push(addr);
+                map.nodes.len() - 1
+            }
+        }
+    }
+
+    fn node_con(&mut self, idx: usize) -> Result<&mut Connection> {
+        let timeout = self.opts.timeout;
+        let map = self.cluster.as_mut().expect("cluster");
+        if !map.conns.contains_key(&idx) {
+            let (host, port) = map.nodes[idx].clone();
+            let con = self.endpoint.at(&host, port).connect(timeout)?;
+            map.conns.insert(idx, con);
+        }
+        Ok(map.conns.get_mut(&idx).expect("just inserted"))
+    }
+
+    /// The restore command for one key.
+    fn restore_cmd(&self, rec: &Rec, payload: &[u8], replace: bool) -> redis::Cmd {
+        let mut c = redis::cmd(if self.use_module {
+            "RESTORE.ASKING"
+        } else {
+            "RESTORE"
+        });
+        c.arg(rec.key.as_slice())
+            .arg(rec.expire_ms.unwrap_or(0).max(0))
+            .arg(payload)
+            .arg("ABSTTL");
+        if replace {
+            c.arg("REPLACE");
+        }
+        match rec.lru {
+            Some(Lru::Idle(s)) => {
+                c.arg("IDLETIME").arg(s);
+            }
+            Some(Lru::Freq(f)) => {
+                c.arg("FREQ").arg(f);
+            }
+            None => {}
+        }
+        c
+    }
+
+    /// Writes one batch of keys of database `db`; one outcome per key, in order.
+    pub fn write(&mut self, db: i64, recs: &[Rec], replace: bool) -> Result<Vec<Outcome>> {
+        let replace = replace || self.opts.replace;
+        let mut outcomes = vec![Outcome::Copied; recs.len()];
+        let mut cmds: Vec<(usize, redis::Cmd)> = Vec::with_capacity(recs.len());
+        for (i, rec) in recs.iter().enumerate() {
+            match plan::prepare(
+                rec,
+                &self.info,
+                self.use_module,
+                self.opts.field_ttl_persist,
+            ) {
+                Prepared::Send(payload) => cmds.push((i, self.restore_cmd(rec, &payload, replace))),
+                Prepared::Refuse(why) => outcomes[i] = Outcome::Failed(why),
+            }
+        }
+        if self.cluster.is_some() {
+            self.write_cluster(cmds, &mut outcomes, recs)?;
+        } else {
+            let db = self.opts.target_db.unwrap_or(db);
+            let who = self.who();
+            let (con, current) = self.single.as_mut().expect("single");
+            let mut pipe = redis::pipe();
+            pipe.ignore_errors();
+            let select = *current != db;
+            if select {
+                pipe.cmd("SELECT").arg(db);
+            }
+            for (_, c) in &cmds {
+                pipe.add_command(c.clone());
+            }
+            let replies: Vec<Value> = pipe.query(con).map_err(|e| fatal(format!("{who}: {e}")))?;
+            let mut replies = replies.into_iter();
+            if select {
+                if let Some(e) = replies.next().as_ref().and_then(error_text) {
+                    return Err(fatal(format!("{who}: SELECT {db}: {e}")));
+                }
+                *current = db;
+            }
+            for ((i, _), reply) in cmds.iter().zip(replies) {
+                if let Some(e) = error_text(&reply) {
+                    outcomes[*i] = Outcome::Failed(e);
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn write_cluster(
+        &mut self,
+        cmds: Vec<(usize, redis::Cmd)>,
+        outcomes: &mut [Outcome],
+        recs: &[Rec],
+    ) -> Result<()> {
+        // (record index, command, ASK redirection to a node)
+        let mut todo: Vec<(usize, redis::Cmd, Option<usize>)> =
+            cmds.into_iter().map(|(i, c)| (i, c, None)).collect();
+        for round in 0..6 {
+            if todo.is_empty() {
+                break;
+            }
+            let mut by_node: HashMap<usize, Vec<(usize, redis::Cmd, Option<usize>)>> =
+                HashMap::new();
+            for item in todo.drain(..) {
+                let node = match item.2 {
+                    Some(n) => n,
+                    None => {
+                        self.cluster.as_ref().expect("cluster").slots[key_slot(&recs[item.0].key)]
+                    }
+                };
+                by_node.entry(node).or_default().push(item);
+            }
+            let mut refresh = false;
+            for (node, items) in by_node {
+                let mut pipe = redis::pipe();
+                pipe.ignore_errors();
+                for (_, c, ask) in &items {
+                    if ask.is_some() {
+                        pipe.cmd("ASKING");
+                    }
+                    pipe.add_command(c.clone());
+                }
+                let who = {
+                    let (h, p) = &self.cluster.as_ref().expect("cluster").nodes[node];
+                    format!("target node {h}:{p}")
+                };
+                let con = self.node_con(node)?;
+                let replies: Vec<Value> =
+                    pipe.query(con).map_err(|e| fatal(format!("{who}: {e}")))?;
+                let mut replies = replies.into_iter();
+                for (i, c, ask) in items {
+                    if ask.is_some() {
+                        replies.next();
+                    }
+                    let reply = replies.next().unwrap_or(Value::Nil);
+                    match error_text(&reply) {
+                        None => outcomes[i] = Outcome::Copied,
+                        Some(e) if e.starts_with("MOVED ") || e.starts_with("ASK ") => {
+                            let addr = e.split_whitespace().nth(2).unwrap_or("");
+                            let (host, port) = addr.rsplit_once(':').unwrap_or(("", "0"));
+                            let host = if host.is_empty() {
+                                conn::endpoint_host(&self.endpoint)
+                            } else {
+                                host.to_string()
+                            };
+                            let port = port.parse().unwrap_or(0);
+                            let to = self.node_index(&host, port);
+                            if e.starts_with("MOVED ") {
+                                refresh = true;
+                                if round == 5 {
+                                    outcomes[i] = Outcome::Failed(e);
+                                } else {
+                                    todo.push((i, c, None));
+                                }
+                            } else if round == 5 {
+                                outcomes[i] = Outcome::Failed(e);
+                            } else {
+                                todo.push((i, c, Some(to)));
+                            }
+                        }
+                        Some(e) if e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN") => {
+                            if round == 5 {
+                                outcomes[i] = Outcome::Failed(e);
+                            } else {
+                                std::thread::sleep(Duration::from_millis(100));
+                                todo.push((i, c, ask));
+                            }
+                        }
+                        Some(e) => outcomes[i] = Outcome::Failed(e),
+                    }
+                }
+            }
+            if refresh {
+                let node = self.cluster.as_ref().expect("cluster").slots[0];
+                let mut con = {
+                    let (h, p) = self.cluster.as_ref().expect("cluster").nodes[node].clone();
+                    self.endpoint.at(&h, p).connect(self.opts.timeout)?
+                };
+                self.refresh_slots(&mut con)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `FUNCTION LOAD [REPLACE] code` (RDB files carry function libraries).
+    pub fn load_function(&mut self, code: &[u8]) -> std::result::Result<(), String> {
+        if self.info.version < (7, 0, 0) {
+            return Err(format!("{} has no functions (7.0+)", self.info.label));
+        }
+        let mut c = redis::cmd("FUNCTION");
+        c.arg("LOAD");
+        if self.opts.replace {
+            c.arg("REPLACE");
+        }
+        c.arg(code);
+        let run = |con: &mut Connection| -> std::result::Result<(), String> {
+            match c.query::<Value>(con) {
+                Ok(v) => match error_text(&v) {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                },
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        if self.cluster.is_some() {
+            let n = self.cluster.as_ref().expect("cluster").nodes.len();
+            for node in 0..n {
+                let con = self.node_con(node).map_err(|e| e.0)?;
+                run(con)?;
+            }
+            Ok(())
+        } else {
+            run(&mut self.single.as_mut().expect("single").0)
+        }
+    }
+
+    /// For verification: each key's DUMP payload (or none) and absolute expiry.
+    pub fn read(&mut self, db: i64, keys: &[&[u8]]) -> Result<Vec<(Option<Vec<u8>>, Option<i64>)>> {
+        let pexpiretime = self.info.pexpiretime;
+        let read_pipe = |keys: &[&[u8]]| {
+            let mut pipe = redis::pipe();
+            pipe.ignore_errors();
+            if !pexpiretime {
+                pipe.cmd("TIME");
+            }
+            for k in keys {
+                pipe.cmd("DUMP").arg(*k);
+                pipe.cmd(if pexpiretime { "PEXPIRETIME" } else { "PTTL" })
+                    .arg(*k);
+            }
+            pipe
+        };
+        let parse = |replies: Vec<Value>,
+                     n: usize,
+                     who: &str|
+         -> Result<Vec<(Option<Vec<u8>>, Option<i64>)>> {
+            let mut it = replies.into_iter();
+            let now = if pexpiretime {
+                0
+            } else {
+                match it.next() {
+                    Some(Value::Array(t)) if t.len() == 2 => {
+                        as_int(&t[0]).unwrap_or(0) * 1000 + as_int(&t[1]).unwrap_or(0) / 1000
+                    }
+                    other => return Err(fatal(format!("{who}: TIME: {other:?}"))),
+                }
+            };
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let dump = it.next().unwrap_or(Value::Nil);
+                let when = it.next().unwrap_or(Value::Nil);
+                if let Some(e) = error_text(&dump) {
+                    return Err(fatal(format!("{who}: DUMP: {e}")));
+                }
+                let payload = match dump {
+                    Value::BulkString(b) => Some(b),
+                    _ => None,
+                };
+                let expire = match as_int(&when) {
+                    Some(t) if t >= 0 => Some(if pexpiretime { t } else { now + t }),
+                    _ => None,
+                };
+                out.push((payload, expire));
+            }
+            Ok(out)
+        };
+        if self.cluster.is_some() {
+            let mut out = vec![(None, None); keys.len()];
+            let mut by_node: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (i, k) in keys.iter().enumerate() {
+                let node = self.cluster.as_ref().expect("cluster").slots[key_slot(k)];
+                by_node.entry(node).or_default().push(i);
+            }
+            for (node, idx) in by_node {
+                let ks: Vec<&[u8]> = idx.iter().map(|&i| keys[i]).collect();
+                let who = format!("target node {node}");
+                let con = self.node_con(node)?;
+                let replies: Vec<Value> = read_pipe(&ks)
+                    .query(con)
+                    .map_err(|e| fatal(format!("{who}: {e}")))?;
+                for (i, r) in idx.into_iter().zip(parse(replies, ks.len(), &who)?) {
+                    out[i] = r;
+                }
+            }
+            Ok(out)
+        } else {
+            let db = self.opts.target_db.unwrap_or(db);
+            let who = self.who();
+            let (con, current) = self.single.as_mut().expect("single");
+            if *current != db {
+                conn::query(con, &who, redis::cmd("SELECT").arg(db))?;
+                *current = db;
+            }
+            let replies: Vec<Value> = read_pipe(keys)
+                .query(con)
+                .map_err(|e| fatal(format!("{who}: {e}")))?;
+            parse(replies, keys.len(), &who)
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let how = if self.use_module {
+            "RESTORE.ASKING"
+        } else {
+            "native RESTORE"
+        };
+        let cluster = match &self.cluster {
+            Some(m) => format!(", cluster of {} masters", m.nodes.len()),
+            None => String::new(),
+        };
+        format!(
+            "{} ({}, RDB {}, {how}{cluster})",
+            self.endpoint.display, self.info.label, self.info.rdb_version
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_slot;
+
+    #[test]
+    fn slots_follow_redis_cluster() {
+        // Values from the Redis Cluster specification and CLUSTER KEYSLOT.
+        assert_eq!(key_slot(b"123456789"), 12739);
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
+        assert_eq!(key_slot(b"{}x"), key_slot(b"{}x"));
+    }
+}
