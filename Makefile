@@ -24,7 +24,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench profile bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench bench-migrate profile bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -61,8 +61,9 @@ deps: ## Install what is missing: redis-server, redis-cli, libclang, gcc, g++ (a
 	  $(VENV)/bin/python -m pip install -q --disable-pip-version-check $(VENV_PACKAGES); \
 	fi
 
-build: deps ## cargo build --release -> target/release/librestore_asking.so
+build: deps ## cargo build --release -> target/release/librestore_asking.so and target/release/restore-migrate
 	cargo build --release
+	cargo build --release -p restore-migrate
 
 run: build ## Start a server with the module in the foreground (HOST=, PORT=, REDIS_SERVER=)
 	@bin=$(server_bin); dir=$$(mktemp -d "$${TMPDIR:-/tmp}/restore-asking-run.XXXXXX"); \
@@ -119,6 +120,9 @@ bench: build ## Restore cost per key class: native RESTORE vs RESTORE.ASKING vs 
 profile: build ## Instructions per restore under callgrind: native vs module vs replay (HOST=, REDIS_SERVER=)
 	@command -v valgrind >/dev/null || { echo "profile: needs valgrind (apt-get install valgrind)"; exit 1; }
 	@python3 bench/profile.py --server "$(server_bin)" --module $(MODULE)
+
+bench-migrate: build ## Migration client vs MIGRATE ... COPY REPLACE KEYS (live and RDB file; BENCH_KEYS=200000)
+	@python3 bench/migrate_bench.py --client target/release/restore-migrate --module $(MODULE) --keys $${BENCH_KEYS:-200000}
 
 bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
 	cargo bench -p restore-core --bench decode

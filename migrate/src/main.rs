@@ -38,10 +38,11 @@ const EXIT_STOPPED: u8 = 4;
     long_about = "Copy keys from any Redis/Valkey server or RDB file (any version) into any Redis/Valkey \
 server or cluster.\n\n\
 Each key travels as a DUMP payload: read from the source with its absolute expiry (PEXPIRETIME, \
-or TIME + PTTL before 7.0) and idle time or frequency, and written with RESTORE.ASKING ... ABSTTL \
-where the restore-asking module is loaded on the target, or with the target's own RESTORE \
-elsewhere (managed services), the payload re-encoded for the target's RDB version when it needs \
-to be. A value the target cannot hold is a per-key error that says why.",
+or TIME + PTTL before 7.0) and idle time or frequency, and written with the target's own \
+RESTORE ... ABSTTL when it reads the payload as it is; otherwise with RESTORE.ASKING where the \
+restore-asking module is loaded, or (managed services, no module) with RESTORE and the payload \
+re-encoded for the target's RDB version. A value the target cannot hold is a per-key error that \
+says why.",
     after_help = "Exit status: 0 every key copied (and, with --verify, found equal); 1 some keys were \
 not copied (each is listed on stderr with the reason), or --check found keys the target cannot \
 hold; 2 usage error, or a fatal error (connection, authentication, unreadable or corrupt file): \
@@ -123,7 +124,8 @@ struct MigrateArgs {
     #[arg(long)]
     cluster: bool,
 
-    /// Use the built-in RESTORE even where RESTORE.ASKING is loaded
+    /// Never use RESTORE.ASKING, even where it is loaded: what the target's RESTORE refuses is
+    /// re-encoded for it instead (RESTORE.ASKING is otherwise used only for such keys)
     #[arg(long)]
     no_module: bool,
 
@@ -490,19 +492,7 @@ fn check(a: &MigrateArgs, src: Box<dyn Source>, target: &Target) -> Result<u8, F
             row.bytes += rec.payload.len() as u64;
             let verdict = match &s.error {
                 Some(e) => Err(format!("invalid payload: {e}")),
-                None => match plan::prepare(rec, &target.info, target.use_module, persist) {
-                    plan::Prepared::Send(_) => {
-                        if target.use_module
-                            && s.type_name == Some("array")
-                            && target.info.rdb_version < 14
-                        {
-                            Err(format!("{} has no array type", target.info.label))
-                        } else {
-                            Ok(())
-                        }
-                    }
-                    plan::Prepared::Refuse(why) => Err(why),
-                },
+                None => plan::can_hold(rec, &target.info, target.use_module, persist),
             };
             match verdict {
                 Ok(()) => row.ok += 1,
@@ -561,7 +551,11 @@ fn verify(a: &MigrateArgs, target: &mut Target) -> Result<u8, Fatal> {
         for (rec, (payload, expire)) in batch.recs.iter().zip(got) {
             let src_expired = rec.expire_ms.is_some_and(|t| t <= now + a.ttl_tolerance);
             let Some(payload) = payload else {
-                if src_expired {
+                let all_fields_expired = matches!(
+                    canon::of_payload(&rec.payload, now, false),
+                    Ok(canon::Canon::Hash(ref h)) if h.is_empty()
+                );
+                if src_expired || all_fields_expired {
                     expired += 1;
                 } else {
                     missing += 1;

@@ -1,29 +1,44 @@
-//! What to send for one key: the payload as it is, a payload re-encoded for the target, or a
-//! refusal that says why the target cannot hold the value.
+//! What to send for one key: the payload as it is, a payload re-encoded for the target by the
+//! core (`restore_core::encode::payload_for_target`), or a refusal that says why the target
+//! cannot hold the value (`restore_core::Unsupported`).
 
 use std::borrow::Cow;
 
-use restore_core::decode::{self, Value};
 use restore_core::release::Family as PayloadFamily;
+use restore_core::decode::{self};
+use restore_core::encode::{self, EncodeOptions, FieldTtlPolicy};
+use restore_core::Unsupported;
 
 use crate::conn::{Family, ServerInfo};
-use crate::source::{type_name_of, Rec};
+use crate::source::{now_ms, Rec};
+
+/// Which command writes the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The target's own RESTORE: its reference behaviour, and its fastest path.
+    Native,
+    /// RESTORE.ASKING: for payloads the target's RESTORE would refuse.
+    Module,
+}
 
 pub enum Prepared<'a> {
-    Send(Cow<'a, [u8]>),
+    Send(Cow<'a, [u8]>, Via),
+    /// Nothing left to write (every field of a hash with field TTLs has expired): like an
+    /// already-expired key, RESTORE would reply OK and create nothing.
+    Expired,
     Refuse(String),
 }
 
 /// The footer version and type id of a payload (the type after any key-metadata block), or
 /// why it is not a payload at all.
-pub fn envelope(payload: &[u8]) -> Result<(u16, u8), String> {
+pub fn envelope(payload: &[u8]) -> Result<(u16, u8, bool), String> {
     let env = decode::split_envelope(payload).map_err(|e| format!("bad payload: {e}"))?;
     let first = *env.object.first().ok_or("bad payload: empty object")?;
     if first == 243 && PayloadFamily::of(env.rdb_version) == PayloadFamily::Redis {
         let d = decode::decode(payload).map_err(|e| format!("bad payload: {e}"))?;
-        return Ok((env.rdb_version, d.type_id));
+        return Ok((env.rdb_version, d.type_id, true));
     }
-    Ok((env.rdb_version, first))
+    Ok((env.rdb_version, first, false))
 }
 
 /// Whether the payload is a hash with field TTLs.
@@ -35,86 +50,95 @@ pub fn has_field_ttl_type(version: u16, type_id: u8) -> bool {
     }
 }
 
-/// Whether the target's built-in RESTORE reads the payload as it is.
-pub fn native_accepts(version: u16, type_id: u8, has_meta: bool, t: &ServerInfo) -> bool {
-    let fam = PayloadFamily::of(version);
+pub fn core_target(t: &ServerInfo) -> encode::Target {
     match t.family {
-        Family::Redis => {
-            let max_type = match t.rdb_version {
-                0..=8 => 14,
-                9 => 15,
-                10 => 19,
-                11 => 21,
-                12 => 25,
-                13 => 26,
-                14 => 28,
-                _ => 31,
-            };
-            fam != PayloadFamily::Valkey
-                && version <= t.rdb_version
-                && type_id <= max_type
-                && !matches!(type_id, 6 | 8 | 30 | 32)
-                && (!has_meta || t.rdb_version >= 13)
-                && !(fam == PayloadFamily::Shared && matches!(type_id, 22 | 23))
-        }
-        Family::Valkey => {
-            let version_ok =
-                version <= 11 || (t.rdb_version >= 80 && (80..=t.rdb_version).contains(&version));
-            let type_ok = type_id <= 21 && !matches!(type_id, 6 | 8)
-                || (type_id == 22 && t.rdb_version >= 80 && fam == PayloadFamily::Valkey);
-            version_ok && type_ok && !has_meta
-        }
+        Family::Redis => encode::Target::redis(t.rdb_version),
+        Family::Valkey => encode::Target::valkey(t.rdb_version),
     }
 }
 
-/// What the target can do with `rec`.
-pub fn prepare<'a>(rec: &'a Rec, t: &ServerInfo, use_module: bool, persist: bool) -> Prepared<'a> {
-    let (version, type_id) = match envelope(&rec.payload) {
-        Ok(v) => v,
-        Err(e) => return Prepared::Refuse(e),
-    };
-    if has_field_ttl_type(version, type_id) && !t.field_ttls {
-        if !persist {
-            return Prepared::Refuse(format!(
-                "hash with field TTLs: {} has no hash field TTLs (--field-ttl-policy persist copies its fields without them)",
-                t.label
-            ));
-        }
-        return reencode(rec, t, persist);
-    }
-    if use_module {
-        return Prepared::Send(Cow::Borrowed(&rec.payload));
-    }
-    let has_meta = decode::split_envelope(&rec.payload)
-        .map(|e| e.object.first() == Some(&243))
-        .unwrap_or(false);
-    if native_accepts(version, type_id, has_meta, t) {
-        return Prepared::Send(Cow::Borrowed(&rec.payload));
-    }
-    reencode(rec, t, persist)
+fn no_field_ttls(t: &ServerInfo) -> String {
+    format!(
+        "hash with field TTLs: {} has no hash field TTLs (--field-ttl-policy persist copies its live fields without them)",
+        t.label
+    )
 }
 
-/// A payload in a version and layout the target reads, through the core's re-encoder.
-fn reencode<'a>(rec: &'a Rec, t: &ServerInfo, _persist: bool) -> Prepared<'a> {
+/// The core's re-encoding for `t`.
+fn reencode<'a>(rec: &'a Rec, t: &ServerInfo, persist: bool) -> Prepared<'a> {
     let d = match decode::decode(&rec.payload) {
         Ok(d) => d,
         Err(e) => return Prepared::Refuse(format!("bad payload: {e}")),
     };
-    Prepared::Refuse(format!(
-        "{} (RDB {}) cannot read this RDB {} {} natively, and re-encoding it is not available in this build",
-        t.label,
-        t.rdb_version,
-        d.rdb_version,
-        describe(&d.value, d.type_id)
-    ))
+    let opts = EncodeOptions {
+        field_ttl_policy: if persist {
+            FieldTtlPolicy::Persist
+        } else {
+            FieldTtlPolicy::Reject
+        },
+        now_ms: now_ms(),
+    };
+    match encode::payload_for_target(&d, &rec.payload, core_target(t), &opts) {
+        Ok(Cow::Borrowed(_)) => Prepared::Send(Cow::Borrowed(&rec.payload), Via::Native),
+        Ok(Cow::Owned(p)) => Prepared::Send(Cow::Owned(p), Via::Native),
+        Err(Unsupported::NoLiveFields) => Prepared::Expired,
+        Err(Unsupported::NoFieldTtls) => Prepared::Refuse(no_field_ttls(t)),
+        Err(u) => Prepared::Refuse(format!("{}: {u}", t.label)),
+    }
 }
 
-fn describe(v: &Value<'_>, type_id: u8) -> String {
-    format!(
-        "{} (type {type_id})",
-        match v {
-            Value::Module(m) => format!("module value '{}'", m.type_name_str()),
-            _ => type_name_of(type_id).to_string(),
+/// What the target can do with `rec`. A payload the target's own RESTORE reads as it is goes
+/// there (native behaviour, and the cheapest path: the module writes element by element what
+/// RESTORE adopts as a blob). Otherwise RESTORE.ASKING takes it as it is where the module is
+/// loaded (it decodes every version), and elsewhere the core re-encodes it for the target. The
+/// client's field-TTL policy is applied first in every case.
+pub fn prepare<'a>(rec: &'a Rec, t: &ServerInfo, use_module: bool, persist: bool) -> Prepared<'a> {
+    let (version, type_id, has_meta) = match envelope(&rec.payload) {
+        Ok(v) => v,
+        Err(e) => return Prepared::Refuse(e),
+    };
+    if has_field_ttl_type(version, type_id) && !t.field_ttls {
+        return if persist {
+            reencode(rec, t, persist)
+        } else {
+            Prepared::Refuse(no_field_ttls(t))
+        };
+    }
+    let ct = core_target(t);
+    if ct.accepts_footer(version)
+        && ct.reads_type(type_id, PayloadFamily::of(version))
+        && (!has_meta || ct.reads_key_meta())
+    {
+        return Prepared::Send(Cow::Borrowed(&rec.payload), Via::Native);
+    }
+    if use_module {
+        return Prepared::Send(Cow::Borrowed(&rec.payload), Via::Module);
+    }
+    reencode(rec, t, persist)
+}
+
+/// `--check`: whether the target can hold `rec`, without writing. With the module, the values
+/// no server of the target's release can hold are the ones the core refuses for any layout
+/// (arrays, key metadata that cannot be dropped, pre-GA module values).
+pub fn can_hold(rec: &Rec, t: &ServerInfo, use_module: bool, persist: bool) -> Result<(), String> {
+    match prepare(rec, t, use_module, persist) {
+        Prepared::Refuse(why) => Err(why),
+        Prepared::Expired => Ok(()),
+        Prepared::Send(_, Via::Native) => Ok(()),
+        Prepared::Send(_, Via::Module) => {
+            let d = decode::decode(&rec.payload).map_err(|e| format!("bad payload: {e}"))?;
+            let opts = EncodeOptions {
+                field_ttl_policy: FieldTtlPolicy::Persist,
+                now_ms: now_ms(),
+            };
+            match encode::payload_for_target(&d, &rec.payload, core_target(t), &opts) {
+                Err(
+                    u @ (Unsupported::NoArrayType { .. }
+                    | Unsupported::KeyMetadata { .. }
+                    | Unsupported::PreGaModuleValue),
+                ) => Err(format!("{}: {u}", t.label)),
+                _ => Ok(()),
+            }
         }
-    )
+    }
 }

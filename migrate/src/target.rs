@@ -8,7 +8,7 @@ use std::time::Duration;
 use redis::{Connection, Value};
 
 use crate::conn::{self, as_int, error_text, fatal, Endpoint, Result, ServerInfo};
-use crate::plan::{self, Prepared};
+use crate::plan::{self, Prepared, Via};
 use crate::source::{Lru, Rec};
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,9 @@ pub struct Opts {
     pub target_db: Option<i64>,
     pub timeout: Duration,
 }
+
+/// A key read back from the target: its DUMP payload (none if absent) and absolute expiry.
+pub type KeyRead = (Option<Vec<u8>>, Option<i64>);
 
 /// What happened to one key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,11 +179,10 @@ impl Target {
     }
 
     /// The restore command for one key.
-    fn restore_cmd(&self, rec: &Rec, payload: &[u8], replace: bool) -> redis::Cmd {
-        let mut c = redis::cmd(if self.use_module {
-            "RESTORE.ASKING"
-        } else {
-            "RESTORE"
+    fn restore_cmd(&self, rec: &Rec, payload: &[u8], via: Via, replace: bool) -> redis::Cmd {
+        let mut c = redis::cmd(match via {
+            Via::Module => "RESTORE.ASKING",
+            Via::Native => "RESTORE",
         });
         c.arg(rec.key.as_slice())
             .arg(rec.expire_ms.unwrap_or(0).max(0))
@@ -213,9 +215,15 @@ impl Target {
                 self.use_module,
                 self.opts.field_ttl_persist,
             ) {
-                Prepared::Send(payload) => cmds.push((i, self.restore_cmd(rec, &payload, replace))),
+                Prepared::Send(payload, via) => {
+                    cmds.push((i, self.restore_cmd(rec, &payload, via, replace)))
+                }
+                Prepared::Expired => {}
                 Prepared::Refuse(why) => outcomes[i] = Outcome::Failed(why),
             }
+        }
+        if cmds.is_empty() {
+            return Ok(outcomes);
         }
         if self.cluster.is_some() {
             self.write_cluster(cmds, &mut outcomes, recs)?;
@@ -377,17 +385,32 @@ impl Target {
         }
     }
 
-    /// For verification: each key's DUMP payload (or none) and absolute expiry.
-    pub fn read(&mut self, db: i64, keys: &[&[u8]]) -> Result<Vec<(Option<Vec<u8>>, Option<i64>)>> {
+    /// For verification: each key's DUMP payload (or none) and absolute expiry. Reads do not
+    /// count as accesses where the target has `CLIENT NO-TOUCH` (7.2+); on older targets the
+    /// verified keys' idle times restart.
+    pub fn read(&mut self, db: i64, keys: &[&[u8]]) -> Result<Vec<KeyRead>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
         let pexpiretime = self.info.pexpiretime;
-        let read_pipe = |keys: &[&[u8]]| {
+        let no_touch = self.info.version >= (7, 2, 0);
+        let read_pipe = |keys: &[&[u8]], asking: bool| {
             let mut pipe = redis::pipe();
             pipe.ignore_errors();
+            if no_touch {
+                pipe.cmd("CLIENT").arg("NO-TOUCH").arg("ON").ignore();
+            }
             if !pexpiretime {
                 pipe.cmd("TIME");
             }
             for k in keys {
+                if asking {
+                    pipe.cmd("ASKING").ignore();
+                }
                 pipe.cmd("DUMP").arg(*k);
+                if asking {
+                    pipe.cmd("ASKING").ignore();
+                }
                 pipe.cmd(if pexpiretime { "PEXPIRETIME" } else { "PTTL" })
                     .arg(*k);
             }
@@ -396,7 +419,7 @@ impl Target {
         let parse = |replies: Vec<Value>,
                      n: usize,
                      who: &str|
-         -> Result<Vec<(Option<Vec<u8>>, Option<i64>)>> {
+         -> Result<Vec<std::result::Result<KeyRead, String>>> {
             let mut it = replies.into_iter();
             let now = if pexpiretime {
                 0
@@ -413,6 +436,10 @@ impl Target {
                 let dump = it.next().unwrap_or(Value::Nil);
                 let when = it.next().unwrap_or(Value::Nil);
                 if let Some(e) = error_text(&dump) {
+                    if e.starts_with("ASK ") || e.starts_with("MOVED ") {
+                        out.push(Err(e));
+                        continue;
+                    }
                     return Err(fatal(format!("{who}: DUMP: {e}")));
                 }
                 let payload = match dump {
@@ -423,7 +450,7 @@ impl Target {
                     Some(t) if t >= 0 => Some(if pexpiretime { t } else { now + t }),
                     _ => None,
                 };
-                out.push((payload, expire));
+                out.push(Ok((payload, expire)));
             }
             Ok(out)
         };
@@ -438,11 +465,35 @@ impl Target {
                 let ks: Vec<&[u8]> = idx.iter().map(|&i| keys[i]).collect();
                 let who = format!("target node {node}");
                 let con = self.node_con(node)?;
-                let replies: Vec<Value> = read_pipe(&ks)
+                let replies: Vec<Value> = read_pipe(&ks, false)
                     .query(con)
                     .map_err(|e| fatal(format!("{who}: {e}")))?;
                 for (i, r) in idx.into_iter().zip(parse(replies, ks.len(), &who)?) {
-                    out[i] = r;
+                    match r {
+                        Ok(r) => out[i] = r,
+                        // A key of a slot on the move: read where the redirection points.
+                        Err(redirect) => {
+                            let addr = redirect.split_whitespace().nth(2).unwrap_or("");
+                            let (host, port) = addr.rsplit_once(':').unwrap_or(("", "0"));
+                            let host = if host.is_empty() {
+                                conn::endpoint_host(&self.endpoint)
+                            } else {
+                                host.to_string()
+                            };
+                            let to = self.node_index(&host, port.parse().unwrap_or(0));
+                            let con = self.node_con(to)?;
+                            let replies: Vec<Value> =
+                                read_pipe(&[keys[i]], redirect.starts_with("ASK "))
+                                    .query(con)
+                                    .map_err(|e| fatal(format!("target {addr}: {e}")))?;
+                            match parse(replies, 1, &who)?.pop() {
+                                Some(Ok(r)) => out[i] = r,
+                                other => {
+                                    return Err(fatal(format!("{who}: reading a key: {other:?}")))
+                                }
+                            }
+                        }
+                    }
                 }
             }
             Ok(out)
@@ -454,18 +505,21 @@ impl Target {
                 conn::query(con, &who, redis::cmd("SELECT").arg(db))?;
                 *current = db;
             }
-            let replies: Vec<Value> = read_pipe(keys)
+            let replies: Vec<Value> = read_pipe(keys, false)
                 .query(con)
                 .map_err(|e| fatal(format!("{who}: {e}")))?;
-            parse(replies, keys.len(), &who)
+            parse(replies, keys.len(), &who)?
+                .into_iter()
+                .map(|r| r.map_err(|e| fatal(format!("{who}: DUMP: {e}"))))
+                .collect()
         }
     }
 
     pub fn describe(&self) -> String {
         let how = if self.use_module {
-            "RESTORE.ASKING"
+            "RESTORE, and RESTORE.ASKING for what RESTORE refuses"
         } else {
-            "native RESTORE"
+            "RESTORE, re-encoding what it refuses"
         };
         let cluster = match &self.cluster {
             Some(m) => format!(", cluster of {} masters", m.nodes.len()),
