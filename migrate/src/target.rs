@@ -386,14 +386,16 @@ impl Target {
     }
 
     /// For verification: each key's DUMP payload (or none) and absolute expiry. Reads do not
-    /// count as accesses where the target has `CLIENT NO-TOUCH` (7.2+); on older targets the
-    /// verified keys' idle times restart.
+    /// count as accesses where the target has `CLIENT NO-TOUCH` (7.2+); on older targets, and on
+    /// clusters, the verified keys' idle times restart. Not on clusters: Redis 8.2.3 crashes
+    /// (NULL `executing_client` in `lookupKey`) when a NO-TOUCH client sends a command for a
+    /// key of a MIGRATING slot that is not there.
     pub fn read(&mut self, db: i64, keys: &[&[u8]]) -> Result<Vec<KeyRead>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
         let pexpiretime = self.info.pexpiretime;
-        let no_touch = self.info.version >= (7, 2, 0);
+        let no_touch = self.info.version >= (7, 2, 0) && self.cluster.is_none();
         let read_pipe = |keys: &[&[u8]], asking: bool| {
             let mut pipe = redis::pipe();
             pipe.ignore_errors();

@@ -139,6 +139,34 @@ mig migrate "$SRC/3" "$PLAIN" --target-db 5
 assert_eq "/3 --target-db 5: exit status 0" 0 "$STATUS"
 assert_eq "db3:k in db 5 of the plain target" '"in db 3"' "$(r_on plain -n 5 GET db3:k)"
 
+echo "[$TEST_NAME] live: an ACL user in the URLs"
+for n in source target; do
+  r_on $n ACL SETUSER mig on '>s3cret' '~*' +@all >/dev/null
+done
+mig migrate "redis://mig:wrong@127.0.0.1:${SRV_PORT[source]}" "$DST" --match 'other:*'
+assert_eq "wrong password: exit status 2" 2 "$STATUS"
+assert_match "wrong password: says so" "authentication failed" "$ERR"
+mig migrate "redis://mig:s3cret@127.0.0.1:${SRV_PORT[source]}" "redis://mig:s3cret@127.0.0.1:${SRV_PORT[target]}" --match 'other:*' --verify
+assert_eq "ACL user: exit status 0" 0 "$STATUS"
+assert_eq "ACL user: copied" '"not selected"' "$(r_on target GET other:a)"
+assert_match "ACL user: the password is not shown" "from redis://mig@127.0.0.1" "$ERR"
+
+OLD=${RESTORE_HOSTS_CACHE:-$HOME/.cache/restore-hosts}/redis-6.2.16/redis-server
+if [ -x "$OLD" ]; then
+  echo "[$TEST_NAME] live: a Redis 6.2.16 source (no PEXPIRETIME: TIME + PTTL)"
+  REDIS_SERVER=$OLD MODULE='' start_server old
+  r_on old SET old:ttl v PX 5000000 >/dev/null
+  r_on old RPUSH old:list a b c >/dev/null
+  r_on old XADD old:stream 1-1 f v >/dev/null
+  mig migrate "redis://127.0.0.1:${SRV_PORT[old]}" "$PLAIN" --verify --ttl-tolerance 2
+  assert_eq "6.2.16 source: exit status 0" 0 "$STATUS"
+  assert_match "6.2.16 source: verified within 2 ms" "verify: 3 equal, 0 different" "$OUT"
+  e_src=$(r_on old --raw PTTL old:ttl)
+  e_dst=$(r_on plain --raw PTTL old:ttl)
+  assert_between "6.2.16 source: the TTL (PTTL $e_src on the source)" $((e_src - 50)) $((e_src + 50)) "$e_dst"
+  stop_server old
+fi
+
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a hash with field TTLs"
 if [ "$SRC_FTTL" = 1 ]; then
