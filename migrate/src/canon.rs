@@ -21,9 +21,13 @@ pub enum Canon {
     PathHash(Vec<(B, B, B)>),
 }
 
+type Id = (u64, u64);
+/// An entry: its id and field/value pairs.
+type Entry = (Id, Vec<(B, B)>);
+
 #[derive(Debug, PartialEq)]
 pub struct StreamCanon {
-    entries: Vec<((u64, u64), Vec<(B, B)>)>,
+    entries: Vec<Entry>,
     length: u64,
     last_id: (u64, u64),
     entries_added: u64,

@@ -4,9 +4,9 @@
 
 use std::borrow::Cow;
 
-use restore_core::release::Family as PayloadFamily;
 use restore_core::decode::{self};
 use restore_core::encode::{self, EncodeOptions, FieldTtlPolicy};
+use restore_core::release::Family as PayloadFamily;
 use restore_core::Unsupported;
 
 use crate::conn::{Family, ServerInfo};
