@@ -364,14 +364,34 @@ impl Target {
             c.arg("REPLACE");
         }
         c.arg(code);
+        // `#!lua name=mylib ...`: the library's name, to compare with one already there.
+        let name = String::from_utf8_lossy(code.split(|&b| b == b'\n').next().unwrap_or_default())
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("name=").map(str::to_string));
         let run = |con: &mut Connection| -> std::result::Result<(), String> {
-            match c.query::<Value>(con) {
+            let err = match c.query::<Value>(con) {
                 Ok(v) => match error_text(&v) {
-                    Some(e) => Err(e),
-                    None => Ok(()),
+                    Some(e) => e,
+                    None => return Ok(()),
                 },
-                Err(e) => Err(e.to_string()),
+                Err(e) => e.to_string(),
+            };
+            // The same library with the same code (a second run, a resumed one) is no error.
+            if let (true, Some(name)) = (err.contains("already exists"), &name) {
+                let listed = redis::cmd("FUNCTION")
+                    .arg("LIST")
+                    .arg("LIBRARYNAME")
+                    .arg(name)
+                    .arg("WITHCODE")
+                    .query::<Value>(con)
+                    .map(|v| format!("{v:?}"))
+                    .unwrap_or_default();
+                let code_text = format!("{:?}", Value::BulkString(code.to_vec()));
+                if listed.contains(&code_text) {
+                    return Ok(());
+                }
             }
+            Err(err)
         };
         if self.cluster.is_some() {
             let n = self.cluster.as_ref().expect("cluster").nodes.len();

@@ -163,7 +163,8 @@ if [ -x "$OLD" ]; then
   assert_match "6.2.16 source: verified within 2 ms" "verify: 3 equal, 0 different" "$OUT"
   e_src=$(r_on old --raw PTTL old:ttl)
   e_dst=$(r_on plain --raw PTTL old:ttl)
-  assert_between "6.2.16 source: the TTL (PTTL $e_src on the source)" $((e_src - 50)) $((e_src + 50)) "$e_dst"
+  # Read after the source's: up to a second less on a loaded machine, never more.
+  assert_between "6.2.16 source: the TTL (PTTL $e_src on the source)" $((e_src - 1000)) $((e_src + 5)) "$e_dst"
   stop_server old
 fi
 
@@ -221,6 +222,8 @@ assert_eq "--replace: the source's value" '"from the source dup:1"' "$(r_on targ
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] an RDB file written by the source (SAVE)"
 r_on source DEL ft:h >/dev/null # policy covered above; the file test wants exit 0 everywhere
+r_on source FUNCTION LOAD "#!lua name=mylib
+redis.register_function('myfunc', function(keys, args) return 'from the file' end)" >/dev/null
 assert_eq "source: SAVE" OK "$(r_on source SAVE)"
 FILE=$WORK/source.rdb
 cp "${SRV_DIR[source]}/dump.rdb" "$FILE"
@@ -240,6 +243,7 @@ done
 same_keys source target '*'
 same_keys source plain '*'
 same_keys source plain '*' 3
+assert_eq "file: the function library loaded" '"from the file"' "$(r_on plain FCALL myfunc 0)"
 
 echo "[$TEST_NAME] verify catches a key changed on purpose"
 r_on target HSET mk:hash f3 changed >/dev/null
