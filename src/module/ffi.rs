@@ -443,6 +443,16 @@ impl Key {
         Ok(flags & raw::REDISMODULE_ZADD_ADDED as c_int != 0)
     }
 
+    /// Removes a member; returns true if it was there. The key goes when its last member does.
+    pub fn zset_rem(&self, member: &OwnedString) -> Result<bool, &'static str> {
+        let f = api!(RedisModule_ZsetRem).ok_or(MISSING)?;
+        let mut deleted: c_int = 0;
+        // SAFETY: `deleted` points to a live c_int for the duration of the call.
+        let rc = unsafe { f(self.ptr, member.as_ptr(), &mut deleted) };
+        status(rc, "zset remove failed")?;
+        Ok(deleted != 0)
+    }
+
     /// Sets the expiry to `unix_ms`. Redis 6.0 has no `SetAbsExpire`: there `SetExpire` takes
     /// it relative to the same clock native RESTORE reads (`mstime()`), so the two agree to the
     /// millisecond unless the clock ticks between the two reads.

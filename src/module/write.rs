@@ -53,8 +53,47 @@ pub fn uses_native_restore(ctx: Ctx, value: &Value<'_>) -> bool {
 /// server's loader keeps the payload's entry. Every zset type (3, 5, 12, 17) is one these hosts
 /// read, so the payload is handed over re-footed, and the value is exactly native's. (Before
 /// 7.0 a listpack/ziplist score is written as text, `-0` included: the key API is exact.)
+/// Where the built-in RESTORE is renamed away or disabled, the key API writes it instead: -0
+/// then survives in a skiplist ([`keep_negative_zeros`]), not in a listpack.
 fn negative_zero_needs_loader(ctx: Ctx, zset: &SortedSet<'_>) -> bool {
+    negative_zero_lost_by_api(ctx, zset) && restore_callable(ctx)
+}
+
+fn negative_zero_lost_by_api(ctx: Ctx, zset: &SortedSet<'_>) -> bool {
     zset.negative_zero && super::host::host(ctx).rdb_version >= 10
+}
+
+/// Whether this server's own RESTORE can be called: `rename-command` is a startup setting, so
+/// it is asked once (`COMMAND INFO restore` has no entry for a renamed or disabled command).
+fn restore_callable(ctx: Ctx) -> bool {
+    static CALLABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CALLABLE.get_or_init(|| {
+        let info = OwnedString::new(ctx, b"INFO");
+        let name = OwnedString::new(ctx, b"restore");
+        ffi::call(ctx, c"COMMAND", &[info.as_ptr(), name.as_ptr()]).first_element_is_array()
+    })
+}
+
+/// Through the key API on 7.0+ a -0 score added while the zset was a listpack became 0, and
+/// stayed 0 when the zset became a skiplist. In a skiplist it is removed and added again, which
+/// keeps its sign; in a listpack nothing can (see [`negative_zero_needs_loader`]).
+fn keep_negative_zeros(ctx: Ctx, key: RString, k: &Key, zset: &SortedSet<'_>) -> Result<(), Reply> {
+    if !negative_zero_lost_by_api(ctx, zset) {
+        return Ok(());
+    }
+    let subcommand = OwnedString::new(ctx, b"ENCODING");
+    let encoding = ffi::call(ctx, c"OBJECT", &[subcommand.as_ptr(), key]).string();
+    if encoding.as_deref() != Some(b"skiplist") {
+        return Ok(());
+    }
+    zset.for_each(|m, score| {
+        if restore_core::decode::score::is_negative_zero(score) {
+            let member = element_string(ctx, m);
+            k.zset_rem(&member).map_err(failed)?;
+            k.zset_add(score, &member).map_err(failed)?;
+        }
+        Ok(())
+    })
 }
 
 /// The loader does not look for repeated members in a listpack (type 17) unless
@@ -261,6 +300,7 @@ fn write_zset(ctx: Ctx, key: RString, mut k: Key, zset: &SortedSet<'_>) -> Resul
             Err(e) => Err(failed(e)),
         }
     })?;
+    keep_negative_zeros(ctx, key, &k, zset)?;
     let lookups = rehash_lookups_needed(ctx, key, members.len(), 2, b"skiplist");
     repeat_lookup(ctx, lookups, |probe| k.zset_has_member(probe));
     Ok(())
