@@ -231,40 +231,78 @@ impl LiveSource {
             .con
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
-        let mut pipe = redis::pipe();
-        pipe.atomic().ignore_errors();
-        if !pexpiretime {
-            pipe.cmd("TIME");
-        }
-        for k in keys {
+        // One transaction per batch; on a cluster (where a transaction holds one slot) one per
+        // key. Either way a key's idle time, expiry and payload are read together, OBJECT
+        // first (DUMP counts as an access).
+        let per_key = |pipe: &mut redis::Pipeline, k: &[u8]| {
             if let Some(l) = lru {
                 pipe.cmd("OBJECT").arg(l).arg(k);
             }
             pipe.cmd(if pexpiretime { "PEXPIRETIME" } else { "PTTL" })
                 .arg(k);
             pipe.cmd("DUMP").arg(k);
-        }
-        let replies: Vec<Value> = pipe
-            .query(con)
-            .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
-        let mut it = replies.into_iter();
-        let time_ms = if pexpiretime {
-            0
-        } else {
-            match it.next() {
+        };
+        let n = usize::from(lru.is_some()) + 2;
+        let time_of = |v: Option<Value>| -> Result<i64> {
+            match v {
                 Some(Value::Array(t)) if t.len() == 2 => {
-                    as_int(&t[0]).unwrap_or(0) * 1000 + as_int(&t[1]).unwrap_or(0) / 1000
+                    Ok(as_int(&t[0]).unwrap_or(0) * 1000 + as_int(&t[1]).unwrap_or(0) / 1000)
                 }
-                other => return Err(fatal(format!("{who}: TIME: {other:?}"))),
+                other => Err(fatal(format!("{who}: TIME: {other:?}"))),
             }
         };
+        // (OBJECT reply, expiry reply, DUMP reply, server time in ms for PTTL)
+        let mut rows: Vec<(Option<Value>, Value, Value, i64)> = Vec::with_capacity(keys.len());
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        if self.info.cluster {
+            for k in keys {
+                pipe.cmd("MULTI");
+                if !pexpiretime {
+                    pipe.cmd("TIME");
+                }
+                per_key(&mut pipe, k);
+                pipe.cmd("EXEC");
+            }
+            let replies: Vec<Value> = pipe
+                .query(con)
+                .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
+            let per = n + usize::from(!pexpiretime) + 2;
+            for chunk in replies.chunks(per) {
+                let Some(Value::Array(exec)) = chunk.last() else {
+                    return Err(fatal(format!("{who}: MULTI/EXEC: {:?}", chunk.last())));
+                };
+                let mut it = exec.clone().into_iter();
+                let time_ms = if pexpiretime { 0 } else { time_of(it.next())? };
+                let obj = if lru.is_some() { it.next() } else { None };
+                let when = it.next().unwrap_or(Value::Nil);
+                let dump = it.next().unwrap_or(Value::Nil);
+                rows.push((obj, when, dump, time_ms));
+            }
+        } else {
+            pipe.atomic();
+            if !pexpiretime {
+                pipe.cmd("TIME");
+            }
+            for k in keys {
+                per_key(&mut pipe, k);
+            }
+            let replies: Vec<Value> = pipe
+                .query(con)
+                .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
+            let mut it = replies.into_iter();
+            let time_ms = if pexpiretime { 0 } else { time_of(it.next())? };
+            for _ in keys {
+                let obj = if lru.is_some() { it.next() } else { None };
+                let when = it.next().unwrap_or(Value::Nil);
+                let dump = it.next().unwrap_or(Value::Nil);
+                rows.push((obj, when, dump, time_ms));
+            }
+        }
         let mut recs = Vec::with_capacity(keys.len());
         let mut skipped = 0;
         let mut switch_lru = false;
-        for k in keys {
-            let obj = if lru.is_some() { it.next() } else { None };
-            let when = it.next().unwrap_or(Value::Nil);
-            let dump = it.next().unwrap_or(Value::Nil);
+        for (k, (obj, when, dump, time_ms)) in keys.iter().zip(rows) {
             if let Some(e) = error_text(&dump).or_else(|| error_text(&when)) {
                 return Err(fatal(format!(
                     "{who}: reading {}: {e}",

@@ -356,4 +356,13 @@ done
 assert_eq "cluster: every key of db 0 (db 3's key goes to db 0 too)" "$NALL" "$total"
 assert_eq "ASK: mk:str went to the importing node" 1 "$("$REDIS_CLI" -p "$other" --raw CLUSTER COUNTKEYSINSLOT "$SLOT")"
 
+echo "[$TEST_NAME] a cluster source: every master read"
+for n in n1 n2 n3; do r_on $n CLUSTER SETSLOT "$SLOT" NODE "$other_id" >/dev/null; done
+r_on plain FLUSHALL >/dev/null
+mig migrate "redis://127.0.0.1:${SRV_PORT[n2]}" "$PLAIN" --verify --batch 5
+assert_eq "cluster source: exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 20
+assert_match "cluster source: detected" "cluster of 3 masters" "$ERR"
+assert_match "cluster source: every key, verified" "^restore-migrate: $NALL copied, 0 failed.*verify: $NALL equal, 0 different, 0 missing" "$(tr '\n' ' ' <<<"$OUT")"
+
 finish
