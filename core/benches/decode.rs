@@ -15,7 +15,6 @@
 //! Runs are short by default (the machine is shared); pass criterion's own flags for more, e.g.
 //! `cargo bench --bench decode -- --measurement-time 5 lzf`.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -58,13 +57,9 @@ const VECTORS: &[(&str, &str)] = &[
 
 const RDB_VERSION_7_0: u16 = 10;
 
-fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
 /// Reads a vector, or says why it is skipped.
 fn load(name: &str, rel: &str) -> Option<Vec<u8>> {
-    let path = vectors_dir().join(rel);
+    let path = restore_testkit::vectors::dir().join(rel);
     let Ok(payload) = std::fs::read(&path) else {
         eprintln!("decode/{name}: skipped, no {}", path.display());
         return None;

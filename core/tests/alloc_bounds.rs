@@ -2,35 +2,25 @@
 //! size, and a payload that declares a huge length or count is rejected before anything is sized
 //! by it (spec/validation.md §5.1, §5.2, §5.6).
 //!
-//! Measured with a counting global allocator (`fuzz/src/alloc_meter.rs`, shared with the fuzz
+//! Measured with a counting global allocator (`testkit/src/alloc_meter.rs`, shared with the fuzz
 //! targets). The core crate declares no allocator of its own, so this runs under plain
 //! `cargo test`.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use restore_core::decode::cursor::Cursor;
 use restore_core::decode::length::{read_len, read_string};
 use restore_core::decode::{decode, DecodeError, Decoded};
 
-#[path = "../../fuzz/src/alloc_meter.rs"]
-mod alloc_meter;
-#[allow(dead_code)] // only the compressor is used here
-#[path = "../../fuzz/src/lzf_ref.rs"]
-mod lzf_ref;
-
-use alloc_meter::{assert_within_bound, measure, Usage};
+use restore_core::encode::finish_payload;
+use restore_testkit::alloc_meter::{self, assert_within_bound, measure, Usage};
+use restore_testkit::{lzf_ref, vectors};
 
 #[global_allocator]
 static ALLOC: alloc_meter::Meter = alloc_meter::Meter;
 
 /// What "no large allocation" means for a payload of a few dozen bytes.
 const TINY: usize = 1024;
-
-/// A payload around `object`: the crate's own footer writer.
-fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_core::encode::finish_payload(object.to_vec(), version)
-}
 
 /// Decodes `payload` under the meter; returns whether it was accepted, and what it allocated.
 fn metered(payload: &[u8]) -> (Result<(), DecodeError>, Usage) {
@@ -40,7 +30,7 @@ fn metered(payload: &[u8]) -> (Result<(), DecodeError>, Usage) {
 /// Asserts that `object` (with a good footer) is rejected and allocates at most `TINY` bytes.
 #[track_caller]
 fn rejected_at_once(what: &str, object: &[u8], version: u16) {
-    let payload = with_footer(object, version);
+    let payload = finish_payload(object.to_vec(), version);
     let (result, usage) = metered(&payload);
     assert!(result.is_err(), "{what}: accepted");
     assert!(
@@ -211,7 +201,7 @@ fn huge_lzf_lengths() {
         &data,
     ]
     .concat();
-    let payload = with_footer(&object, 9);
+    let payload = finish_payload(object.to_vec(), 9);
     let (result, usage) = metered(&payload);
     assert!(result.is_err());
     assert_within_bound(usage, payload.len(), "LZF ulen 88 x clen");
@@ -249,12 +239,12 @@ fn blob_object(type_id: u8, blob: &[u8]) -> Vec<u8> {
 fn huge_counts_and_lengths_inside_blobs() {
     let lp = listpack_set_blob();
     assert!(
-        decode(&with_footer(&blob_object(20, &lp), 11)).is_ok(),
+        decode(&finish_payload((blob_object(20, &lp)).to_vec(), 11)).is_ok(),
         "the listpack control case"
     );
     let zl = ziplist_hash_blob();
     assert!(
-        decode(&with_footer(&blob_object(13, &zl), 9)).is_ok(),
+        decode(&finish_payload((blob_object(13, &zl)).to_vec(), 9)).is_ok(),
         "the ziplist control case"
     );
 
@@ -343,7 +333,7 @@ fn huge_counts_and_lengths_inside_blobs() {
     let mut is2 = is.clone();
     is2[4..8].copy_from_slice(&2u32.to_le_bytes());
     assert!(
-        decode(&with_footer(&blob_object(11, &is2), 9)).is_ok(),
+        decode(&finish_payload((blob_object(11, &is2)).to_vec(), 9)).is_ok(),
         "the intset control case"
     );
 
@@ -424,10 +414,6 @@ fn locate_stream_counts(object: &[u8]) -> StreamCounts {
     out
 }
 
-fn vector_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors")
-}
-
 #[test]
 fn huge_stream_counts() {
     for (dir, version) in [
@@ -435,7 +421,7 @@ fn huge_stream_counts() {
         ("redis-7.0.15", 10),
         ("redis-7.2.6", 11),
     ] {
-        let dump = std::fs::read(vector_dir().join(dir).join("stream_groups_pel.dump")).unwrap();
+        let dump = std::fs::read(vectors::dir().join(dir).join("stream_groups_pel.dump")).unwrap();
         assert!(
             decode(&dump).is_ok(),
             "{dir}: the unpatched stream is rejected"
@@ -454,7 +440,7 @@ fn huge_stream_counts() {
             for (name, len) in huge_lens() {
                 let mut patched = object.to_vec();
                 patched.splice(range.clone(), len.iter().copied());
-                let payload = with_footer(&patched, version);
+                let payload = finish_payload(patched.to_vec(), version);
                 let (result, usage) = metered(&payload);
                 assert!(
                     result.is_err(),
@@ -473,35 +459,20 @@ fn huge_stream_counts() {
 // ---------------------------------------------------------------------------------------------
 // Genuine payloads: every vector decodes within the bound.
 
-fn dumps(dir: &Path, out: &mut Vec<PathBuf>) {
-    for path in std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()) {
-        if path.is_dir() {
-            dumps(&path, out);
-        } else if path.extension().is_some_and(|e| e == "dump") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_vector_decodes_within_the_bound() {
-    let mut paths = Vec::new();
-    dumps(&vector_dir(), &mut paths);
-    assert!(paths.len() > 1000);
-    let mut worst = (0.0f64, PathBuf::new());
-    for path in paths {
-        let dump = std::fs::read(&path).unwrap();
-        let (_, usage) = metered(&dump);
-        assert_within_bound(usage, dump.len(), &path.display().to_string());
-        let ratio = usage.largest as f64 / dump.len() as f64;
+    let mut worst = (0.0f64, String::new());
+    for v in vectors::all() {
+        let (_, usage) = metered(&v.dump);
+        assert_within_bound(usage, v.dump.len(), &v.name());
+        let ratio = usage.largest as f64 / v.dump.len() as f64;
         if ratio > worst.0 {
-            worst = (ratio, path);
+            worst = (ratio, v.name());
         }
     }
     eprintln!(
         "largest single allocation / payload size: {:.1} ({})",
-        worst.0,
-        worst.1.display()
+        worst.0, worst.1
     );
 }
 
@@ -557,7 +528,7 @@ fn lzf_inflated_blob_does_not_presize_the_duplicate_check() {
         ("listpack zset (17)", 17, 10),
     ] {
         let object = [&[type_id][..], &lzf_string(&blob)].concat();
-        let payload = with_footer(&object, version);
+        let payload = finish_payload(object.to_vec(), version);
         let (_, usage) = metered(&payload);
         assert_within_bound(usage, payload.len(), what);
     }

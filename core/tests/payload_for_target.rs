@@ -11,7 +11,7 @@ use restore_core::release::Family;
 use restore_core::Unsupported;
 use std::borrow::Cow;
 
-mod common;
+use restore_testkit::vectors::{self, Vector};
 
 fn targets() -> Vec<Target> {
     let mut t: Vec<Target> = (6..=15).map(Target::redis).collect();
@@ -145,7 +145,9 @@ fn refusal_holds(
 
 #[test]
 fn every_vector_for_every_target() {
-    let vectors = common::vectors(|j| j["expect"].as_str() != Some("error"));
+    let vectors: Vec<_> = vectors::select(|j| j["expect"].as_str() != Some("error"))
+        .map(Vector::parts)
+        .collect();
     let (mut borrowed, mut encoded, mut refused) = (0, 0, 0);
     for (_, bytes, path) in &vectors {
         let Ok(d) = decode::decode(bytes) else {
@@ -219,7 +221,7 @@ fn hash_fields(payload: &[u8]) -> Vec<(Vec<u8>, Option<u64>)> {
 
 #[test]
 fn field_ttls_follow_the_policy_and_the_clock() {
-    let dir = common::vector_dir();
+    let dir = vectors::dir();
     for file in [
         "redis-7.4.1/hash_listpackex_partial_ttl.dump",
         "valkey-9.1.2/hash_hashtable_partial_ttl.dump",

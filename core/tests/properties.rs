@@ -2,16 +2,14 @@
 //!
 //! - Hostile input: every prefix of every vector, random mutations of vectors and random bodies,
 //!   all behind a correct footer so they reach the body decoder, never panic; whatever is
-//!   accepted satisfies `fuzz/src/invariants.rs` (the same checks the fuzz targets make).
+//!   accepted satisfies `testkit/src/invariants.rs` (the same checks the fuzz targets make).
 //! - Round trips: listpacks, ziplists, intsets, zipmaps and LZF strings built the way a writer
 //!   builds them (every encoding branch, narrowest or not) decode to exactly what was encoded;
 //!   duplicates are rejected whatever their encoding.
 //!
-//! Allocation bounds need a counting allocator, which conflicts with the module feature's: they
-//! are in `tests/alloc_bounds.rs`.
+//! Allocation bounds need a counting global allocator: they are in `tests/alloc_bounds.rs`.
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -24,10 +22,9 @@ use restore_core::decode::{
     decode, intset, listpack, ziplist, zipmap, DecodeError, ErrorKind, RdbString,
 };
 
-#[path = "../../fuzz/src/invariants.rs"]
-mod invariants;
-#[path = "../../fuzz/src/lzf_ref.rs"]
-mod lzf_ref;
+use restore_core::encode::finish_payload;
+use restore_testkit::vectors::{self, Vector};
+use restore_testkit::{invariants, lzf_ref};
 
 /// Footer versions a real server has written.
 fn versions() -> Vec<u16> {
@@ -35,11 +32,6 @@ fn versions() -> Vec<u16> {
         .iter()
         .map(|&(v, _)| v)
         .collect()
-}
-
-/// A payload around `object`: the crate's own footer writer.
-fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_core::encode::finish_payload(object.to_vec(), version)
 }
 
 fn config(cases: u32) -> ProptestConfig {
@@ -54,70 +46,21 @@ fn config(cases: u32) -> ProptestConfig {
 // ---------------------------------------------------------------------------------------------
 // The vectors.
 
-struct Vector {
-    name: String,
-    dump: Vec<u8>,
-    corrupt: bool,
-}
-
-impl Vector {
-    fn object(&self) -> &[u8] {
-        &self.dump[..self.dump.len() - 10]
-    }
-
-    fn version(&self) -> u16 {
-        let f = self.dump.len() - 10;
-        u16::from_le_bytes([self.dump[f], self.dump[f + 1]])
-    }
-}
-
-fn collect_dumps(dir: &Path, out: &mut Vec<PathBuf>) {
-    for path in std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()) {
-        if path.is_dir() {
-            collect_dumps(&path, out);
-        } else if path.extension().is_some_and(|e| e == "dump") {
-            out.push(path);
-        }
-    }
-}
-
-/// Every `*.dump` under tests/vectors, loaded once.
-fn vectors() -> &'static [Vector] {
-    static VECTORS: OnceLock<Vec<Vector>> = OnceLock::new();
+/// Every vector with room for a type byte and a footer.
+fn vectors() -> &'static [&'static Vector] {
+    static VECTORS: OnceLock<Vec<&'static Vector>> = OnceLock::new();
     VECTORS.get_or_init(|| {
-        let mut paths = Vec::new();
-        collect_dumps(
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors"),
-            &mut paths,
-        );
-        paths.sort();
-        let out: Vec<Vector> = paths
-            .into_iter()
-            .map(|path| {
-                let json: serde_json::Value =
-                    serde_json::from_slice(&std::fs::read(path.with_extension("json")).unwrap())
-                        .unwrap();
-                Vector {
-                    name: path.display().to_string(),
-                    dump: std::fs::read(&path).unwrap(),
-                    corrupt: json["corrupt"].as_bool() == Some(true),
-                }
-            })
+        vectors::all()
+            .iter()
             .filter(|v| v.dump.len() >= 11)
-            .collect();
-        assert!(
-            out.len() > 1000,
-            "expected the full vector set, found {}",
-            out.len()
-        );
-        out
+            .collect()
     })
 }
 
 /// Decodes `object` behind a good footer and checks what is accepted. `decode` must agree with
 /// `decode_object`, which skips the footer.
 fn decode_and_check(object: &[u8], version: u16) -> Result<(), DecodeError> {
-    let payload = with_footer(object, version);
+    let payload = finish_payload(object.to_vec(), version);
     let result = decode(&payload);
     if let Ok(d) = &result {
         invariants::check_accepted(d);
@@ -141,10 +84,11 @@ fn decode_and_check(object: &[u8], version: u16) -> Result<(), DecodeError> {
     result.map(|_| ())
 }
 
-/// Cut points for prefixes: all of them for small objects; for larger ones the first and last
-/// 128 and 128 more spread evenly (a prefix costs a decode of up to the whole object).
+/// Cut points for prefixes: all of them for objects up to 8 KB (every stream vector among
+/// them); for larger ones the first and last 128 and 128 more spread evenly (a prefix costs a
+/// decode of up to the whole object).
 fn cut_points(len: usize) -> Vec<usize> {
-    if len <= 1024 {
+    if len <= 8192 {
         return (0..len).collect();
     }
     let mut cuts: BTreeSet<usize> = (0..128).chain(len - 128..len).collect();
@@ -162,17 +106,17 @@ fn every_prefix_of_every_vector_is_rejected() {
             assert!(
                 decode(&v.dump[..cut]).is_err(),
                 "{}: raw prefix of {cut} bytes accepted",
-                v.name
+                v.name()
             );
             // ... and re-footed, so the truncated body itself is decoded.
-            let result = decode_and_check(&object[..cut], v.version());
-            if !v.corrupt {
+            let result = decode_and_check(&object[..cut], v.version().unwrap());
+            if !v.is_corrupt() {
                 // Every encoding is self-delimiting: a strict prefix of a genuine object is never
                 // a whole one.
                 assert!(
                     result.is_err(),
                     "{}: prefix of {cut} bytes accepted",
-                    v.name
+                    v.name()
                 );
             }
             prefixes += 1;
@@ -238,7 +182,7 @@ proptest! {
         for m in &mutations {
             apply(&mut object, m);
         }
-        let _ = decode_and_check(&object, v.version());
+        let _ = decode_and_check(&object, v.version().unwrap());
     }
 
     #[test]
@@ -248,13 +192,13 @@ proptest! {
         // other type must not care.
         let v = &vectors()[which.index(vectors().len())];
         let result = decode_and_check(v.object(), version);
-        let own = decode_and_check(v.object(), v.version());
+        let own = decode_and_check(v.object(), v.version().unwrap());
         let first = v.object()[0];
         let family_bound = (22..=25).contains(&first)
             || (first >= 26 && version >= 80)
             || (first == 243 && !(12..80).contains(&version));
         if own.is_ok() && !family_bound {
-            prop_assert!(result.is_ok(), "{} rejected under footer version {version}: {result:?}", v.name);
+            prop_assert!(result.is_ok(), "{} rejected under footer version {version}: {result:?}", v.name());
         }
     }
 }
@@ -652,7 +596,7 @@ proptest! {
         let lp = build_listpack(&entries, false);
         let items: Vec<Owned> = entries.iter().map(|(_, e)| e.clone()).collect();
         let object = [&[20u8][..], &rdb_str_maybe_lzf(&lp)].concat();
-        let payload = with_footer(&object, 11);
+        let payload = finish_payload(object.to_vec(), 11);
         let result = decode(&payload);
         if items.is_empty() {
             prop_assert_eq!(result.unwrap_err().kind, ErrorKind::EmptyCollection);
@@ -675,7 +619,7 @@ proptest! {
         let zl = build_ziplist(&entries, &[], false);
         let fields: Vec<Owned> = pairs.iter().map(|((_, k), _)| k.clone()).collect();
         let object = [&[13u8][..], &rdb_str_maybe_lzf(&zl)].concat();
-        let payload = with_footer(&object, 9);
+        let payload = finish_payload(object.to_vec(), 9);
         let result = decode(&payload);
         if has_duplicates(&fields) {
             prop_assert_eq!(result.unwrap_err().kind, ErrorKind::Duplicate);
@@ -706,7 +650,7 @@ proptest! {
         body.push(0xc2);
         body.extend_from_slice(&dup.to_le_bytes());
         let object = [&[2u8][..], &body].concat();
-        prop_assert_eq!(decode(&with_footer(&object, 9)).unwrap_err().kind, ErrorKind::Duplicate);
+        prop_assert_eq!(decode(&finish_payload(object.to_vec(), 9)).unwrap_err().kind, ErrorKind::Duplicate);
         // Without the duplicate, with a long LZF member added, the set is accepted whole.
         let mut body = rdb_len(members.len() + usize::from(lzf_pad));
         for m in &members {
@@ -716,7 +660,7 @@ proptest! {
             body.extend_from_slice(&rdb_str_maybe_lzf(&[b'x'; 100]));
         }
         let object = [&[2u8][..], &body].concat();
-        let payload = with_footer(&object, 9);
+        let payload = finish_payload(object.to_vec(), 9);
         let decoded = decode(&payload).unwrap();
         invariants::check_accepted(&decoded);
         let Value::Set(set) = &decoded.value else { panic!("not a set") };

@@ -2,11 +2,7 @@
 
 use restore_core::decode::value::Value;
 use restore_core::decode::{decode, DecodeError};
-
-/// A payload around `object`: the crate's own footer writer.
-fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    restore_core::encode::finish_payload(object.to_vec(), version)
-}
+use restore_core::encode::finish_payload;
 
 /// Found by the `object` fuzz target (invariant "Redis field TTLs are 1..=2^48-1; 0 is none").
 /// Type 24 stores `ttl` relative to `minExpire`: expiry = `ttl + minExpire - 1`, and native
@@ -24,7 +20,7 @@ fn hash_metadata_relative_ttl_summing_to_zero_is_not_an_expiry_at_the_epoch() {
         1, b'f', // field "f"
         1, b'v', // value "v"
     ];
-    let payload = with_footer(&object, 12);
+    let payload = finish_payload(object.to_vec(), 12);
     let Ok(decoded) = decode(&payload) else {
         return;
     };
@@ -79,7 +75,10 @@ fn negative_zero_score_of_a_ziplist_zset_came_back_as_zero() {
 fn negative_zero_is_flagged_in_every_zset_layout() {
     use restore_core::encode::{put_len, put_string};
     let flagged = |object: Vec<u8>, version: u16| -> bool {
-        match decode(&with_footer(&object, version)).unwrap().value {
+        match decode(&finish_payload(object.to_vec(), version))
+            .unwrap()
+            .value
+        {
             Value::SortedSet(z) => z.negative_zero,
             v => panic!("not a zset: {v:?}"),
         }

@@ -2,25 +2,13 @@
 //! and every corrupt payload marked `"expect": "error"` is rejected. No server needed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use restore_core::decode::value::{Element, IntBuf};
 use restore_core::decode::{self, DecodeError, Value};
 use serde_json::Value as Json;
 
-mod common;
-use common::{bytes_of, hex};
-
-/// Every `(json, dump bytes, path)` under tests/vectors.
-fn vectors() -> Vec<(Json, Vec<u8>, PathBuf)> {
-    let out = common::vectors(|_| true);
-    assert!(
-        out.len() > 1000,
-        "expected the full vector set, found {}",
-        out.len()
-    );
-    out
-}
+use restore_testkit::vectors::{self, bytes_of, hex, Vector};
 
 fn field_name(k: &str) -> Vec<u8> {
     k.strip_prefix("hex:")
@@ -156,15 +144,16 @@ fn check(json: &Json, value: &Value<'_>, path: &Path) {
 #[test]
 fn every_valid_vector_decodes_to_its_expected_value() {
     let mut checked = 0;
-    for (json, dump, path) in vectors() {
-        if json["corrupt"].as_bool() == Some(true) {
+    for v in vectors::all() {
+        let (json, path) = (&v.json, &v.path);
+        if v.is_corrupt() {
             continue;
         }
         let ty = json["type"].as_str().unwrap();
         if ty == "stream" {
             continue; // tests/stream_vectors.rs
         }
-        let decoded = decode::decode(&dump).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let decoded = decode::decode(&v.dump).unwrap_or_else(|e| panic!("{path:?}: {e}"));
         assert_eq!(
             Some(decoded.rdb_version as u64),
             json["rdb_version"].as_u64(),
@@ -172,45 +161,30 @@ fn every_valid_vector_decodes_to_its_expected_value() {
         );
         let want_type = if ty == "module" { "module" } else { ty };
         assert_eq!(decoded.value.type_name(), want_type, "{path:?}");
-        check(&json, &decoded.value, &path);
+        check(json, &decoded.value, path);
         checked += 1;
     }
     assert!(checked > 800, "only {checked} vectors checked");
 }
 
+/// Corrupt vectors every native server rejects are rejected with the same class of error
+/// (`ERR DUMP payload version or checksum are wrong` or `ERR Bad data format`) as the reply
+/// their JSON records; the others (`"expect": "any"`) may be accepted.
 #[test]
-fn every_corrupt_vector_is_rejected_or_harmless() {
+fn every_corrupt_vector_is_rejected_as_native_rejects_it_or_harmless() {
     let mut rejected = 0;
-    for (json, dump, path) in vectors() {
-        if json["corrupt"].as_bool() != Some(true) {
-            continue;
-        }
-        let result = decode::decode(&dump);
-        if json["expect"] == "error" {
-            assert!(result.is_err(), "{path:?} was accepted");
+    for v in vectors::all().iter().filter(|v| v.is_corrupt()) {
+        let result = decode::decode(&v.dump);
+        if v.expects_error() {
+            let e = result.expect_err(&v.name());
+            if let Some(class) = v.expected_error_class() {
+                assert_eq!(e.class(), class, "{}: {e}", v.name());
+            }
             rejected += 1;
         }
     }
     assert!(rejected > 20);
 }
-
-#[test]
-fn every_prefix_of_every_payload_fails_cleanly() {
-    // A truncated payload must give an error, never a panic. (Its CRC no longer matches, so
-    // the body is also decoded without the footer check to reach deeper code.)
-    for (json, dump, _) in vectors() {
-        if json["corrupt"].as_bool() == Some(true) || dump.len() > 4096 {
-            continue;
-        }
-        let version = u16::from_le_bytes([dump[dump.len() - 10], dump[dump.len() - 9]]);
-        let object = &dump[..dump.len() - 10];
-        for cut in 0..object.len() {
-            assert!(decode::decode(&dump[..cut]).is_err());
-            let _ = decode::payload::decode_object(&object[..cut], version);
-        }
-    }
-}
-
 #[test]
 fn corrupt_path_hashes_fail_for_the_reason_they_were_made() {
     use restore_core::decode::ErrorKind::*;
@@ -229,9 +203,11 @@ fn corrupt_path_hashes_fail_for_the_reason_they_were_made() {
         ("truncated_body_at_20", LengthTooLarge),
         ("version_80", UnknownType(23)),
     ];
-    let corrupt = common::vectors(|j| {
+    let corrupt: Vec<_> = vectors::select(|j| {
         j["corrupt"].as_bool() == Some(true) && j["derived_from_type"] == "path-hash"
-    });
+    })
+    .map(Vector::parts)
+    .collect();
     assert_eq!(corrupt.len(), reasons.len());
     for (json, dump, path) in corrupt {
         let mutation = json["mutation"].as_str().unwrap();
@@ -240,7 +216,7 @@ fn corrupt_path_hashes_fail_for_the_reason_they_were_made() {
             .iter()
             .find(|(m, _)| *m == mutation)
             .unwrap_or_else(|| panic!("{path:?}: no reason listed for {mutation}"));
-        let e = decode::decode(&dump).expect_err(mutation);
+        let e = decode::decode(dump).expect_err(mutation);
         assert_eq!(e.kind, *kind, "{path:?}: {e}");
     }
 }

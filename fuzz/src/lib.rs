@@ -13,9 +13,7 @@ use restore_core::rdb::{
 };
 use restore_core::release::{self, RDB_VERSIONS};
 
-pub mod alloc_meter;
-pub mod invariants;
-pub mod lzf_ref;
+pub use restore_testkit::{alloc_meter, invariants, lzf_ref};
 
 #[global_allocator]
 static ALLOC: alloc_meter::Meter = alloc_meter::Meter;
@@ -43,17 +41,6 @@ pub const STREAM_TYPES: [u8; 5] = [
 /// The stream layout (1 to 5; types 15, 19, 21, 26, 27) a fuzz input's first byte stands for.
 pub fn stream_version_from_byte(b: u8) -> u8 {
     1 + b % STREAM_TYPES.len() as u8
-}
-
-/// `object` + RDB version (u16 LE) + CRC-64/Jones over both (u64 LE): a payload whose footer
-/// always checks out, so a mutated body reaches the decoder.
-pub fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-    let mut out = Vec::with_capacity(object.len() + 10);
-    out.extend_from_slice(object);
-    out.extend_from_slice(&version.to_le_bytes());
-    let crc = crc64::crc64(0, &out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
 }
 
 /// Splits a fuzz input for `object`/`payload`: (version, object bytes).

@@ -21,7 +21,7 @@ pub enum ErrorClass {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
     // --- envelope ---
-    /// Fewer than 11 bytes: no room for a type byte and the 10-byte footer.
+    /// Fewer than 10 bytes: no room for the footer.
     PayloadTooShort,
     /// The footer's RDB version is one no server has written.
     UnsupportedRdbVersion(u16),

@@ -87,7 +87,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
         key_metadata: None,
         error: None,
     };
-    if payload.len() < 11 {
+    if payload.len() < 10 {
         s.error = Some(DecodeError::new(ErrorKind::PayloadTooShort, 0));
         return s;
     }
@@ -97,7 +97,7 @@ pub fn inspect(payload: &[u8]) -> Summary {
     let mut stored = [0u8; 8];
     stored.copy_from_slice(&payload[footer + 2..]);
     s.checksum_ok = super::payload::crc64(&payload[..footer + 2]) == u64::from_le_bytes(stored);
-    s.type_id = payload.first().copied();
+    s.type_id = payload[..footer].first().copied();
     // Decode the body even when the envelope is wrong, to say as much as possible.
     match decode_object(&payload[..footer], version) {
         Ok(d) => {
@@ -162,11 +162,11 @@ pub fn inspect(payload: &[u8]) -> Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::payload::tests::with_footer;
+    use crate::encode::finish_payload;
 
     #[test]
     fn describes_a_valid_payload() {
-        let s = inspect(&with_footer(&[0x00, 0xc1, 0x39, 0x30], 10));
+        let s = inspect(&finish_payload([0x00, 0xc1, 0x39, 0x30].to_vec(), 10));
         assert_eq!(
             (s.rdb_version, s.checksum_ok, s.type_name, s.length),
             (Some(10), true, Some("string"), Some(5))
@@ -177,12 +177,12 @@ mod tests {
 
     #[test]
     fn reports_the_first_problem() {
-        let mut p = with_footer(&[0x00, 0x01, b'x'], 10);
+        let mut p = finish_payload([0x00, 0x01, b'x'].to_vec(), 10);
         *p.last_mut().unwrap() ^= 1;
         let s = inspect(&p);
         assert_eq!(s.type_name, Some("string")); // the body still decodes
         assert_eq!(s.error.unwrap().kind, ErrorKind::ChecksumMismatch);
-        let s = inspect(&with_footer(&[0x02, 0x00], 10));
+        let s = inspect(&finish_payload([0x02, 0x00].to_vec(), 10));
         assert_eq!(
             s.error,
             Some(DecodeError::new(ErrorKind::EmptyCollection, 1))
@@ -199,7 +199,7 @@ mod tests {
         let o = [
             23, 2, 0, 1, 1, b'r', 1, b'x', 1, b'a', 2, 1, b'f', 1, b'y', 1, b'g', 0,
         ];
-        let s = inspect(&with_footer(&o, 81));
+        let s = inspect(&finish_payload(o.to_vec(), 81));
         assert_eq!(
             (s.type_name, s.encoding.as_deref(), s.length, s.path_hash),
             (Some("path-hash"), Some("path-hash"), Some(2), Some((2, 3)))

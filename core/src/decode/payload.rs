@@ -36,7 +36,9 @@ pub struct Envelope<'a> {
 
 /// Checks length, version and CRC; returns the object bytes.
 pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
-    if payload.len() < FOOTER_SIZE + 1 {
+    // As native: shorter than a footer is an envelope error; a footer alone that checks out
+    // holds an empty object, which is bad data.
+    if payload.len() < FOOTER_SIZE {
         return Err(DecodeError::new(ErrorKind::PayloadTooShort, 0));
     }
     let footer = payload.len() - FOOTER_SIZE;
@@ -125,17 +127,9 @@ pub fn decode_object_with(object: &[u8], rdb_version: u16, checks: Checks) -> Re
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Wraps an object in a footer with a correct CRC.
-    pub fn with_footer(object: &[u8], version: u16) -> Vec<u8> {
-        let mut out = object.to_vec();
-        out.extend_from_slice(&version.to_le_bytes());
-        let crc = crc64::crc64(0, &out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
+    use crate::encode::finish_payload;
 
     #[test]
     fn crc_is_redis_jones() {
@@ -163,11 +157,18 @@ pub(crate) mod tests {
 
     #[test]
     fn envelope_checks() {
-        let ok = with_footer(&[0x00, 0x01, b'x'], 10);
+        let ok = finish_payload([0x00, 0x01, b'x'].to_vec(), 10);
         assert!(decode(&ok).is_ok());
         assert_eq!(
-            decode(&ok[..10]).unwrap_err().kind,
+            decode(&ok[..9]).unwrap_err().kind,
             ErrorKind::PayloadTooShort
+        );
+        // A footer alone (found by comparing corrupt vectors with what native replied): a
+        // Redis 8.0 source replies "Bad data format", as for any empty object.
+        let footer_only = finish_payload(Vec::new(), 10);
+        assert_eq!(
+            decode(&footer_only).unwrap_err(),
+            DecodeError::new(ErrorKind::UnexpectedEnd, 0)
         );
         let mut bad_crc = ok.clone();
         *bad_crc.last_mut().unwrap() ^= 1;
@@ -183,7 +184,7 @@ pub(crate) mod tests {
             ErrorKind::ChecksumMismatch
         );
         for v in [0u16, 16, 79, 82, 0xffff] {
-            let p = with_footer(&[0x00, 0x01, b'x'], v);
+            let p = finish_payload([0x00, 0x01, b'x'].to_vec(), v);
             assert_eq!(
                 decode(&p).unwrap_err().kind,
                 ErrorKind::UnsupportedRdbVersion(v),
@@ -191,19 +192,22 @@ pub(crate) mod tests {
             );
         }
         for v in [1u16, 6, 9, 10, 11, 12, 13, 14, 15, 80, 81] {
-            assert!(decode(&with_footer(&[0x00, 0x01, b'x'], v)).is_ok(), "{v}");
+            assert!(
+                decode(&finish_payload([0x00, 0x01, b'x'].to_vec(), v)).is_ok(),
+                "{v}"
+            );
         }
     }
 
     #[test]
     fn object_must_end_at_the_footer() {
-        let trailing = with_footer(&[0x00, 0x01, b'x', b'!'], 10);
+        let trailing = finish_payload([0x00, 0x01, b'x', b'!'].to_vec(), 10);
         assert_eq!(
             decode(&trailing).unwrap_err().kind,
             ErrorKind::TrailingBytes
         );
         // Native lets a string swallow the footer; we do not.
-        let short = with_footer(&[0x00, 0x05, b'h', b'e', b'l'], 10);
+        let short = finish_payload([0x00, 0x05, b'h', b'e', b'l'].to_vec(), 10);
         assert_eq!(decode(&short).unwrap_err().kind, ErrorKind::LengthTooLarge);
     }
 
@@ -211,7 +215,10 @@ pub(crate) mod tests {
     fn duplicates_can_be_left_to_the_writer() {
         let relaxed = Checks { duplicates: false };
         // A plain set "a", "b", "a"; a hash with field TTLs (Redis 24) is checked regardless.
-        let set = with_footer(&[0x02, 0x03, 0x01, b'a', 0x01, b'b', 0x01, b'a'], 10);
+        let set = finish_payload(
+            [0x02, 0x03, 0x01, b'a', 0x01, b'b', 0x01, b'a'].to_vec(),
+            10,
+        );
         assert_eq!(decode(&set).unwrap_err().kind, ErrorKind::Duplicate);
         assert_eq!(decode_with(&set, relaxed).unwrap().value.type_name(), "set");
         let mut ttl_hash = vec![24u8];
@@ -220,7 +227,7 @@ pub(crate) mod tests {
         for _ in 0..2 {
             ttl_hash.extend_from_slice(&[0x00, 0x01, b'f', 0x01, b'v']);
         }
-        let ttl_hash = with_footer(&ttl_hash, 12);
+        let ttl_hash = finish_payload(ttl_hash.to_vec(), 12);
         assert_eq!(
             decode_with(&ttl_hash, relaxed).unwrap_err().kind,
             ErrorKind::Duplicate
@@ -230,7 +237,7 @@ pub(crate) mod tests {
     #[test]
     fn unknown_types() {
         for t in [8u8, 200, 243] {
-            let p = with_footer(&[t, 0x01, b'x'], 10);
+            let p = finish_payload([t, 0x01, b'x'].to_vec(), 10);
             assert_eq!(decode(&p).unwrap_err().kind, ErrorKind::UnknownType(t));
         }
     }

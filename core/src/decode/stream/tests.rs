@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::decode::listpack::tests::{build, entry_bytes};
-use crate::decode::payload::tests::with_footer;
 use crate::decode::{decode, Value};
+use crate::encode::finish_payload;
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -317,7 +317,7 @@ fn worked_example_from_the_spec() {
 fn worked_example_through_the_full_decode() {
     let mut object = vec![19]; // RDB_TYPE_STREAM_LISTPACKS_2
     object.extend_from_slice(&example_body().0);
-    let payload = with_footer(&object, 10);
+    let payload = finish_payload(object.to_vec(), 10);
     let decoded = decode(&payload).unwrap();
     assert_eq!((decoded.type_id, decoded.value.type_name()), (19, "stream"));
     let Value::Stream(s) = decoded.value else {

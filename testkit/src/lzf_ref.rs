@@ -1,8 +1,8 @@
 //! An LZF reference, written from liblzf (`lzf_d.c`) and the format notes in
 //! spec/dump-format.md §2.3, independent of the `lzf` crate the decoder uses.
 //!
-//! Shared by the `string` fuzz target (differential check of decompression) and the tests
-//! (`#[path]`), which need LZF strings: the `lzf` crate's compressor overflows (a debug-build
+//! Used by the `string` fuzz target (differential check of decompression) and the core's tests,
+//! which need LZF strings: the `lzf` crate's compressor overflows (a debug-build
 //! panic at compress.rs:89) on some inputs, and only its decompressor is the code under test.
 //!
 //! ```text

@@ -1,10 +1,9 @@
 //! A global allocator that measures: the largest single allocation and the peak of live bytes
 //! made by this thread while a [`measure`] call runs. Everything else is the system allocator.
 //!
-//! Shared by the fuzz targets and by `tests/alloc_bounds.rs` (through `#[path]`). The counters
-//! are thread-local, so tests measuring on parallel threads do not see each other's allocations.
-//! Only a binary that links the crate without its `module` feature may install it: with the
-//! feature, the crate declares its own `#[global_allocator]`.
+//! Used by the fuzz targets and by `core/tests/alloc_bounds.rs`, each of which installs it as
+//! its `#[global_allocator]`. The counters are thread-local, so tests measuring on parallel
+//! threads do not see each other's allocations.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

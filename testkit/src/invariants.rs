@@ -1,8 +1,7 @@
 //! What must hold for every value the decoder accepts, whatever bytes it came from.
 //!
-//! Shared by the fuzz targets (through `restore_asking_fuzz`) and by `tests/properties.rs`
-//! (through `#[path]`), so a property test and a fuzzer check exactly the same things. Depends
-//! only on `restore_asking`. Every check panics with a message naming the broken invariant: to
+//! Used by the fuzz targets and by `core/tests/properties.rs`, so a property test and a fuzzer
+//! check exactly the same things. Every check panics with a message naming the broken invariant: to
 //! libFuzzer and proptest a panic is a finding.
 
 use std::collections::HashSet;
