@@ -47,79 +47,8 @@ KEYS_PER_CLASS = 2  # fixed destination names, restored in turn
 BATCH_BYTES = 4 << 20  # pipeline up to this many request bytes before reading replies
 METHODS = ("native", "module", "replay")
 
-
-# ---------------------------------------------------------------------------------------------
-# A minimal RESP2 client
-
-
-class RespError(Exception):
-    pass
-
-
-def encode(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, int):
-            a = b"%d" % a
-        elif isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n" % len(a))
-        out.append(a)
-        out.append(b"\r\n")
-    return b"".join(out)
-
-
-class Client:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=120)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.rf = self.sock.makefile("rb", buffering=1 << 16)
-
-    def close(self):
-        self.rf.close()
-        self.sock.close()
-
-    def _read(self):
-        line = self.rf.readline()
-        if not line:
-            raise ConnectionError("server closed the connection")
-        kind, rest = line[:1], line[1:-2]
-        if kind == b"+":
-            return rest
-        if kind == b"-":
-            return RespError(rest.decode(errors="replace"))
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self.rf.read(n + 2)
-            return data[:-2]
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise ConnectionError("unexpected reply %r" % line[:40])
-
-    def pipeline(self, requests, replies_per_request=None):
-        """Sends pre-encoded requests in batches of about BATCH_BYTES and returns every reply
-        (errors as RespError). A request may hold several commands: replies_per_request[i]
-        says how many replies request i gets (default 1 each)."""
-        counts = replies_per_request or [1] * len(requests)
-        replies, start, size = [], 0, 0
-        for i, r in enumerate(requests):
-            size += len(r)
-            if size >= BATCH_BYTES or i == len(requests) - 1:
-                self.sock.sendall(b"".join(requests[start:i + 1]))
-                replies.extend(self._read() for _ in range(sum(counts[start:i + 1])))
-                start, size = i + 1, 0
-        return replies
-
-    def call(self, *args):
-        reply = self.pipeline([encode(args)])[0]
-        if isinstance(reply, RespError):
-            raise reply
-        return reply
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+from resp import ReplyError, Resp, RespError, encode  # noqa: E402 (the project's RESP client)
 
 
 def commandstats(client):
@@ -248,14 +177,14 @@ class Server:
             if self.proc.poll() is not None:
                 return False
             try:
-                c = Client(self.port)
-                ok = c.call("PING") == b"PONG"
+                c = Resp(self.port)
+                ok = c.call("PING") == "PONG"
                 c.close()
                 if ok:
                     return True
             except OSError:
                 time.sleep(0.05)
-            except RespError:  # still loading
+            except ReplyError:  # still loading
                 time.sleep(0.05)
         return False
 
@@ -291,16 +220,16 @@ class Bench:
         self.requests = {}
         self.stat_names = {}
         self.calls_per_restore = {}
-        self.requests["native"] = [encode(["RESTORE", k, "0", payload, "REPLACE"]) for k in self.keys]
+        self.requests["native"] = [encode("RESTORE", k, "0", payload, "REPLACE") for k in self.keys]
         self.stat_names["native"] = {"restore"}
         self.calls_per_restore["native"] = 1
-        self.requests["module"] = [encode(["RESTORE.ASKING", k, "0", payload, "REPLACE"]) for k in self.keys]
+        self.requests["module"] = [encode("RESTORE.ASKING", k, "0", payload, "REPLACE") for k in self.keys]
         self.stat_names["module"] = {"restore.asking"}
         self.calls_per_restore["module"] = 1
-        self.requests["replay"] = [b"".join(encode(substitute(w, k)) for w in cls["writes"]) for k in self.keys]
+        self.requests["replay"] = [b"".join(encode(*substitute(w, k)) for w in cls["writes"]) for k in self.keys]
         self.stat_names["replay"] = {stat_name(w) for w in cls["writes"]}
         self.calls_per_restore["replay"] = len(cls["writes"])
-        self.dels = [encode(["DEL", k]) for k in self.keys]
+        self.dels = [encode("DEL", k) for k in self.keys]
         self.reps = MIN_REPS
         self.error = {}
 
@@ -315,7 +244,7 @@ class Bench:
             counts += [1, n_calls]
         self.c.call("CONFIG", "RESETSTAT")
         start = time.monotonic()
-        replies = self.c.pipeline(stream, counts)
+        replies = self.c.pipeline(stream, counts, batch_bytes=BATCH_BYTES)
         wall = time.monotonic() - start
         stats = commandstats(self.c)
         errors = [r for r in replies if isinstance(r, RespError)]
@@ -375,7 +304,7 @@ def main():
 
 
 def run(server, classes, opts):
-    c = Client(server.port)
+    c = Resp(server.port)
     info = dict(l.split(":", 1) for l in c.call("INFO", "server").decode().splitlines() if ":" in l)
     version = "%s %s" % (info.get("server_name", "redis"),
                          info.get("valkey_version") or info.get("redis_version", "?"))

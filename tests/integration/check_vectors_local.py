@@ -18,39 +18,9 @@ Prints `FAIL ...` per failure and ends with `N passed, M failed`.
 import argparse
 import json
 import os
-import socket
 import sys
 
-
-class Resp:
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=180)
-        self.f = self.sock.makefile("rb")
-
-    def _read(self):
-        line = self.f.readline()
-        t, rest = line[:1], line[1:-2]
-        if t == b"+":
-            return rest.decode()
-        if t == b"-":
-            return Exception(rest.decode(errors="replace"))
-        if t == b":":
-            return int(rest)
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2]
-        if t == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise ConnectionError("unexpected reply %r" % line[:40])
-
-    def __call__(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += [b"$%d\r\n" % len(a), a, b"\r\n"]
-        self.sock.sendall(b"".join(out))
-        return self._read()
+from resp import Resp, RespError
 
 
 def jb(v):
@@ -128,7 +98,7 @@ def main():
     ap.add_argument("--only-corrupt", action="store_true")
     ap.add_argument("--ignore-field-ttls", action="store_true")
     a = ap.parse_args()
-    c = Resp(a.port)
+    c = Resp(a.port, timeout=180)
     passed = failed = 0
     for dp, dn, fn in os.walk(a.dir):
         dn.sort()
@@ -147,7 +117,7 @@ def main():
             errs = []
             if corrupt:
                 if doc.get("expect") != "any":
-                    if not isinstance(reply, Exception):
+                    if not isinstance(reply, RespError):
                         errs.append("accepted: %r" % reply)
                     if c("EXISTS", key) != 0:
                         errs.append("a key was left")

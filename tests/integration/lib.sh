@@ -337,50 +337,15 @@ vector_checker() {
   fi
 }
 
-# The Python side of py_check: a RESP client `R` on the current server (R(*args) returns the
-# reply; an error reply is returned as a RespError, never raised), and the reporting functions
+# The Python side of py_check: a RESP client `R` on the current server (resp.py: R(*args)
+# returns the reply; an error reply is returned as a RespError, never raised), and the reporting functions
 # eq(desc, expected, actual), ok(desc), bad(desc, *details), note(text). Values are shown in
 # one line. `vectors(root)` yields (relative name, JSON doc, payload bytes) for every vector.
 read -r -d '' _PY_CHECK_PRELUDE <<'PYEOF'
 import json, os, socket, sys
 
-class RespError(str):
-    pass
-
-class Resp:
-    def __init__(self, port, host='127.0.0.1'):
-        self.sock = socket.create_connection((host, port), timeout=120)
-        self.f = self.sock.makefile('rb')
-
-    def _read(self):
-        line = self.f.readline()
-        if not line:
-            raise ConnectionError('connection closed by the server')
-        t, rest = line[:1], line[1:-2]
-        if t == b'+':
-            return rest.decode()
-        if t == b'-':
-            return RespError(rest.decode(errors='replace'))
-        if t == b':':
-            return int(rest)
-        if t == b'$':
-            n = int(rest)
-            if n < 0:
-                return None
-            data = self.f.read(n + 2)
-            return data[:-2]
-        if t == b'*':
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise ConnectionError('unexpected RESP reply %r' % line[:40])
-
-    def __call__(self, *args):
-        out = [b'*%d\r\n' % len(args)]
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += [b'$%d\r\n' % len(a), a, b'\r\n']
-        self.sock.sendall(b''.join(out))
-        return self._read()
+sys.path.insert(0, os.environ['PY_CHECK_LIB'])
+from resp import Resp, RespError
 
 def _one_line(v):
     if isinstance(v, dict):     # shown sorted: the comparison is of the shown text
@@ -431,7 +396,7 @@ py_check() {
       END) done=1 ;;
       *) echo "  $kind${desc:+ $desc}" ;;
     esac
-  done < <(PY_CHECK_PORT=$CUR_PORT python3 -c "$_PY_CHECK_PRELUDE
+  done < <(PY_CHECK_PORT=$CUR_PORT PY_CHECK_LIB=$IT_DIR python3 -c "$_PY_CHECK_PRELUDE
 $script
 print('END', flush=True)" "$@")
   [ "$done" = 1 ] || fail "python check in $TEST_NAME did not run to its end (see the traceback above)"

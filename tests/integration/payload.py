@@ -69,39 +69,13 @@ def quote(data: bytes) -> str:
     return '"' + "".join("\\x%02x" % b for b in data) + '"'
 
 
-def _resp(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        out += [b"$%d\r\n" % len(a), a, b"\r\n"]
-    return b"".join(out)
-
-
-def _read(f):
-    line = f.readline()
-    kind, rest = line[:1], line[1:-2]
-    if kind in (b"+", b"-"):
-        return rest.decode()
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        n = int(rest)
-        if n < 0:
-            return None
-        data = f.read(n + 2)[:-2]
-        return data.decode(errors="replace")
-    if kind == b"*":
-        n = int(rest)
-        return None if n < 0 else [_read(f) for _ in range(n)]
-    raise ValueError("unexpected reply %r" % line)
-
-
 def inspect_all(port, directory):
     import json
     import os
-    import socket
 
-    sock = socket.create_connection(("127.0.0.1", int(port)))
-    f = sock.makefile("rb")
+    from resp import Resp
+
+    r = Resp(port)
     valid = invalid = 0
     wrong = []
     for root, _, files in sorted(os.walk(directory)):
@@ -113,9 +87,11 @@ def inspect_all(port, directory):
                 continue
             with open(os.path.join(root, name[:-5] + ".dump"), "rb") as d:
                 payload = d.read()
-            sock.sendall(_resp([b"RESTORE.INSPECT", payload]))
-            reply = _read(f)
-            fields = dict(zip(reply[::2], reply[1::2])) if isinstance(reply, list) else {}
+            reply = r("RESTORE.INSPECT", payload)
+            if not isinstance(reply, list):
+                reply = []
+            text = [v.decode(errors="replace") if isinstance(v, bytes) else v for v in reply]
+            fields = dict(zip(text[::2], text[1::2]))
             ok = fields.get("valid") == 1
             if doc.get("corrupt"):
                 invalid += not ok
