@@ -14,7 +14,7 @@ cd "$(dirname "$0")"
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_SANITIZER=${FUZZ_SANITIZER:-none}
 FUZZ_ARGS=${FUZZ_ARGS:-}
-ALL="object payload string listpack ziplist intset zipmap stream"
+ALL="object payload string listpack ziplist intset zipmap stream rdb_file"
 TARGETS=${*:-$ALL}
 
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked

@@ -214,6 +214,21 @@ fn main() -> std::io::Result<()> {
         corpora.add("payload", &versioned);
 
         let (type_id, body) = (object[0], &object[1..]);
+        // rdb_file: the object as a key record of a one-key file (read in 1-byte chunks).
+        if type_id != 243 && restore_core::release::is_known_rdb_version(version) {
+            let mut file = vec![0u8];
+            if version >= 80 {
+                file.extend_from_slice(format!("VALKEY{version:03}").as_bytes());
+            } else {
+                file.extend_from_slice(format!("REDIS{version:04}").as_bytes());
+            }
+            file.extend_from_slice(&[0xfe, 0x00, type_id, 0x01, b'k']);
+            file.extend_from_slice(body);
+            file.push(0xff);
+            let crc = restore_core::decode::payload::crc64(&file[1..]);
+            file.extend_from_slice(&crc.to_le_bytes());
+            corpora.add("rdb_file", &file);
+        }
         if let Some(layout) = STREAM_TYPES.iter().position(|&t| t == type_id) {
             let mut seed = vec![layout as u8];
             seed.extend_from_slice(body);
