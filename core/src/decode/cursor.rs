@@ -3,6 +3,9 @@
 //! A `Cursor` is a bounded view of a byte slice with a position. Every read is checked and
 //! returns a `Result`; nothing here can panic or index out of range. `base` is the offset of the
 //! slice within the payload, so errors point at payload bytes.
+//!
+//! It fails closed, as `gimli`'s and `object`'s readers do: a read that fails leaves the cursor
+//! empty, so code that ignored the error would read nothing more, never bytes after the bad ones.
 
 use super::error::{DecodeError, ErrorKind, Result};
 
@@ -49,6 +52,14 @@ impl<'a> Cursor<'a> {
         DecodeError::new(kind, self.offset())
     }
 
+    /// An error of `kind` at the current position, after which the cursor is empty.
+    #[cold]
+    fn fail(&mut self, kind: ErrorKind) -> DecodeError {
+        let e = self.err(kind);
+        self.pos = self.data.len();
+        e
+    }
+
     #[inline]
     pub fn read_u8(&mut self) -> Result<u8> {
         match self.data.get(self.pos) {
@@ -56,7 +67,7 @@ impl<'a> Cursor<'a> {
                 self.pos += 1;
                 Ok(b)
             }
-            None => Err(self.err(ErrorKind::UnexpectedEnd)),
+            None => Err(self.fail(ErrorKind::UnexpectedEnd)),
         }
     }
 
@@ -72,7 +83,7 @@ impl<'a> Cursor<'a> {
     #[inline]
     pub fn read_bytes(&mut self, len: usize) -> Result<&'a [u8]> {
         if len > self.remaining() {
-            return Err(self.err(ErrorKind::UnexpectedEnd));
+            return Err(self.fail(ErrorKind::UnexpectedEnd));
         }
         let out = &self.data[self.pos..self.pos + len];
         self.pos += len;
@@ -84,7 +95,7 @@ impl<'a> Cursor<'a> {
     pub fn read_bytes_u64(&mut self, len: u64) -> Result<&'a [u8]> {
         match usize::try_from(len) {
             Ok(n) if n <= self.remaining() => self.read_bytes(n),
-            _ => Err(self.err(ErrorKind::LengthTooLarge)),
+            _ => Err(self.fail(ErrorKind::LengthTooLarge)),
         }
     }
 
@@ -136,16 +147,34 @@ mod tests {
         let mut c = Cursor::with_base(&[1, 2, 3], 10);
         assert_eq!(c.read_u8(), Ok(1));
         assert_eq!(c.offset(), 11);
+        let mut copy = c;
         assert_eq!(
-            c.read_bytes(3).unwrap_err(),
+            copy.read_bytes(3).unwrap_err(),
             DecodeError::new(ErrorKind::UnexpectedEnd, 11)
-        );
-        assert_eq!(
-            c.read_bytes_u64(u64::MAX).unwrap_err().kind,
-            ErrorKind::LengthTooLarge
         );
         assert_eq!(c.read_u16_le(), Ok(0x0302));
         assert!(c.is_empty());
         assert_eq!(c.read_u8().unwrap_err().kind, ErrorKind::UnexpectedEnd);
+    }
+
+    #[test]
+    fn a_failed_read_leaves_the_cursor_empty() {
+        let bytes = [1, 2, 3, 4];
+        let mut c = Cursor::with_base(&bytes, 10);
+        assert_eq!(c.read_u8(), Ok(1));
+        assert_eq!(
+            c.read_u32_le().unwrap_err(),
+            DecodeError::new(ErrorKind::UnexpectedEnd, 11)
+        );
+        assert!(c.is_empty());
+        assert_eq!(c.read_u8().unwrap_err().kind, ErrorKind::UnexpectedEnd);
+        let mut c = Cursor::new(&bytes);
+        assert_eq!(
+            c.read_bytes_u64(u64::MAX).unwrap_err(),
+            DecodeError::new(ErrorKind::LengthTooLarge, 0)
+        );
+        assert_eq!(c.remaining(), 0);
+        // The bytes that followed are not readable any more.
+        assert!(c.read_u16_le().is_err());
     }
 }
