@@ -1,9 +1,11 @@
 //! `RESTORE.ASKING key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]`.
 //!
 //! Native order (`restoreCommand`): parse options -> (no REPLACE) BUSYKEY check -> TTL ->
-//! footer -> full decode -> (REPLACE) delete -> already-expired check -> write -> expiry,
-//! LRU/LFU -> signal, notify, replicate. Nothing touches the keyspace before the whole payload
-//! has been decoded and validated.
+//! footer -> full decode -> the write plan (`write::path`) and its preflight -> already-expired
+//! check -> write -> signal, notify, replicate. Nothing touches the keyspace before the whole
+//! payload has been decoded and validated and the plan is known to work. On the server's own
+//! RESTORE path the server replaces, sets expiry and LRU/LFU, signals and notifies itself; on
+//! the key-API path the old value is deleted first and this file does the rest.
 
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,13 +13,15 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use redis_module::raw;
 
-use restore_core::decode;
+use restore_core::decode::{self, Value};
+use restore_core::encode::{self, EncodeOptions};
 
 use super::args::{parse_ttl, RestoreOptions};
+use super::config::{field_ttl_policy, FieldTtlPolicy};
 use super::errors::Reply;
 use super::ffi::{self, Arg, Ctx, Key, OwnedString, RString};
-use super::write;
-use super::{fault, host, stats};
+use super::write::{self, Path};
+use super::{fault, host, native, stats};
 
 /// What a successful call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +81,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
 
     // Native does a write lookup here without REPLACE (which may lazily expire the key); we do
     // it either way, to know whether there is an old value to protect. The handle stays open
-    // for the write: one key lookup per restore.
+    // for a key-API write: one key lookup per restore.
     let handle = Key::open(ctx, key, ffi::MODE_WRITE);
     let existed = !handle.is_empty();
     if existed && !opts.replace {
@@ -85,12 +89,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     }
     let ttl = parse_ttl(arg_bytes(argv, 2))?;
     let payload = arg_bytes(argv, 3);
-    // With no old value to lose, a repeated element is left to the writers, which refuse it
-    // (and the partial key is removed): the decoder's check costs 9-18% of a large restore.
-    let checks = decode::Checks {
-        duplicates: existed,
-    };
-    let decoded = decode::decode_with(payload, checks).map_err(|e| {
+    let decoded = decode::decode_with(payload, write::checks(ctx, existed)).map_err(|e| {
         log_rejection(ctx, key, &e);
         Reply::from(e)
     })?;
@@ -99,14 +98,9 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
         stats::count(&stats::counter::native_would_refuse, 1);
     }
     fault::after_decode(key);
-    write::preflight(ctx, &decoded)?;
-
-    // The native path lets the server's RESTORE replace the old value only once the new one
-    // has loaded; everything else deletes first and writes into an empty key.
-    let native_path = write::uses_native_restore(ctx, &decoded.value);
-    if existed && !native_path {
-        handle.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
-    }
+    // The plan, decided once; nothing is deleted or written before it is known to work.
+    let path = write::path(ctx, &decoded.value);
+    write::preflight(ctx, &decoded, path)?;
 
     // The clock is read only when something is compared with it: a key TTL, field TTLs.
     let now = if ttl != 0 || write::has_field_ttls(&decoded.value) {
@@ -123,9 +117,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     let expired = ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx);
     if expired || write::nothing_to_write(&decoded.value, now) {
         if existed {
-            if native_path {
-                let _ = handle.delete();
-            }
+            let _ = handle.delete();
             ffi::signal_modified(ctx, key);
             ffi::notify_generic(ctx, c"del", key);
             replicate_delete(ctx, key);
@@ -133,29 +125,75 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
         return Ok(Outcome::ExpiredOnArrival);
     }
 
-    // What the server's RESTORE is handed on the native path: no key-metadata block.
-    let object = decoded.bare_object(&payload[..payload.len().saturating_sub(10)]);
-    // All or nothing: a write refused half-way (or a panic) leaves no partial key. On the
-    // native path the server's RESTORE is all-or-nothing itself, so the guard arms after it.
+    match path {
+        Path::ServerRestore => {
+            // The server's RESTORE changes the key under the handle: it is closed first. It
+            // replaces an old value only once the new one has loaded, all or nothing, and it
+            // signals the key and fires `new`/`restore` itself.
+            drop(handle);
+            let target = host::host(ctx).target();
+            let encode_opts = EncodeOptions {
+                field_ttl_policy: match field_ttl_policy() {
+                    FieldTtlPolicy::persist => encode::FieldTtlPolicy::Persist,
+                    FieldTtlPolicy::reject => encode::FieldTtlPolicy::Reject,
+                },
+                now_ms: now,
+            };
+            let p = encode::payload_for_target(&decoded, payload, target, &encode_opts)
+                .map_err(Reply::Unsupported)?;
+            let native_opts = native::Options {
+                expire_at: if ttl != 0 { expire_at } else { 0 },
+                replace: existed,
+                idle_seconds: opts.idle_seconds,
+                freq: opts.freq,
+            };
+            native::restore(ctx, key, argv[3].as_ptr(), &p, &native_opts).map_err(|e| {
+                let module = match &decoded.value {
+                    Value::Module(m) => Some((m.type_name_str(), m.encver)),
+                    _ => None,
+                };
+                native::refusal(e, module)
+            })?;
+        }
+        Path::KeyApi => write_with_key_api(
+            ctx, key, handle, &decoded, existed, &opts, now, ttl, expire_at,
+        )?,
+    }
+    replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
+    Ok(Outcome::Restored)
+}
+
+/// The key-API path: the old value deleted first, the value written element by element into
+/// the absent key under a guard that removes a partial key, then expiry, LRU/LFU, `restore`.
+#[allow(clippy::too_many_arguments)]
+fn write_with_key_api(
+    ctx: Ctx,
+    key: RString,
+    handle: Key,
+    decoded: &decode::Decoded<'_>,
+    existed: bool,
+    opts: &RestoreOptions,
+    now: i64,
+    ttl: i64,
+    expire_at: i64,
+) -> Result<(), Reply> {
+    if existed {
+        handle.delete().map_err(|e| Reply::WriteFailed(e.into()))?;
+    }
+    // All or nothing: a write refused half-way (or a panic) leaves no partial key.
     let mut guard = PartialKeyGuard {
         ctx,
         key,
-        armed: !native_path,
-        old_value_deleted: existed && !native_path,
+        armed: true,
+        old_value_deleted: existed,
     };
-    let written =
-        match write::write_value(ctx, key, handle, &decoded.value, object, opts.replace, now) {
-            Ok(w) => w,
-            Err(e) => {
-                // A writer's Bad data format is a repeated element the decoder left to it.
-                if e == Reply::BadData {
-                    log_rejection(ctx, key, &"a repeated element, found while writing");
-                }
-                return Err(e);
-            }
-        };
-    guard.armed = true;
-
+    if let Err(e) = write::write_with_api(ctx, key, handle, &decoded.value, now) {
+        // A writer's Bad data format is a repeated element the decoder left to it.
+        if e == Reply::BadData {
+            log_rejection(ctx, key, &"a repeated element, found while writing");
+        }
+        return Err(e);
+    }
     if ttl != 0 || opts.idle_seconds.is_some() || opts.freq.is_some() {
         // NOTOUCH: reopening must not count as an access (LRU clock, LFU counter).
         let k = Key::open(ctx, key, ffi::MODE_WRITE | ffi::MODE_NOTOUCH);
@@ -172,14 +210,10 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
             let _ = k.set_lfu(freq);
         }
     }
-
-    if written == write::Written::ByApi {
-        ffi::signal_modified(ctx, key);
-        ffi::notify_generic(ctx, c"restore", key);
-    }
+    ffi::signal_modified(ctx, key);
+    ffi::notify_generic(ctx, c"restore", key);
     guard.armed = false;
-    replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
-    Ok(Outcome::Restored)
+    Ok(())
 }
 
 /// Removes a key the command has started writing unless the command got to the end: on every

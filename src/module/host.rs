@@ -70,6 +70,15 @@ impl Host {
         }
     }
 
+    /// This server as a target of `restore_core::encode::payload_for_target`.
+    pub fn target(&self) -> restore_core::encode::Target {
+        if self.valkey {
+            restore_core::encode::Target::valkey(self.rdb_version)
+        } else {
+            restore_core::encode::Target::redis(self.rdb_version)
+        }
+    }
+
     /// Whether this server has Redis 8.8's array type.
     pub fn has_arrays(&self) -> bool {
         self.native_accepts(self.rdb_version, RDB_TYPE_ARRAY)

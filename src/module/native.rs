@@ -1,103 +1,90 @@
-//! Values the module API cannot write exactly go through the server's own `RESTORE`, as a
-//! payload in a format and footer version this server reads:
-//! - module types (only the owning module can load them), re-footed;
-//! - streams, re-encoded as the newest stream type this server knows, so consumer groups,
-//!   pending entries, delivery and seen times, and tombstones come out bit-for-bit.
+//! The server's own loader: `RESTORE key ttl payload [ABSTTL] [REPLACE] [IDLETIME s] [FREQ f]`,
+//! called from the module with a payload in a layout and footer version this server reads
+//! (`restore_core::encode::payload_for_target` decides which). The server then adopts compact
+//! values (listpack, intset, quicklist nodes) as one allocation, sizes tables once, int-encodes
+//! strings and fires exactly native's events: it *is* native RESTORE.
 //!
 //! The inner call is not propagated (no `!`): replicas and the AOF get our own command. It
-//! fires the native `new` and `restore` events and signals the key itself.
+//! signals the key and fires `new`/`restore` itself.
 
 use std::borrow::Cow;
-
-use restore_core::decode::stream::Stream;
-use restore_core::encode::{self, StreamFormat};
-use restore_core::rdb::{RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3};
+use std::sync::OnceLock;
 
 use super::errors::{Reply, Unsupported};
 use super::ffi::{self, Ctx, OwnedString, RString};
-use super::host;
 
-/// A footer version every supported host accepts for types it knows (Redis 5.0+ accept ≤ their
-/// own version; Valkey 9 in strict mode accepts ≤ 11 and 80).
-pub const PORTABLE_RDB_VERSION: u16 = 9;
+/// Whether this server has its built-in `RESTORE` under that name (`rename-command RESTORE ""`
+/// removes it; a rename cannot change at run time). Asked once: `COMMAND INFO restore`.
+pub fn available(ctx: Ctx) -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        let info = OwnedString::new(ctx, b"INFO");
+        let name = OwnedString::new(ctx, b"restore");
+        ffi::call(ctx, c"COMMAND", &[info.as_ptr(), name.as_ptr()]).first_element_is_array()
+    })
+}
 
-/// Runs `RESTORE key 0 payload [REPLACE]` on this server.
-pub fn restore(ctx: Ctx, key: RString, payload: &[u8], replace: bool) -> Result<(), String> {
-    let zero = OwnedString::new(ctx, b"0");
-    let body = OwnedString::new(ctx, payload);
-    let replace_token = OwnedString::new(ctx, b"REPLACE");
-    let mut argv = vec![key, zero.as_ptr(), body.as_ptr()];
-    if replace {
-        argv.push(replace_token.as_ptr());
+/// What the inner `RESTORE` is told besides the payload.
+pub struct Options {
+    /// Absolute expiry in ms (`ABSTTL`), or 0.
+    pub expire_at: i64,
+    pub replace: bool,
+    pub idle_seconds: Option<i64>,
+    pub freq: Option<u8>,
+}
+
+/// Runs the built-in `RESTORE` with `payload`. `arg` is the client's own payload argument: when
+/// `payload` borrows it unchanged, that string object is handed over as it is (no copy).
+pub fn restore(
+    ctx: Ctx,
+    key: RString,
+    arg: RString,
+    payload: &Cow<'_, [u8]>,
+    opts: &Options,
+) -> Result<(), String> {
+    let ttl = OwnedString::new(ctx, opts.expire_at.to_string().as_bytes());
+    let copy;
+    let body = match payload {
+        Cow::Borrowed(_) => arg,
+        Cow::Owned(bytes) => {
+            copy = OwnedString::new(ctx, bytes);
+            copy.as_ptr()
+        }
+    };
+    let mut extra: Vec<OwnedString> = Vec::new();
+    if opts.expire_at != 0 {
+        extra.push(OwnedString::new(ctx, b"ABSTTL"));
     }
+    if opts.replace {
+        extra.push(OwnedString::new(ctx, b"REPLACE"));
+    }
+    if let Some(idle) = opts.idle_seconds {
+        extra.push(OwnedString::new(ctx, b"IDLETIME"));
+        extra.push(OwnedString::new(ctx, idle.to_string().as_bytes()));
+    }
+    if let Some(freq) = opts.freq {
+        extra.push(OwnedString::new(ctx, b"FREQ"));
+        extra.push(OwnedString::new(ctx, freq.to_string().as_bytes()));
+    }
+    let mut argv = Vec::with_capacity(3 + extra.len());
+    argv.extend([key, ttl.as_ptr(), body]);
+    argv.extend(extra.iter().map(OwnedString::as_ptr));
     match ffi::call(ctx, c"RESTORE", &argv).error() {
         None => Ok(()),
         Some(e) => Err(e),
     }
 }
 
-/// Restores a module-type value through the module that owns its type.
-pub fn restore_module_value(
-    ctx: Ctx,
-    key: RString,
-    object: &[u8],
-    type_name: &str,
-    encver: u16,
-    replace: bool,
-) -> Result<(), Reply> {
-    let payload = encode::refoot(object, PORTABLE_RDB_VERSION);
-    restore(ctx, key, &payload, replace).map_err(|e| {
-        if e.starts_with("ERR Bad data format") {
+/// What the server's refusal means: for a module value, that its module is not loaded (or
+/// refused it); anything else is a write the server refused (nothing was written).
+pub fn refusal(e: String, module: Option<(&str, u16)>) -> Reply {
+    match module {
+        Some((type_name, encver)) if e.starts_with("ERR Bad data format") => {
             Reply::Unsupported(Unsupported::ModuleType {
                 type_name: type_name.to_string(),
                 encver,
             })
-        } else {
-            Reply::WriteFailed(e)
         }
-    })
-}
-
-/// Restores a value of a type this server's RESTORE reads, re-footed to the server's version.
-pub fn restore_refooted(ctx: Ctx, key: RString, object: &[u8], replace: bool) -> Result<(), Reply> {
-    let payload = encode::refoot(object, host::host(ctx).rdb_version);
-    restore(ctx, key, &payload, replace).map_err(Reply::WriteFailed)
-}
-
-/// Restores a stream through the server's RESTORE: the original payload when this server reads
-/// its type (re-footed to the server's own version), else re-encoded as the newest stream type
-/// it knows (type 21 on 7.2+ and Valkey, 19 on 7.0). Re-encoding drops what older servers
-/// cannot hold: Redis 8.6+ idempotent-producer state and 8.8+ NACK ownership (README).
-pub fn restore_stream(
-    ctx: Ctx,
-    key: RString,
-    stream: &Stream<'_>,
-    object: &[u8],
-    type_id: u8,
-    replace: bool,
-) -> Result<(), Reply> {
-    let host = host::host(ctx);
-    let same_layout = match type_id {
-        RDB_TYPE_STREAM_LISTPACKS_2 => Some(StreamFormat::V2),
-        RDB_TYPE_STREAM_LISTPACKS_3 => Some(StreamFormat::V3),
-        _ => None,
-    };
-    let compressed = stream
-        .nodes
-        .iter()
-        .any(|n| matches!(n.listpack, Cow::Owned(_)));
-    let payload = if host.native_accepts(host.rdb_version, type_id) {
-        match same_layout {
-            // The node listpacks were decompressed to validate them: hand them over as they
-            // are (re-encoded in the same layout, nothing lost), so the server does not
-            // decompress them again (-10% of a 1k-entry stream's restore, bench/profile.py).
-            Some(format) if compressed => encode::stream_payload(stream, format),
-            _ => encode::refoot(object, host.rdb_version),
-        }
-    } else if host.native_accepts(StreamFormat::V3.rdb_version(), StreamFormat::V3.type_id()) {
-        encode::stream_payload(stream, StreamFormat::V3)
-    } else {
-        encode::stream_payload(stream, StreamFormat::V2)
-    };
-    restore(ctx, key, &payload, replace).map_err(Reply::WriteFailed)
+        _ => Reply::WriteFailed(e),
+    }
 }

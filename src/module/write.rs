@@ -1,14 +1,24 @@
-//! Decoded values onto the module API, one function per type.
+//! The write plan: which writer each value takes, decided once from the decoded value and the
+//! host ([`path`]), and the key-API writers.
 //!
-//! Each writer starts from an absent key and creates it with its first write (the server's
-//! `dbAdd`: the `new` event, blocked clients woken), exactly like native RESTORE's `dbAdd`.
-//! Strings that are canonical integers go through `SET` so the server int-encodes them; sets go
-//! through `SADD` because the API has no set writer; on 7.2+ and Valkey large hashes go in with
-//! one `HSET`, and Valkey's large zsets are sized by a `ZADD` first, because only a command
-//! sizes a table as native does. Everything else uses the key API.
+//! - [`Path::ServerRestore`]: the server's own `RESTORE`, called from the module with a payload
+//!   this host reads (`native.rs`; `payload_for_target` re-encodes only where the layout must
+//!   change). The server adopts listpacks, intsets and quicklist nodes whole, sizes tables once
+//!   and fires native's events: every class measured at or below the key API's cost on 7.0.15,
+//!   8.2.3 and Valkey 9.1.2 (README, Performance), and the only way to write streams and module
+//!   values exactly. No delete-first: the server replaces the old value only once the new one
+//!   has loaded, all or nothing.
+//! - [`Path::KeyApi`]: when the built-in `RESTORE` is renamed or disabled. Each writer starts
+//!   from an absent key (the old value is deleted first) and creates it with its first write
+//!   (the server's `dbAdd`: the `new` event). Strings that are canonical integers go through
+//!   `SET` so the server int-encodes them; sets go through `SADD` because the API has no set
+//!   writer; on 7.2+ and Valkey large hashes go in with one `HSET`, and Valkey's large zsets are
+//!   sized by a `ZADD` first, because only a command sizes a table as native does. A write
+//!   refused half-way leaves no partial key (the command's guard). Streams and module values
+//!   cannot be written this way: an error names the reason.
 
 use restore_core::decode::value::{canonical_i64, Element, Hash, IntBuf, Set, SortedSet, Value};
-use restore_core::decode::Decoded;
+use restore_core::decode::{Checks, Decoded};
 
 use super::errors::{Reply, Unsupported};
 use super::fault;
@@ -20,6 +30,47 @@ use super::native;
 /// then as compact as native's); the bound keeps the argument vector sane for huge sets.
 const SADD_BATCH: usize = 1 << 20;
 
+/// Which writer a value takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    /// The server's own RESTORE, fed a payload this host reads.
+    ServerRestore,
+    /// The module key API (and SET/SADD/HSET/ZADD), element by element.
+    KeyApi,
+}
+
+/// What the decoder checks. A value handed to the server whole is checked in full: with
+/// `sanitize-dump-payload no` (the default) the server trusts a listpack's entries to be
+/// distinct. The key API's writers find a repeated element themselves; the decoder checks
+/// for one only when there is an old value to protect (REPLACE of an existing key).
+pub fn checks(ctx: Ctx, existed: bool) -> Checks {
+    Checks {
+        duplicates: existed || native::available(ctx),
+    }
+}
+
+/// The path for `value` on this host, by measurement (`make profile`, README): the server's
+/// RESTORE wherever it is callable, except for strings that are not integers, which one
+/// `StringSet` writes for less than the call costs (the same encoding, memory and events as
+/// native: `new`, then `restore`).
+pub fn path(ctx: Ctx, value: &Value<'_>) -> Path {
+    if !native::available(ctx) {
+        return Path::KeyApi;
+    }
+    match value {
+        Value::String(s) if !is_integer(s.as_element()) => Path::KeyApi,
+        _ => Path::ServerRestore,
+    }
+}
+
+/// Whether the server stores this string as an integer (`int` encoding; native RESTORE does).
+fn is_integer(e: Element<'_>) -> bool {
+    match e {
+        Element::Int(_) => true,
+        Element::Bytes(b) => b.len() <= 20 && canonical_i64(b).is_some(),
+    }
+}
+
 /// Converts an element into a new string object.
 fn element_string(ctx: Ctx, e: Element<'_>) -> OwnedString {
     let mut buf: IntBuf = [0; 20];
@@ -30,53 +81,15 @@ fn failed(what: impl Into<String>) -> Reply {
     Reply::WriteFailed(what.into())
 }
 
-/// How a value was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Written {
-    /// Through the key API (and SET/SADD): the caller signals the key and fires `restore`.
-    ByApi,
-    /// Through the server's own RESTORE, which already fired `new`/`restore` and signalled.
-    ByNativeRestore,
-}
-
-/// Whether `value` goes through the server's own RESTORE (see `native.rs`).
-pub fn uses_native_restore(ctx: Ctx, value: &Value<'_>) -> bool {
-    match value {
-        Value::Module(_) | Value::Stream(_) | Value::Array(_) | Value::PathHash(_) => true,
-        Value::SortedSet(zset) => negative_zero_needs_loader(ctx, zset),
-        _ => false,
-    }
-}
-
-/// A sorted set with a `-0` score on Redis 7.0+ or Valkey: `ZsetAdd` (like ZADD) would store it
-/// as `0` in a listpack, and in a skiplist converted from one (`score::is_negative_zero`); the
-/// server's loader keeps the payload's entry. Every zset type (3, 5, 12, 17) is one these hosts
-/// read, so the payload is handed over re-footed, and the value is exactly native's. (Before
-/// 7.0 a listpack/ziplist score is written as text, `-0` included: the key API is exact.)
-/// Where the built-in RESTORE is renamed away or disabled, the key API writes it instead: -0
-/// then survives in a skiplist ([`keep_negative_zeros`]), not in a listpack.
-fn negative_zero_needs_loader(ctx: Ctx, zset: &SortedSet<'_>) -> bool {
-    negative_zero_lost_by_api(ctx, zset) && restore_callable(ctx)
-}
-
+/// A `-0` score that the key API would store as `0` on 7.0+ and Valkey (the server's own RESTORE
+/// keeps it; this is the key-API path only).
 fn negative_zero_lost_by_api(ctx: Ctx, zset: &SortedSet<'_>) -> bool {
     zset.negative_zero && super::host::host(ctx).rdb_version >= 10
 }
 
-/// Whether this server's own RESTORE can be called: `rename-command` is a startup setting, so
-/// it is asked once (`COMMAND INFO restore` has no entry for a renamed or disabled command).
-fn restore_callable(ctx: Ctx) -> bool {
-    static CALLABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CALLABLE.get_or_init(|| {
-        let info = OwnedString::new(ctx, b"INFO");
-        let name = OwnedString::new(ctx, b"restore");
-        ffi::call(ctx, c"COMMAND", &[info.as_ptr(), name.as_ptr()]).first_element_is_array()
-    })
-}
-
 /// Through the key API on 7.0+ a -0 score added while the zset was a listpack became 0, and
 /// stayed 0 when the zset became a skiplist. In a skiplist it is removed and added again, which
-/// keeps its sign; in a listpack nothing can (see [`negative_zero_needs_loader`]).
+/// keeps its sign; in a listpack nothing can.
 fn keep_negative_zeros(ctx: Ctx, key: RString, k: &Key, zset: &SortedSet<'_>) -> Result<(), Reply> {
     if !negative_zero_lost_by_api(ctx, zset) {
         return Ok(());
@@ -95,64 +108,12 @@ fn keep_negative_zeros(ctx: Ctx, key: RString, k: &Key, zset: &SortedSet<'_>) ->
         Ok(())
     })
 }
-
-/// The loader does not look for repeated members in a listpack (type 17) unless
-/// `sanitize-dump-payload` says so, and the decoder leaves them to the writers when there is no
-/// old value: they are refused here before the payload is handed over.
-fn refuse_repeated_members(zset: &SortedSet<'_>) -> Result<(), Reply> {
-    let mut seen = std::collections::HashSet::with_capacity(zset.len);
-    zset.for_each(|m, _| {
-        let mut buf: IntBuf = [0; 20];
-        if seen.insert(m.bytes(&mut buf).to_vec()) {
-            Ok(())
-        } else {
-            Err(Reply::BadData)
-        }
-    })
-}
-
-/// Writes `value` under `key`, through `handle` (the key opened for writing) where the key API
-/// writes it. `key` must be absent, except on the native path, where `replace` lets the server
-/// replace it only once the value has loaded. `object` is the payload without its footer; `now`
-/// is read only when the value [`has_field_ttls`]. On error the caller removes any partial key.
-pub fn write_value(
-    ctx: Ctx,
-    key: RString,
-    handle: Key,
-    value: &Value<'_>,
-    object: &[u8],
-    replace: bool,
-    now: i64,
-) -> Result<Written, Reply> {
-    // The server's RESTORE changes the key under the handle: it is closed first.
-    match value {
-        Value::Module(m) => {
-            drop(handle);
-            native::restore_module_value(ctx, key, object, m.type_name_str(), m.encver, replace)?
-        }
-        Value::Stream(s) => {
-            drop(handle);
-            let type_id = object.first().copied().unwrap_or(0);
-            native::restore_stream(ctx, key, s, object, type_id, replace)?
-        }
-        Value::SortedSet(zset) if negative_zero_needs_loader(ctx, zset) => {
-            drop(handle);
-            refuse_repeated_members(zset)?;
-            native::restore_refooted(ctx, key, object, replace)?
-        }
-        // Only a server with the type gets here (see `preflight`): its RESTORE reads it.
-        Value::Array(_) | Value::PathHash(_) => {
-            drop(handle);
-            native::restore_refooted(ctx, key, object, replace)?
-        }
-        _ => return write_with_api(ctx, key, handle, value, now).map(|()| Written::ByApi),
-    }
-    Ok(Written::ByNativeRestore)
-}
-
+/// Writes `value` under the absent `key` through `k` (the key opened for writing) and the
+/// key API. `now` is read only when the value [`has_field_ttls`]. On error the caller removes
+/// any partial key.
 /// Writers that call a command (`SET`, `HSET`, `ZADD`, `SADD`) close `k` first: the command
 /// changes the key under the handle.
-fn write_with_api(
+pub fn write_with_api(
     ctx: Ctx,
     key: RString,
     k: Key,
@@ -185,6 +146,7 @@ fn write_with_api(
             drop(k);
             write_set(ctx, key, set)
         }
+        // Refused by `preflight` on this path.
         Value::Stream(_) | Value::Module(_) | Value::Array(_) | Value::PathHash(_) => {
             Err(Reply::BadData)
         }
@@ -501,8 +463,9 @@ fn rehash_lookups_needed(
     needed + 64
 }
 
-/// Checks, before anything is deleted or written, that this server can hold `decoded`.
-pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>) -> Result<(), Reply> {
+/// Checks, before anything is deleted or written, that this server can hold `decoded` on
+/// `path` (what `payload_for_target` would refuse, and what only the server's RESTORE writes).
+pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>, path: Path) -> Result<(), Reply> {
     // No module API attaches key metadata: classes the source marked ignorable are dropped,
     // as a server without the class drops them; any other refuses the restore, as it would.
     if let Some(class) = decoded.key_meta.iter().find(|c| !c.allow_ignore()) {
@@ -523,6 +486,17 @@ pub fn preflight(ctx: Ctx, decoded: &Decoded<'_>) -> Result<(), Reply> {
                 paths: p.paths.len(),
                 fields: p.fields,
             }))
+        }
+        Value::Stream(_) | Value::Module(_) | Value::Array(_) | Value::PathHash(_)
+            if path == Path::KeyApi =>
+        {
+            let what = match decoded.value {
+                Value::Stream(_) => "stream",
+                Value::Module(_) => "module value",
+                Value::PathHash(_) => "path hash",
+                _ => "array",
+            };
+            Err(Reply::Unsupported(Unsupported::NeedsNativeRestore { what }))
         }
         _ => Ok(()),
     }

@@ -10,6 +10,10 @@
 #   MODULE        module loaded into every server      (default target/release/librestore_asking.so;
 #                 empty: load nothing, only sensible with RESTORE_CMD=RESTORE)
 #   RESULT_FILE   where finish() writes "PASSED FAILED" for run.sh
+#   WRITE_PATH    server (default): the module writes through the server's own RESTORE;
+#                 keyapi: servers start with the built-in RESTORE renamed (to restore-native), so
+#                 the module takes its key-API path; the scripts' own RESTORE calls (the native
+#                 side of each comparison) are sent to the new name by r, r_on, r_file, r_lines
 #   VERBOSE=1     also print passing assertions
 #   KEEP_WORK=1   keep the temp dir (server logs, payloads, event logs)
 #
@@ -26,6 +30,11 @@ RESTORE_CMD=${RESTORE_CMD:-RESTORE.ASKING}
 MODULE=${MODULE-$REPO_ROOT/target/release/librestore_asking.so}
 TEST_NAME=$(basename "$0" .sh)
 CMD_LC=$(printf '%s' "$RESTORE_CMD" | tr '[:upper:]' '[:lower:]')
+
+export WRITE_PATH=${WRITE_PATH:-server}
+case $WRITE_PATH in server | keyapi) ;; *) echo "WRITE_PATH must be server or keyapi" >&2; exit 2 ;; esac
+# The module's write path under test (some expectations differ: events, encodings).
+is_keyapi_run() { [ "$WRITE_PATH" = keyapi ]; }
 
 PASSED=0
 FAILED=0
@@ -102,6 +111,7 @@ start_server() {
   SRV_ARGS[$name]=$( (($# == 0)) || printf '%q ' "$@")
   local modargs=()
   [ -n "$MODULE" ] && modargs=(--loadmodule "$MODULE" "${MODULE_ARGS[@]}")
+  is_keyapi_run && modargs+=(--rename-command RESTORE restore-native)
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     echo "=== start (attempt $attempt, port $port): $REDIS_SERVER $*" >>"$dir/server.log"
@@ -179,7 +189,16 @@ events_of() {
 # Talking to the current server. Replies are in redis-cli's --no-raw form, which is unambiguous:
 # "text" with \xNN escapes, (nil), (integer) N, (error) ERR ..., numbered lines for arrays.
 
-r() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw "$@" 2>&1; }
+r() {
+  _native_name "$@"
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw "${ARGV[@]}" 2>&1
+}
+
+# _native_name ARGS...: ARGV=ARGS, with a leading RESTORE sent to its new name in keyapi runs.
+_native_name() {
+  ARGV=("$@")
+  if is_keyapi_run && [ $# -gt 0 ] && [ "${1^^}" = RESTORE ]; then ARGV[0]=restore-native; fi
+}
 
 # r_int ARGS...: an integer reply, without "(integer) ".
 r_int() { r "$@" | sed 's/^(integer) //'; }
@@ -188,14 +207,18 @@ r_int() { r "$@" | sed 's/^(integer) //'; }
 r_on() {
   local port=${SRV_PORT[$1]}
   shift
-  "$REDIS_CLI" -h 127.0.0.1 -p "$port" --no-raw "$@" 2>&1
+  _native_name "$@"
+  "$REDIS_CLI" -h 127.0.0.1 -p "$port" --no-raw "${ARGV[@]}" 2>&1
 }
 
 # r_lines: one command per stdin line (arguments may be "quoted" with \xNN escapes), one
 # connection; prints every reply.
 # redis-cli adds a "(0.87s)" line after a reply that took over half a second (a loaded
 # machine, a WAIT): not a reply, so it is dropped.
-r_lines() { "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw 2>&1 | { grep -v -E '^\([0-9.]+s\)$' || true; }; }
+r_lines() {
+  if is_keyapi_run; then sed -E 's/^[Rr][Ee][Ss][Tt][Oo][Rr][Ee] /restore-native /'; else cat; fi |
+    "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw 2>&1 | { grep -v -E '^\([0-9.]+s\)$' || true; }
+}
 
 # wait_replicas N TIMEOUT-MS: WAIT for N replicas to have everything written so far. WAIT only
 # covers its own connection's writes, so this connection writes a marker key first.
@@ -205,7 +228,8 @@ wait_replicas() { printf '%s\n' "INCR wait:marker" "WAIT $1 $2" | r_lines | tail
 r_file() {
   local file=$1
   shift
-  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw -X @P@ "$@" <"$file" 2>&1
+  _native_name "$@"
+  "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --no-raw -X @P@ "${ARGV[@]}" <"$file" 2>&1
 }
 
 # dump_to KEY FILE: DUMP KEY of the current server into FILE (exact bytes; checked by CRC).
@@ -345,7 +369,16 @@ read -r -d '' _PY_CHECK_PRELUDE <<'PYEOF'
 import json, os, socket, sys
 
 sys.path.insert(0, os.environ['PY_CHECK_LIB'])
-from resp import Resp, RespError
+from resp import Resp as _Resp, RespError
+
+# keyapi runs: the built-in RESTORE is renamed (see WRITE_PATH above).
+_KEYAPI = os.environ.get('WRITE_PATH') == 'keyapi'
+
+class Resp(_Resp):
+    def __call__(self, *args):
+        if _KEYAPI and args and isinstance(args[0], str) and args[0].upper() == 'RESTORE':
+            args = ('restore-native',) + args[1:]
+        return super().__call__(*args)
 
 def _one_line(v):
     if isinstance(v, dict):     # shown sorted: the comparison is of the shown text

@@ -100,7 +100,8 @@ new_case() {
 # After a case: what the module's events must be, from the native reply and key.
 classify_events() {
   local native_reply=$1 native_state=$2
-  if ! is_native_run && [ "$native_reply" = OK ] && [ "$(sed -n 3p <<<"$native_state")" = '"int"' ]; then
+  # Only the key-API path writes an integer through SET (the server's own RESTORE fires native's).
+  if ! is_native_run && is_keyapi_run && [ "$native_reply" = OK ] && [ "$(sed -n 3p <<<"$native_state")" = '"int"' ]; then
     C_EVKIND[$N]=int
   fi
 }

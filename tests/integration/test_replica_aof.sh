@@ -33,6 +33,8 @@ for name, doc, payload in vectors(root):
     # Module types need their module; path hashes a Valkey 9.2 host (test_newer_formats).
     if doc.get('corrupt') or doc.get('type') in ('module', 'path-hash'):
         continue
+    if _KEYAPI and doc.get('type') == 'stream':
+        continue  # the key-API path refuses streams by design (test_write_paths)
     n += 1
     key = 'v:' + name
     if n % 3 == 1:
@@ -57,7 +59,7 @@ for k in sorted(R('KEYS', 'v:*')):
 with open(state_file, 'wb') as f:
     pickle.dump(state, f)
 eq('keys in the master', restored, len(state))
-eq('every type is there', ['hash', 'list', 'set', 'stream', 'string', 'zset'],
+eq('every type is there', ['hash', 'list', 'set'] + ([] if _KEYAPI else ['stream']) + ['string', 'zset'],
    sorted({st['type'] for st in state.values()}))
 ttls = [st['pexpiretime'] for st in state.values()]
 eq('keys with an expiry: two thirds', True, abs(sum(t > 0 for t in ttls) - 2 * len(ttls) / 3) <= 2)
