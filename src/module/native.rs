@@ -33,8 +33,9 @@ pub struct Options {
     pub freq: Option<u8>,
 }
 
-/// Runs the built-in `RESTORE` with `payload`. `arg` is the client's own payload argument: when
-/// `payload` borrows it unchanged, that string object is handed over as it is (no copy).
+/// Runs the built-in `RESTORE` with `payload`, or with `arg` (the client's own payload argument,
+/// handed over as it is: no copy) where `payload_for_target` borrowed it unchanged.
+#[allow(clippy::ptr_arg)] // a `&Cow` on purpose: whether it borrows decides what is handed over
 pub fn restore(
     ctx: Ctx,
     key: RString,
