@@ -133,8 +133,8 @@ impl<'a> Element<'a> {
     }
 }
 
-/// Canonical form of an element, for hashing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Canonical form of an element, for duplicate detection (hashing or sorting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ElementKey<'a> {
     Bytes(&'a [u8]),
     Int(i64),

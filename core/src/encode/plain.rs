@@ -13,12 +13,20 @@
 //! 22 hash, Valkey 9   LEN n | n × (STR field | STR value | MS expire_at; -1 = none)
 //! ```
 
-use crate::decode::value::{Element, Hash, IntBuf, List, Set, SortedSet};
+use std::borrow::Cow;
+
+use crate::decode::value::{
+    Blob, Element, Hash, HashRepr, IntBuf, List, ListNode, RdbString, Set, SetRepr, SortedSet,
+    SortedSetRepr, Value,
+};
 use crate::decode::DecodeError;
 
 use crate::rdb::{
-    RDB_TYPE_HASH, RDB_TYPE_HASH_METADATA, RDB_TYPE_LIST, RDB_TYPE_SET, RDB_TYPE_SET_INTSET,
-    RDB_TYPE_ZSET, RDB_TYPE_ZSET_2, VALKEY_RDB_TYPE_HASH_2,
+    QUICKLIST_NODE_CONTAINER_PACKED, QUICKLIST_NODE_CONTAINER_PLAIN, RDB_TYPE_HASH,
+    RDB_TYPE_HASH_LISTPACK, RDB_TYPE_HASH_METADATA, RDB_TYPE_HASH_ZIPLIST, RDB_TYPE_HASH_ZIPMAP,
+    RDB_TYPE_LIST, RDB_TYPE_LIST_QUICKLIST, RDB_TYPE_LIST_QUICKLIST_2, RDB_TYPE_LIST_ZIPLIST,
+    RDB_TYPE_SET, RDB_TYPE_SET_INTSET, RDB_TYPE_SET_LISTPACK, RDB_TYPE_ZSET, RDB_TYPE_ZSET_2,
+    RDB_TYPE_ZSET_LISTPACK, RDB_TYPE_ZSET_ZIPLIST, VALKEY_RDB_TYPE_HASH_2,
 };
 
 use super::{put_len, put_millis, put_string};
@@ -179,4 +187,87 @@ pub fn valkey_hash_with_ttls(h: &Hash<'_>, now_ms: i64, size_hint: usize) -> Vec
         put_millis(&mut out, ttl.map_or(-1, |t| t as i64));
     });
     out
+}
+
+/// The object of a packed value (listpack, ziplist, zipmap, intset, quicklist) whose blobs were
+/// LZF-compressed in the payload, with every blob as a plain string instead: the same object,
+/// which the loader then copies instead of decompressing. `None` when nothing was compressed
+/// or the type is not one of these.
+pub fn decompressed(type_id: u8, value: &Value<'_>) -> Option<Vec<u8>> {
+    fn owned(b: &Blob<'_>) -> bool {
+        matches!(b, Cow::Owned(_))
+    }
+    let one = |blob: &Blob<'_>| -> Option<Vec<u8>> {
+        owned(blob).then(|| {
+            let mut out = Vec::with_capacity(blob.len() + 6);
+            out.push(type_id);
+            put_string(&mut out, blob);
+            out
+        })
+    };
+    match (type_id, value) {
+        (
+            RDB_TYPE_HASH_ZIPMAP | RDB_TYPE_HASH_ZIPLIST | RDB_TYPE_HASH_LISTPACK,
+            Value::Hash(Hash {
+                repr: HashRepr::Zipmap(b) | HashRepr::Ziplist(b) | HashRepr::Listpack(b),
+                ..
+            }),
+        ) => one(b),
+        (
+            RDB_TYPE_ZSET_ZIPLIST | RDB_TYPE_ZSET_LISTPACK,
+            Value::SortedSet(SortedSet {
+                repr: SortedSetRepr::Ziplist(b) | SortedSetRepr::Listpack(b),
+                ..
+            }),
+        ) => one(b),
+        (
+            RDB_TYPE_SET_INTSET | RDB_TYPE_SET_LISTPACK,
+            Value::Set(Set {
+                repr: SetRepr::Intset(b) | SetRepr::Listpack(b),
+                ..
+            }),
+        ) => one(b),
+        (RDB_TYPE_LIST_ZIPLIST, Value::List(l)) => match l.nodes.as_slice() {
+            [ListNode::Ziplist(b)] => one(b),
+            _ => None,
+        },
+        (RDB_TYPE_LIST_QUICKLIST | RDB_TYPE_LIST_QUICKLIST_2, Value::List(l)) => {
+            let any = l.nodes.iter().any(|n| match n {
+                ListNode::Plain(RdbString::Bytes(b)) => owned(b),
+                ListNode::Ziplist(b) | ListNode::Listpack(b) => owned(b),
+                ListNode::Plain(RdbString::Int(_)) => false,
+            });
+            if !any {
+                return None;
+            }
+            let v2 = type_id == RDB_TYPE_LIST_QUICKLIST_2;
+            let size: usize = l
+                .nodes
+                .iter()
+                .map(|n| match n {
+                    ListNode::Plain(s) => s.len() + 10,
+                    ListNode::Ziplist(b) | ListNode::Listpack(b) => b.len() + 10,
+                })
+                .sum();
+            let mut out = Vec::with_capacity(size + 10);
+            out.push(type_id);
+            put_len(&mut out, l.nodes.len() as u64);
+            for n in &l.nodes {
+                let (container, bytes): (u64, &[u8]) = match n {
+                    ListNode::Plain(RdbString::Bytes(b)) => (QUICKLIST_NODE_CONTAINER_PLAIN, b),
+                    ListNode::Ziplist(b) | ListNode::Listpack(b) => {
+                        (QUICKLIST_NODE_CONTAINER_PACKED, b)
+                    }
+                    // Quicklists never hold integer-encoded plain nodes.
+                    ListNode::Plain(RdbString::Int(_)) => return None,
+                };
+                if v2 {
+                    put_len(&mut out, container);
+                }
+                put_string(&mut out, bytes);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
 }

@@ -71,6 +71,7 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
     for (f, _, _) in &items {
         unique.insert(f.as_element(), at)?;
     }
+    unique.finish(at)?;
     Ok(Hash {
         repr: HashRepr::PlainWithTtl(items),
         len: n,
@@ -87,7 +88,7 @@ pub(super) fn read_listpack_ex_hash<'a>(
     }
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing(Checks::FULL);
+    let mut unique = Unique::growing(Checks::FULL, blob.len());
     let mut index = 0usize;
     let mut last_ttl: i64 = 0;
     let mut seen_none = false;
@@ -116,7 +117,7 @@ pub(super) fn read_listpack_ex_hash<'a>(
         index += 1;
         Ok(())
     })?;
-    drop(unique);
+    unique.finish(at)?;
     if n % 3 != 0 {
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }

@@ -101,10 +101,10 @@ pub(super) fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
 pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Set<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing(checks);
+    let mut unique = Unique::growing(checks, blob.len());
     let n = listpack::walk(&blob, at, &mut |e| unique.insert(e, at))?;
     non_empty(n, at)?;
-    drop(unique);
+    unique.finish(at)?;
     Ok(Set {
         repr: SetRepr::Listpack(blob),
         len: n,
@@ -122,7 +122,7 @@ pub(super) fn read_packed_pairs<'a>(
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing(checks);
+    let mut unique = Unique::growing(checks, blob.len());
     let mut index = 0usize;
     let n = walk(packing, &blob, at, &mut |e| {
         if index.is_multiple_of(2) {
@@ -133,7 +133,7 @@ pub(super) fn read_packed_pairs<'a>(
         index += 1;
         Ok(())
     })?;
-    drop(unique);
+    unique.finish(at)?;
     if n % 2 != 0 {
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }
@@ -178,9 +178,9 @@ pub(super) fn read_packed_hash<'a>(
 pub(super) fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Hash<'a>> {
     let at = c.offset();
     let blob = read_blob(c)?;
-    let mut unique = Unique::growing(checks);
+    let mut unique = Unique::growing(checks, blob.len());
     let n = zipmap::walk(&blob, at, |k, _| unique.insert(Element::Bytes(k), at))?;
-    drop(unique);
+    unique.finish(at)?;
     non_empty(n, at)?;
     Ok(Hash {
         repr: HashRepr::Zipmap(blob),

@@ -28,6 +28,7 @@ pub(super) fn read_plain_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<S
     for m in &members {
         unique.insert(m.as_element(), at)?;
     }
+    unique.finish(at)?;
     Ok(Set {
         repr: SetRepr::Plain(members),
         len: n,
@@ -55,6 +56,7 @@ pub(super) fn read_plain_zset<'a>(
     for (m, _) in &items {
         unique.insert(m.as_element(), at)?;
     }
+    unique.finish(at)?;
     let negative_zero = items.iter().any(|&(_, s)| score::is_negative_zero(s));
     Ok(SortedSet {
         repr: SortedSetRepr::Plain(items),
@@ -76,6 +78,7 @@ pub(super) fn read_plain_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<
     for (f, _) in &pairs {
         unique.insert(f.as_element(), at)?;
     }
+    unique.finish(at)?;
     Ok(Hash {
         repr: HashRepr::Plain(pairs),
         len: n,
