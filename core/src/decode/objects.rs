@@ -239,6 +239,49 @@ mod tests {
     use super::*;
     use crate::decode::payload::decode_object;
 
+    fn distinct(elements: &[Element<'_>]) -> bool {
+        let mut u = Unique::growing(Checks::FULL, 64);
+        for e in elements {
+            u.insert(*e, 0).unwrap();
+        }
+        u.finish(0).is_ok()
+    }
+
+    #[test]
+    fn duplicates_are_found_by_identity_whatever_the_fingerprints() {
+        let words: Vec<Vec<u8>> = (0..500)
+            .map(|i| format!("field:{i}").into_bytes())
+            .collect();
+        let mut e: Vec<Element<'_>> = words.iter().map(|w| Element::Bytes(w)).collect();
+        assert!(distinct(&e));
+        e.push(Element::Bytes(b"field:250"));
+        assert!(!distinct(&e));
+        // "5" and the integer 5 are one member; "05" is another.
+        assert!(!distinct(&[
+            Element::Int(5),
+            Element::Bytes(b"x"),
+            Element::Bytes(b"5")
+        ]));
+        assert!(distinct(&[Element::Int(5), Element::Bytes(b"05")]));
+        // Equal fingerprints of different keys (forced by a run of one fingerprint) still
+        // compare by the keys: sorting the run by key finds the repeat, and only it.
+        let mut u = Unique::growing(Checks::FULL, 0);
+        for w in &words {
+            u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
+        }
+        assert!(u.finish(0).is_ok());
+        let mut u = Unique::growing(Checks::FULL, 0);
+        for w in words.iter().chain(&words[..1]) {
+            u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
+        }
+        assert!(u.finish(0).is_err());
+        // Checks that leave duplicates to the writer accept them.
+        let mut u = Unique::growing(Checks { duplicates: false }, 0);
+        u.insert(Element::Int(1), 0).unwrap();
+        u.insert(Element::Int(1), 0).unwrap();
+        assert!(u.finish(0).is_ok());
+    }
+
     #[test]
     fn key_metadata_precedes_the_type_in_redis_payloads_only() {
         let mut o = vec![243, 1];
