@@ -7,7 +7,8 @@
 # The module's default path (the server's own RESTORE, WRITE_PATH=server) must match native
 # exactly: TYPE, OBJECT ENCODING, the list layout (DEBUG OBJECT ql_nodes), the keyspace events,
 # and MEMORY USAGE within the difference between two native restores of the payload (skiplists,
-# whose node levels are random: the means of 5 restores within 3%). Any difference fails.
+# whose node levels are random: the means of 5 restores within 5%; Valkey, whose MEMORY USAGE
+# moves between restores of one payload: within 5% or 64 bytes more). Any other difference fails.
 #
 # The key-API path (WRITE_PATH=keyapi: RESTORE renamed away) writes element by element. TYPE and
 # OBJECT ENCODING must be identical but for the rules below, and MEMORY USAGE (SAMPLES 0: every
@@ -83,6 +84,9 @@ HOST_HAS_LISTPACK_LISTS = sys.argv[4] == '1'   # 7.2+: small lists are listpacks
 native_run = cmd.upper() == 'RESTORE'
 # The server's own RESTORE under the module (or the harness checking itself): exact.
 exact = native_run or not _KEYAPI
+# Valkey 9's MEMORY USAGE of one value moves between restores (hash tables laid out by the
+# per-process seed, malloc rounding): up to 5% or 64 bytes, measured native against native.
+VALKEY = b'valkey' in R('INFO', 'server').lower()
 R('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn')
 EV = Resp(int(os.environ['PY_CHECK_PORT']))
 EV('PSUBSCRIBE', '__keyevent@*__:*')
@@ -220,7 +224,9 @@ for rel, doc, payload in vectors(root):
     if exact:
         eq('%s: %s: OBJECT ENCODING (and list layout)' % (label, rel), layout(nk), layout(mk))
         if me == 'skiplist':
-            same = abs(mm - nm) <= 0.03 * nm
+            same = abs(mm - nm) <= 0.05 * nm
+        elif VALKEY:
+            same = abs(mm - nm) <= spread + max(64, 0.05 * nm)
         else:
             same = abs(mm - nm) <= spread
         if same:
