@@ -87,7 +87,9 @@ exact = native_run or not _KEYAPI
 # Valkey 9's MEMORY USAGE of one value moves between restores (hash tables laid out by the
 # per-process seed, malloc rounding): up to 5% or 64 bytes, measured native against native.
 VALKEY = b'valkey' in R('INFO', 'server').lower()
-R('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn')
+# `n` (new keys) exists from 7.0 on; older hosts have no `new` event to compare.
+if R('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn') != 'OK':
+    R('CONFIG', 'SET', 'notify-keyspace-events', 'KEA')
 EV = Resp(int(os.environ['PY_CHECK_PORT']))
 EV('PSUBSCRIBE', '__keyevent@*__:*')
 marks = 0
