@@ -104,24 +104,56 @@ impl<'b> Unique<'b> {
         Ok(())
     }
 
-    /// Fails if two inserted elements are the same (`offset`: the container's).
-    fn finish(self, offset: usize) -> Result<()> {
-        let Some(mut keys) = self.keys else {
-            return Ok(());
-        };
+    /// The key of an element inserted twice, if any.
+    fn repeated(self) -> Option<ElementKey<'b>> {
+        let mut keys = self.keys?;
         // Integer comparisons only; a run of equal fingerprints (a repeat, or a collision) is
         // then sorted by the keys themselves.
         keys.sort_unstable_by_key(|k| k.0);
         for run in keys.chunk_by_mut(|a, b| a.0 == b.0) {
             if run.len() > 1 {
                 run.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-                if run.windows(2).any(|w| w[0].1 == w[1].1) {
-                    return Err(DecodeError::new(ErrorKind::Duplicate, offset));
+                if let Some(w) = run.windows(2).find(|w| w[0].1 == w[1].1) {
+                    return Some(w[0].1);
                 }
             }
         }
-        Ok(())
+        None
     }
+
+    /// Fails if two inserted elements are the same (`offset`: the container's).
+    fn finish(self, offset: usize) -> Result<()> {
+        match self.repeated() {
+            None => Ok(()),
+            Some(_) => Err(DecodeError::new(ErrorKind::Duplicate, offset)),
+        }
+    }
+}
+
+/// Where the second occurrence of a repeated element of a plain collection starts: `keys` are
+/// the items' keys in order, `items` a cursor at the first item and `skip` reads one item. Run
+/// only on that error path, so locating the item costs nothing when all is well.
+fn second_occurrence<'a, 'k>(
+    keys: impl Iterator<Item = ElementKey<'k>>,
+    repeated: ElementKey<'_>,
+    mut items: Cursor<'a>,
+    skip: impl Fn(&mut Cursor<'a>) -> Result<()>,
+) -> Cursor<'a> {
+    let second = keys
+        .enumerate()
+        .filter(|(_, k)| *k == repeated)
+        .nth(1)
+        .map_or(0, |(i, _)| i);
+    for _ in 0..second {
+        // The cursor fails closed: after an error, it stays at the end.
+        let _ = skip(&mut items);
+    }
+    items
+}
+
+/// The error for a repeated element at `item`.
+fn duplicate_at(item: Cursor<'_>) -> DecodeError {
+    item.err(ErrorKind::Duplicate)
 }
 
 fn non_empty(len: usize, offset: usize) -> Result<usize> {
@@ -300,6 +332,39 @@ mod tests {
         let mut twice = o[..9].to_vec();
         twice.extend_from_slice(&o);
         assert_eq!(kind(&twice, 13), ErrorKind::UnknownType(243));
+    }
+
+    /// A repeated member, field or element is reported where it is, not at its collection.
+    #[test]
+    fn duplicates_point_at_the_repeated_element() {
+        let err = |o: &[u8], v| decode_object(o, v).unwrap_err();
+        let dup = |at| DecodeError::new(ErrorKind::Duplicate, at);
+        // Set "a", "b", "a": the third member is at 6.
+        let set = [RDB_TYPE_SET, 3, 1, b'a', 1, b'b', 1, b'a'];
+        assert_eq!(err(&set, 10), dup(6));
+        // Sorted set (binary scores) "a" 1.0, "a" 2.0: the second member is at 2 + 2 + 8.
+        let mut zset = vec![RDB_TYPE_ZSET_2, 2];
+        for score in [1.0f64, 2.0] {
+            zset.extend_from_slice(&[1, b'a']);
+            zset.extend_from_slice(&score.to_le_bytes());
+        }
+        assert_eq!(err(&zset, 10), dup(12));
+        // Hash f=v, f=w: the second field is at 6.
+        let hash = [RDB_TYPE_HASH, 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'];
+        assert_eq!(err(&hash, 10), dup(6));
+        // Redis 7.4 field TTLs: min_expire, then (ttl, field, value) items; the second field is
+        // after its TTL, at 1 + 8 + 1 + 5 + 1.
+        let mut ttl = vec![RDB_TYPE_HASH_METADATA];
+        ttl.extend_from_slice(&0i64.to_le_bytes());
+        ttl.extend_from_slice(&[2, 0, 1, b'f', 1, b'v', 0, 1, b'f', 1, b'w']);
+        assert_eq!(err(&ttl, 12), dup(16));
+        // Valkey 9: (field, value, expire) items; the second field is at 2 + 12.
+        let mut valkey = vec![VALKEY_RDB_TYPE_HASH_2, 2];
+        for v in [b'v', b'w'] {
+            valkey.extend_from_slice(&[1, b'f', 1, v]);
+            valkey.extend_from_slice(&(-1i64).to_le_bytes());
+        }
+        assert_eq!(err(&valkey, 80), dup(14));
     }
 
     fn kind(object: &[u8], version: u16) -> ErrorKind {

@@ -1,7 +1,7 @@
 //! Hashes with field TTLs: Redis 7.4 (types 24, 25, and the release candidates' 22, 23) and
 //! Valkey 9 (type 22).
 
-use super::{non_empty, Checks, Unique};
+use super::{duplicate_at, non_empty, second_occurrence, Checks, Unique};
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
 use crate::decode::length::{read_blob, read_count, read_len, read_millis, read_string};
@@ -29,6 +29,7 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
     };
     let at = c.offset();
     let n = non_empty(read_count(c, 3)?, at)?;
+    let first = *c;
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         let ttl_at = c.offset();
@@ -71,7 +72,25 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
     for (f, _, _) in &items {
         unique.insert(f.as_element(), at)?;
     }
-    unique.finish(at)?;
+    if let Some(k) = unique.repeated() {
+        // At the repeated field: past the items before it, and its TTL in Redis's layouts.
+        let keys = items.iter().map(|(f, _, _)| f.as_element().key());
+        let mut item = second_occurrence(keys, k, first, |c| {
+            if layout == TtlLayout::Valkey {
+                read_string(c)?;
+                read_string(c)?;
+                read_millis(c).map(drop)
+            } else {
+                read_len(c)?;
+                read_string(c)?;
+                read_string(c).map(drop)
+            }
+        });
+        if layout != TtlLayout::Valkey {
+            let _ = read_len(&mut item);
+        }
+        return Err(duplicate_at(item));
+    }
     Ok(Hash {
         repr: HashRepr::PlainWithTtl(items),
         len: n,
