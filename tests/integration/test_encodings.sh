@@ -8,7 +8,7 @@
 # exactly: TYPE, OBJECT ENCODING, the list layout (DEBUG OBJECT ql_nodes), the keyspace events,
 # and MEMORY USAGE within the difference between two native restores of the payload (skiplists,
 # whose node levels are random: the means of 5 restores within 5%; Valkey, whose MEMORY USAGE
-# moves between restores of one payload: within 5% or 64 bytes more). Any other difference fails.
+# moves between restores of one payload: within 5% or 128 bytes more). Any other difference fails.
 #
 # The key-API path (WRITE_PATH=keyapi: RESTORE renamed away) writes element by element. TYPE and
 # OBJECT ENCODING must be identical but for the rules below, and MEMORY USAGE (SAMPLES 0: every
@@ -85,7 +85,8 @@ native_run = cmd.upper() == 'RESTORE'
 # The server's own RESTORE under the module (or the harness checking itself): exact.
 exact = native_run or not _KEYAPI
 # Valkey 9's MEMORY USAGE of one value moves between restores (hash tables laid out by the
-# per-process seed, malloc rounding): up to 5% or 64 bytes, measured native against native.
+# per-process seed, malloc rounding): up to 5% or 128 bytes (Valkey 8.0.1: +112 on a 784-byte
+# hash in one run, equal in another), measured native against native.
 VALKEY = b'valkey' in R('INFO', 'server').lower()
 # `n` (new keys) exists from 7.0 on; older hosts have no `new` event to compare.
 if R('CONFIG', 'SET', 'notify-keyspace-events', 'KEAn') != 'OK':
@@ -228,7 +229,7 @@ for rel, doc, payload in vectors(root):
         if me == 'skiplist':
             same = abs(mm - nm) <= 0.05 * nm
         elif VALKEY:
-            same = abs(mm - nm) <= spread + max(64, 0.05 * nm)
+            same = abs(mm - nm) <= spread + max(128, 0.05 * nm)
         else:
             same = abs(mm - nm) <= spread
         if same:
