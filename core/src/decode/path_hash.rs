@@ -16,9 +16,9 @@
 use std::collections::HashSet;
 
 use super::cursor::Cursor;
+use super::element::{ElementKey, RdbString};
 use super::error::{DecodeError, ErrorKind, Result};
 use super::length::{read_count, read_string};
-use super::element::{ElementKey, RdbString};
 
 pub use crate::rdb::VALKEY_RDB_TYPE_PATH_HASH;
 
