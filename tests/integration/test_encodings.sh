@@ -7,7 +7,7 @@
 # The module's default path (the server's own RESTORE, WRITE_PATH=server) must match native
 # exactly: TYPE, OBJECT ENCODING, the list layout (DEBUG OBJECT ql_nodes), the keyspace events,
 # and MEMORY USAGE within the difference between two native restores of the payload (skiplists,
-# whose node levels are random: the means of 5 restores within 5%; Valkey, whose MEMORY USAGE
+# whose node levels are random: the means of 5 restores within 8%; Valkey, whose MEMORY USAGE
 # moves between restores of one payload: within 5% or 128 bytes more). Any other difference fails.
 #
 # The key-API path (WRITE_PATH=keyapi: RESTORE renamed away) writes element by element. TYPE and
@@ -227,7 +227,7 @@ for rel, doc, payload in vectors(root):
     if exact:
         eq('%s: %s: OBJECT ENCODING (and list layout)' % (label, rel), layout(nk), layout(mk))
         if me == 'skiplist':
-            same = abs(mm - nm) <= 0.05 * nm
+            same = abs(mm - nm) <= 0.08 * nm
         elif VALKEY:
             same = abs(mm - nm) <= spread + max(128, 0.05 * nm)
         else:
