@@ -101,7 +101,16 @@ reply=$(cli "$SRC" CLUSTER SETSLOT "$SLOT" MIGRATING "$DST_ID")
 
 # The compare-and-delete run on SRC: KEYS[1], ARGV[1] = the payload copied, ARGV[2] = its
 # PEXPIRETIME. 1: deleted; -1: changed since (copy it again).
-DEL_IF_SAME='"if redis.call('"'"'DUMP'"'"', KEYS[1]) == ARGV[1] and redis.call('"'"'PEXPIRETIME'"'"', KEYS[1]) == tonumber(ARGV[2]) then return redis.call('"'"'DEL'"'"', KEYS[1]) end return -1"'
+# Redis 6.x has no PEXPIRETIME: there a script reads PTTL + TIME (the absolute expiry to a
+# millisecond or two), and the compare allows 2 ms.
+if [ -n "$(cli "$SRC" --raw COMMAND INFO PEXPIRETIME)" ]; then
+  READ_EXPIRY='PEXPIRETIME %s'
+  DEL_IF_SAME='"if redis.call('"'"'DUMP'"'"', KEYS[1]) == ARGV[1] and redis.call('"'"'PEXPIRETIME'"'"', KEYS[1]) == tonumber(ARGV[2]) then return redis.call('"'"'DEL'"'"', KEYS[1]) end return -1"'
+else
+  abs_expiry="local t = redis.call('PTTL', KEYS[1]) local e = t if t >= 0 then local n = redis.call('TIME') e = t + n[1] * 1000 + math.floor(n[2] / 1000) end"
+  READ_EXPIRY="EVAL \"$abs_expiry return e\" 1 %s"
+  DEL_IF_SAME="\"$abs_expiry if redis.call('DUMP', KEYS[1]) == ARGV[1] and math.abs(e - tonumber(ARGV[2])) <= 2 then return redis.call('DEL', KEYS[1]) end return -1\""
+fi
 
 declare -A COPIED=() TRIES=()
 moved=0 recopied=0 vanished=0 failed=0 batches=0
@@ -115,7 +124,8 @@ while :; do
   batches=$((batches + 1))
 
   # read: PEXPIRETIME and DUMP of each key, one connection
-  mapfile -t out < <(for k in "${keys[@]}"; do printf 'PEXPIRETIME %s\nDUMP %s\n' "$k" "$k"; done | session "$SRC")
+  # shellcheck disable=SC2059 # READ_EXPIRY is a format
+  mapfile -t out < <(for k in "${keys[@]}"; do printf "$READ_EXPIRY\nDUMP %s\n" "$k" "$k"; done | session "$SRC")
   [ ${#out[@]} -eq $((2 * ${#keys[@]})) ] ||
     die "$SRC: expected $((2 * ${#keys[@]})) replies to PEXPIRETIME/DUMP, got ${#out[@]}: ${out[*]:0:4}"
   ks=() ttls=() pays=() exps=()

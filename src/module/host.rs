@@ -19,6 +19,13 @@ pub fn lazy_server_del(ctx: Ctx) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case(b"yes"))
 }
 
+/// Whether `ZsetAdd` into an empty key crashes the server when the first member is longer than
+/// `zset-max-ziplist-value` (Redis 6.0: its zsetConvert asserts on the new, empty ziplist;
+/// fixed in 6.2). A bug, not a missing function: known by version (0: before 6.0.9).
+pub fn zset_add_first_long_member_crashes() -> bool {
+    server_version() < 0x00060200
+}
+
 /// The running server's flavour and the RDB version its own DUMP writes (and RESTORE accepts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Host {

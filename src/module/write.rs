@@ -252,6 +252,21 @@ fn write_zset(ctx: Ctx, key: RString, mut k: Key, zset: &SortedSet<'_>) -> Resul
         }
         rest = &members[1..];
         k = Key::open(ctx, key, ffi::MODE_WRITE);
+    } else if super::host::zset_add_first_long_member_crashes() && !members.is_empty() {
+        // Redis 6.0: ZsetAdd into an empty key converts its new, empty ziplist when the first
+        // member does not fit one, and that conversion asserts: ZADD picks the encoding first.
+        drop(k);
+        let (first, score) = members[0];
+        let pair = [
+            OwnedString::new(ctx, score.to_string().as_bytes()),
+            element_string(ctx, first),
+        ];
+        let argv = [key, pair[0].as_ptr(), pair[1].as_ptr()];
+        if let Some(e) = ffi::call(ctx, c"ZADD", &argv).error() {
+            return Err(failed(e));
+        }
+        rest = &members[1..];
+        k = Key::open(ctx, key, ffi::MODE_WRITE);
     }
     let mut writes = fault::Writes::new(key);
     rest.iter().try_for_each(|&(m, score)| {

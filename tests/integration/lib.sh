@@ -114,6 +114,9 @@ start_server() {
   is_keyapi_run && modargs+=(--rename-command RESTORE restore-native)
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
+    # A server that derives a second port from its own (a 6.x cluster bus: port + 10000) needs
+    # one low enough; PORT_MAX says how low.
+    while [ -n "${PORT_MAX:-}" ] && [ "$port" -gt "$PORT_MAX" ]; do port=$(free_port); done
     echo "=== start (attempt $attempt, port $port): $REDIS_SERVER $*" >>"$dir/server.log"
     "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' --daemonize no \
       --logfile '' "${modargs[@]}" "$@" >>"$dir/server.log" 2>&1 &
@@ -284,6 +287,22 @@ host_has_module_configs() { host_is redis 7.0 || host_is valkey; }
 host_has_listpack() { host_is redis 7.0 || host_is valkey; }
 host_has_expiretime() { host_is redis 7.0 || host_is valkey; }
 
+# Key expiry. PEXPIRETIME (7.0+) gives the absolute time; Redis 6.x has only PTTL, which moves
+# with the clock. expiretime_cmd: the command for state lines (PTTL on 6.x, whose positive
+# replies ttl_sign_only turns into ">0"). expiretime_ms [NAME] KEY: the absolute time in ms
+# (PTTL + the server's TIME on 6.x: within a few ms). On 6.x the exact absolute expiry of whole
+# datasets is compared with DEBUG DIGEST, which hashes every key's expire time.
+expiretime_cmd() { if host_has_expiretime; then echo PEXPIRETIME; else echo PTTL; fi; }
+ttl_sign_only() { awk -v n="$1" 'NR == n && $1 == "(integer)" && $2 > 0 { $0 = "(integer) >0" } { print }'; }
+expiretime_ms() {
+  local port=$CUR_PORT t
+  if [ $# -ge 2 ]; then port=${SRV_PORT[$1]}; shift; fi
+  local CUR_PORT=$port
+  if host_has_expiretime; then r --raw PEXPIRETIME "$1"; return; fi
+  t=$(r --raw PTTL "$1")
+  if [ "$t" -lt 0 ]; then echo "$t"; else echo $((t + $(now_ms))); fi
+}
+
 # cfg_set NAME VALUE...: sets module configs the way the host offers: CONFIG SET where it has
 # module configs (7.0+), else RESTORE.CONFIG SET (Redis 6.x). cfg_get NAME: the value.
 cfg_set() {
@@ -441,12 +460,33 @@ print('END', flush=True)" "$@")
 # --cluster-node-timeout 5000 --appendonly no (start_server adds --save '').
 
 # start_cluster_node NAME [extra server args...]
+# Redis 6.x has no --cluster-port: its bus is port + 10000, so the port is taken below 55536
+# (start_server retries when the bus port is in use).
 start_cluster_node() {
-  local name=$1 dir
+  local name=$1 dir bus=()
   shift
   dir=${SRV_DIR[$name]:-$WORK/$name}
-  start_server "$name" --cluster-enabled yes --cluster-port "$(free_port)" \
+  if binary_version_ge redis 7.0 || binary_version_ge valkey 7.2; then
+    bus=(--cluster-port "$(free_port)")
+  fi
+  PORT_MAX=$([ ${#bus[@]} -gt 0 ] || echo 55535) start_server "$name" --cluster-enabled yes "${bus[@]}" \
     --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 5000 --appendonly no "$@"
+}
+
+# binary_version_ge NAME VERSION: $REDIS_SERVER is NAME (redis|valkey) at VERSION or newer,
+# from its --version (before any server runs).
+binary_version_ge() {
+  local v
+  v=$("$REDIS_SERVER" --version 2>/dev/null | sed -nE 's/^(Redis|Valkey) server v=([0-9.]+).*/\L\1\E \2/p; s/^Server v=([0-9.]+).*/valkey \1/p')
+  [ "${v%% *}" = "$1" ] && version_ge "${v#* }" "$2"
+}
+
+# cluster_bus_port NAME: CLUSTER MEET's bus-port argument for node NAME: its cluster-port on
+# 7.0+; none on 6.x (whose MEET takes no such argument; the bus is port + 10000).
+cluster_bus_port() {
+  if binary_version_ge redis 7.0 || binary_version_ge valkey 7.2; then
+    r_on "$1" --raw CONFIG GET cluster-port | tail -n 1
+  fi
 }
 
 # node_id NAME: the cluster node id of server NAME.
@@ -477,8 +517,8 @@ create_cluster() {
 add_replica() {
   local name=$1 master=$2 mid
   mid=$(node_id "$master")
-  r_on "$name" CLUSTER MEET 127.0.0.1 "${SRV_PORT[$master]}" \
-    "$(r_on "$master" --raw CONFIG GET cluster-port | tail -n 1)" >/dev/null
+  # shellcheck disable=SC2046 # no bus-port argument on 6.x
+  r_on "$name" CLUSTER MEET 127.0.0.1 "${SRV_PORT[$master]}" $(cluster_bus_port "$master") >/dev/null
   _knows() { r_on "$name" --raw CLUSTER NODES | grep -q "^$mid "; }
   wait_until 30 _knows || die "cluster: $name did not learn $master within 30 s"
   [ "$(r_on "$name" CLUSTER REPLICATE "$mid")" = OK ] || die "cluster: CLUSTER REPLICATE failed"
@@ -517,6 +557,9 @@ def _flat_dict(v):
 def key_state(c, key):
     t = c('TYPE', key)
     st = {'type': t, 'pexpiretime': c('PEXPIRETIME', key)}
+    if isinstance(st['pexpiretime'], RespError):  # Redis 6.x: no PEXPIRETIME; 1: has an expiry
+        pttl = c('PTTL', key)
+        st['pexpiretime'] = 1 if isinstance(pttl, int) and pttl > 0 else pttl
     if t == 'string':
         st['value'] = c('GET', key)
     elif t == 'list':

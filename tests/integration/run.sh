@@ -61,7 +61,8 @@ run_scripts() {
 # run_host BIN: every test script against one host, output to $results/<host>.log.
 run_host() {
   local bin=$1 host start=$SECONDS p f
-  host=$("$bin" --version 2>/dev/null | sed -E 's/^(Redis|Valkey) server v=([^ ]+).*/\L\1\E-\2/')
+  # (Valkey 7.2 prints "Server v=...": its binary's name says which.)
+  host=$("$bin" --version 2>/dev/null | sed -E "s/^(Redis|Valkey|) ?[Ss]erver v=([^ ]+).*/\\L\\1\\E-\\2/; s/^-/$(basename "$bin" | sed 's/-server$//')-/")
   [ -n "$host" ] || host=$(basename "$bin")
   {
     echo "== $host ($bin)"

@@ -32,7 +32,7 @@
 #       encoding, node count and memory of b:<case>. On 7.2+ hosts this makes a payload of more
 #       than one quicklist node whose elements fit one listpack come out `listpack` where native
 #       keeps `quicklist` (sources' list_quicklist_{count,ints,compressed*} at default settings).
-#   [long-element]  a hash/zset listpack payload (native keeps the listpack, or the listpackex
+#   [long-element]  a hash/zset listpack (6.x: ziplist) payload (native keeps the listpack, or the listpackex
 #       of a hash with field TTLs) holding an element longer than hash/zset-max-listpack-value,
 #       with no more entries than *-max-listpack-entries, comes out `hashtable`/`skiplist`. No
 #       vector has one at the default limits; the third pass (value limits 8) makes every such
@@ -56,7 +56,10 @@
 
 . "$(dirname "$0")/lib.sh"
 
-start_server main --enable-debug-command local
+# DEBUG is on by default before 7.0 (and there is no such option).
+debug_opt=()
+binary_version_ge redis 7.0 || binary_version_ge valkey 7.2 && debug_opt=(--enable-debug-command local)
+start_server main "${debug_opt[@]}"
 HOST=$(host_label)
 echo "[$TEST_NAME] $HOST, command under test: $RESTORE_CMD"
 VEC=$REPO_ROOT/tests/vectors
@@ -65,6 +68,10 @@ VEC=$REPO_ROOT/tests/vectors
 SETTINGS=(hash-max-listpack-entries hash-max-listpack-value zset-max-listpack-entries
   zset-max-listpack-value set-max-intset-entries list-max-listpack-size)
 [ -n "$(r --raw CONFIG GET set-max-listpack-entries)" ] && SETTINGS+=(set-max-listpack-entries)
+# Redis 6.x names them ziplist (7.0 renamed them, keeping the old names as aliases).
+# setting_names ARGS...: ARGS with the names this host knows.
+setting_names() { if host_has_listpack; then printf '%s\n' "$@"; else printf '%s\n' "${@//listpack/ziplist}"; fi; }
+mapfile -t SETTINGS < <(setting_names "${SETTINGS[@]}")
 DEFAULTS=()
 for s in "${SETTINGS[@]}"; do DEFAULTS+=("$s" "$(r --raw CONFIG GET "$s" | tail -n 1)"); done
 
@@ -73,8 +80,16 @@ compare_pass() {
   local label=$1
   shift
   r FLUSHALL >/dev/null
-  assert_eq "$label: back to the defaults" OK "$(r CONFIG SET "${DEFAULTS[@]}")"
-  [ $# -eq 0 ] || assert_eq "$label: CONFIG SET $*" OK "$(r CONFIG SET "$@")"
+  # 6.x sets one config per CONFIG SET.
+  local i names
+  for ((i = 0; i < ${#DEFAULTS[@]}; i += 2)); do
+    assert_eq "$label: back to the default ${DEFAULTS[i]}" OK "$(r CONFIG SET "${DEFAULTS[i]}" "${DEFAULTS[i + 1]}")"
+  done
+  names=()
+  [ $# -eq 0 ] || mapfile -t names < <(setting_names "$@")
+  for ((i = 0; i < ${#names[@]}; i += 2)); do
+    assert_eq "$label: CONFIG SET ${names[i]} ${names[i + 1]}" OK "$(r CONFIG SET "${names[i]}" "${names[i + 1]}")"
+  done
   echo "[$TEST_NAME] pass: $label"
   py_check "$VEC" "$RESTORE_CMD" "$label" "$LISTPACK_LISTS" <<'PY'
 import collections
@@ -113,7 +128,8 @@ def events_since(keys):
 cfg = {}
 for name in ('hash-max-listpack-entries', 'hash-max-listpack-value', 'zset-max-listpack-entries',
              'zset-max-listpack-value', 'list-max-listpack-size'):
-    cfg[name] = int(R('CONFIG', 'GET', name)[1])
+    got = R('CONFIG', 'GET', name) or R('CONFIG', 'GET', name.replace('listpack', 'ziplist'))
+    cfg[name] = int(got[1])
 
 def s(b):
     return b.decode() if isinstance(b, bytes) else b
@@ -250,7 +266,7 @@ for rel, doc, payload in vectors(root):
                 'got:      %s (multi-node rule does not apply: native %s)' % (me, layout(nk)))
             continue
         eq('%s: %s: [list-repacked] layout as RPUSH builds it' % (label, rel), layout(bk), layout(mk))
-    elif t in ('hash', 'zset') and ne in ('listpack', 'listpackex') \
+    elif t in ('hash', 'zset') and ne in ('listpack', 'listpackex', 'ziplist') \
             and me == ('hashtable' if t == 'hash' else 'skiplist') and not native_run:
         rule = 'long-element'
         limit = cfg['%s-max-listpack-value' % t]
@@ -316,7 +332,7 @@ PY
 }
 
 LISTPACK_LISTS=1
-[ "$HOST" = "redis 7.0.15" ] && LISTPACK_LISTS=0
+host_is redis 7.2 || host_is valkey || LISTPACK_LISTS=0
 
 compare_pass "defaults"
 small=(hash-max-listpack-entries 4 zset-max-listpack-entries 4 set-max-intset-entries 4 list-max-listpack-size 4)

@@ -118,15 +118,15 @@ crafted_payloads() {
   assert_eq "$label: HLEN" "(integer) 2" "$(r HLEN c:mixed)"
 }
 
-if [ "$HOST" = "redis 7.0.15" ]; then
-  assert_eq "default policy" reject "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
+if ! host_has_field_ttls; then
+  assert_eq "default policy" reject "$(cfg_get restore.field-ttl-policy)"
   check_vectors reject
   assert_match "crafted Valkey 22, reject: refused, naming the config" '^\(error\) ERR .*restore\.field-ttl-policy' \
     "$(r_file "$P/past_future.dump" RESTORE.ASKING c:rejected 0 @P@)"
   assert_match "CONFIG SET bogus is refused" 'must be one of the following: reject, persist' \
-    "$(r CONFIG SET restore.field-ttl-policy bogus)"
-  assert_eq "  the policy is unchanged" reject "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
-  assert_eq "CONFIG SET persist" OK "$(r CONFIG SET restore.field-ttl-policy persist)"
+    "$(cfg_set restore.field-ttl-policy bogus)"
+  assert_eq "  the policy is unchanged" reject "$(cfg_get restore.field-ttl-policy)"
+  assert_eq "CONFIG SET persist" OK "$(cfg_set restore.field-ttl-policy persist)"
   check_vectors persist
   crafted_payloads "persist"
 else
@@ -134,7 +134,7 @@ else
   crafted_payloads "field TTLs"
   assert_eq "  the future field keeps its TTL" "$(printf '1) (integer) %s\n2) (integer) -1' "$FUTURE_MS")" \
     "$(r HPEXPIRETIME c:mixed FIELDS 2 new plain)"
-  assert_eq "the policy exists but has nothing to do here" reject "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
+  assert_eq "the policy exists but has nothing to do here" reject "$(cfg_get restore.field-ttl-policy)"
 fi
 stop_server main
 
@@ -142,7 +142,7 @@ stop_server main
 V=$VEC/redis-8.2.3/hash_listpackex_partial_ttl.dump
 for arg in field-ttl-policy restore.field-ttl-policy; do
   MODULE='' start_server "load-$arg" --loadmodule "$MODULE" "$arg" persist
-  assert_eq "--loadmodule ... $arg persist: CONFIG GET" persist "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
+  assert_eq "--loadmodule ... $arg persist: CONFIG GET" persist "$(cfg_get restore.field-ttl-policy)"
   assert_eq "--loadmodule ... $arg persist: a field-TTL payload restores" OK "$(r_file "$V" RESTORE.ASKING h 0 @P@)"
   assert_eq "--loadmodule ... $arg persist: its 6 fields" "(integer) 6" "$(r HLEN h)"
   stop_server "load-$arg"

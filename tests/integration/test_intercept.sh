@@ -19,11 +19,11 @@ r SET src:s hello >/dev/null
 dump_to src:s "$P/s.dump"
 payload refoot "$P/s.dump" 15 >"$P/v15.dump" # no released host reads RDB 15 natively
 
-assert_eq "default mode" off "$(r --raw CONFIG GET restore.intercept | tail -n 1)"
+assert_eq "default mode" off "$(cfg_get restore.intercept)"
 assert_eq "off: native RESTORE refuses RDB 15" "$ERR_VERSION" "$(r_file "$P/v15.dump" RESTORE k:off 0 @P@)"
-assert_eq "invalid mode refused" 1 "$(r CONFIG SET restore.intercept sometimes | grep -c 'must be one of')"
+assert_eq "invalid mode refused" 1 "$(cfg_set restore.intercept sometimes | grep -c 'must be one of')"
 
-r CONFIG SET restore.intercept newer >/dev/null
+cfg_set restore.intercept newer >/dev/null
 before_module=$(calls_of restore.asking)
 before_native=$(calls_of restore)
 assert_eq "newer: RESTORE of RDB 15 is rerouted" OK "$(r_file "$P/v15.dump" RESTORE k:newer 0 @P@)"
@@ -35,7 +35,7 @@ assert_eq "newer: native calls" $((before_native + 1)) "$(calls_of restore)"
 assert_eq "arity errors keep the client's command name" \
   "(error) ERR wrong number of arguments for 'restore' command" "$(r RESTORE k 0)"
 
-r CONFIG SET restore.intercept all >/dev/null
+cfg_set restore.intercept all >/dev/null
 before_module=$(calls_of restore.asking)
 assert_eq "all: a payload the server reads goes to the module too" OK "$(r_file "$P/s.dump" RESTORE k:all 0 @P@ REPLACE)"
 assert_eq "all: module calls" $((before_module + 1)) "$(calls_of restore.asking)"

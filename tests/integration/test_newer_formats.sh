@@ -56,10 +56,10 @@ assert_eq "template + metadata, with a TTL" OK \
 assert_between "template + metadata: PTTL" 1 60000 "$(r_int PTTL ttl:tmpl)"
 
 echo "[$TEST_NAME] an intercepted RESTORE (restore.intercept newer) takes a template hash"
-r CONFIG SET restore.intercept newer >/dev/null
+cfg_set restore.intercept newer >/dev/null
 assert_eq "intercepted RESTORE" OK "$(r_file "$VEC/hash_template_lp_array.dump" RESTORE i:tmpl 0 @P@)"
 assert_eq "intercepted: HGET" Ada "$(r --raw HGET i:tmpl name)"
-r CONFIG SET restore.intercept off >/dev/null
+cfg_set restore.intercept off >/dev/null
 
 echo "[$TEST_NAME] what this server cannot hold: a specific error, nothing written"
 r SET old keep >/dev/null

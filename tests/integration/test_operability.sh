@@ -60,17 +60,28 @@ assert_match "log: a rejected payload is logged with its key and reason" \
   "rejected the payload for key 'd': unsupported RDB version [0-9]+ at offset 5" "$(cat "${SRV_DIR[info]}/server.log")"
 
 # --- Configs: run time, load time (short and full names), bad values.
-assert_eq "CONFIG SET field-ttl-policy" OK "$(r CONFIG SET restore.field-ttl-policy persist)"
-assert_eq "CONFIG GET field-ttl-policy" persist "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
-assert_match "CONFIG SET bad value" 'must be one of the following: reject, persist' "$(r CONFIG SET restore.field-ttl-policy maybe)"
+assert_eq "CONFIG SET field-ttl-policy" OK "$(cfg_set restore.field-ttl-policy persist)"
+assert_eq "CONFIG GET field-ttl-policy" persist "$(cfg_get restore.field-ttl-policy)"
+assert_match "CONFIG SET bad value" 'must be one of the following: reject, persist' "$(cfg_set restore.field-ttl-policy maybe)"
+# RESTORE.CONFIG: the same configs on every host (the only run-time means on Redis 6.x).
+assert_eq "RESTORE.CONFIG SET" OK "$(r RESTORE.CONFIG SET restore.intercept newer)"
+assert_eq "RESTORE.CONFIG GET *" "$(printf 'restore.field-ttl-policy\npersist\nrestore.intercept\nnewer')" \
+  "$(r --raw RESTORE.CONFIG GET '*')"
+assert_match "RESTORE.CONFIG SET bad value" 'must be one of the following: off, newer, all' \
+  "$(r RESTORE.CONFIG SET intercept sometimes)"
+assert_match "RESTORE.CONFIG SET unknown name" 'Unknown option' "$(r RESTORE.CONFIG SET restore.nope 1)"
+if host_has_module_configs; then
+  assert_eq "  CONFIG GET agrees" newer "$(r --raw CONFIG GET restore.intercept | tail -n 1)"
+fi
+assert_eq "RESTORE.CONFIG SET back" OK "$(r RESTORE.CONFIG SET intercept off)"
 assert_eq "MODULE UNLOAD" OK "$(r MODULE UNLOAD restore)"
 assert_eq "MODULE LOAD with a full config name" OK "$(r MODULE LOAD "$MODULE" restore.intercept newer field-ttl-policy persist)"
-assert_eq "  restore.intercept" newer "$(r --raw CONFIG GET restore.intercept | tail -n 1)"
-assert_eq "  restore.field-ttl-policy" persist "$(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
+assert_eq "  restore.intercept" newer "$(cfg_get restore.intercept)"
+assert_eq "  restore.field-ttl-policy" persist "$(cfg_get restore.field-ttl-policy)"
 r MODULE UNLOAD restore >/dev/null
 assert_match "MODULE LOAD with a bad value is refused" 'Error loading the extension' "$(r MODULE LOAD "$MODULE" restore.intercept sometimes)"
 assert_eq "MODULE LOAD with defaults" OK "$(r MODULE LOAD "$MODULE")"
-assert_eq "  defaults" "off reject" "$(r --raw CONFIG GET restore.intercept | tail -n 1) $(r --raw CONFIG GET restore.field-ttl-policy | tail -n 1)"
+assert_eq "  defaults" "off reject" "$(cfg_get restore.intercept) $(cfg_get restore.field-ttl-policy)"
 
 # --- deny-oom: over maxmemory the command is refused before it runs, like the built-in.
 r CONFIG SET maxmemory-policy noeviction >/dev/null
@@ -89,14 +100,14 @@ assert_eq "ACL: %W~ pattern may restore" OK "$(as_user writer RESTORE.ASKING w:1
 assert_match "ACL: no write access to the key: NOPERM" '^NOPERM' "$(as_user writer RESTORE.ASKING other 0 @P@)"
 assert_match "ACL: read-only user: NOPERM" '^NOPERM' "$(as_user reader RESTORE.ASKING w:2 0 @P@)"
 assert_match "ACL: the built-in agrees" '^NOPERM' "$(as_user reader RESTORE w:3 0 @P@)"
-if [ "$(host_label)" != "redis 7.0.15" ]; then
+if host_is redis 7.2 || host_is valkey; then
   # 7.2+ has module ACL categories: the command is in the built-in's.
   cats=$(r COMMAND INFO restore.asking | tr -d '"' | grep -o '@[a-z]*' | sort | tr '\n' ' ')
   assert_eq "ACL categories" "@dangerous @keyspace @slow @write " "$cats"
   r ACL SETUSER cat on nopass '~*' +@keyspace +@dangerous >/dev/null
   assert_eq "ACL: +@keyspace +@dangerous may restore" OK "$(as_user cat RESTORE.ASKING c:1 0 @P@)"
 else
-  assert_eq "7.0: no module ACL categories" "" "$(r COMMAND INFO restore.asking | tr -d '"' | grep -o '@[a-z]*' | tr -d '\n')"
+  assert_eq "before 7.2: no module ACL categories" "" "$(r COMMAND INFO restore.asking | tr -d '"' | grep -o '@[a-z]*' | tr -d '\n')"
 fi
 
 finish

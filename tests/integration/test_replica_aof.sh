@@ -13,7 +13,7 @@
 VEC=$REPO_ROOT/tests/vectors
 extra=()
 if "$REDIS_SERVER" --version | grep -q 'Redis server v=7\.0\.' && ! is_native_run; then
-  extra=(--restore.field-ttl-policy persist)
+  MODULE_ARGS=(field-ttl-policy persist)
 fi
 start_server master --repl-diskless-sync-delay 0 --appendonly yes "${extra[@]}"
 start_server replica --replicaof 127.0.0.1 "${SRV_PORT[master]}" "${extra[@]}"

@@ -41,7 +41,7 @@ restore_all() {
 
 # state_of KEY: what must survive propagation exactly.
 state_of() {
-  printf '%s\n' "EXISTS $1" "TYPE $1" "OBJECT ENCODING $1" "PEXPIRETIME $1" "GET $1" | r_lines
+  printf '%s\n' "EXISTS $1" "TYPE $1" "OBJECT ENCODING $1" "$(expiretime_cmd) $1" "GET $1" | r_lines | ttl_sign_only 4
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ assert_between "vectors on disk: valid (not ${skip[*]//--skip-type /})" 700 1000
 assert_between "vectors on disk: corrupt" 25 10000 "$n_corrupt"
 
 extra=()
-if [ "$HOST" = "redis 7.0.15" ]; then
-  assert_eq "7.0.15: restore.field-ttl-policy persist" OK "$(r CONFIG SET restore.field-ttl-policy persist)"
+if ! host_has_field_ttls; then
+  assert_eq "$HOST (no field TTLs): restore.field-ttl-policy persist" OK "$(cfg_set restore.field-ttl-policy persist)"
   extra=(--ignore-field-ttls)
 fi
 
