@@ -139,6 +139,16 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
                 },
                 now_ms: now,
             };
+            // Redis 6.0's RESTORE exits the server on a module type no loaded module has, and
+            // the module API cannot ask which are: there module values are refused.
+            if let Value::Module(m) = &decoded.value {
+                if host::restore_exits_on_unknown_module_type() {
+                    return Err(Reply::WriteFailed(format!(
+                        "module type '{}': Redis 6.0's RESTORE exits the server on a type no loaded module has, and a module cannot ask which types are loaded; module values restore on Redis 6.2+ and Valkey",
+                        m.type_name_str()
+                    )));
+                }
+            }
             let p = encode::payload_for_target(&decoded, payload, target, &encode_opts)
                 .map_err(Reply::Unsupported)?;
             let native_opts = native::Options {

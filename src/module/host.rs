@@ -26,6 +26,13 @@ pub fn zset_add_first_long_member_crashes() -> bool {
     server_version() < 0x00060200
 }
 
+/// Whether this server's `RESTORE` exits the whole process on a module value whose type no
+/// loaded module registered (Redis 6.0: `exit(1)` in rdbLoadObject; 6.2 replies an error). The
+/// module API cannot ask which types are registered, so there module values are refused.
+pub fn restore_exits_on_unknown_module_type() -> bool {
+    server_version() < 0x00060200
+}
+
 /// The running server's flavour and the RDB version its own DUMP writes (and RESTORE accepts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Host {

@@ -224,12 +224,12 @@ assert_eq "  the target owns slot $SLOT2" "$DP2" "$(slot_owner_port "$SRC2" "$SL
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] (d) a key written between its copy and its deletion is copied again"
 # A redis-cli wrapper that, once, writes {f}k1 on the source just before the script's
-# compare-and-delete session (the one whose commands are EVALs).
+# compare-and-delete session (the one whose EVALs DEL; on 6.x the read session EVALs too).
 cat >"$WORK/cli-wrapper.sh" <<EOF
 #!/usr/bin/env bash
 if [ "\${!#}" = --no-raw ] && [ ! -t 0 ]; then
   input=\$(cat)
-  if grep -q '^EVAL ' <<<"\$input" && [ ! -e "$WORK/changed" ]; then
+  if grep -q "^EVAL .*'DEL'" <<<"\$input" && [ ! -e "$WORK/changed" ]; then
     touch "$WORK/changed"
     env -u REDISCLI_AUTH "$REDIS_CLI" -h 127.0.0.1 -p $DP2 APPEND '{f}k1' ' changed' >/dev/null 2>&1
   fi

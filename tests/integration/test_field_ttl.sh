@@ -49,7 +49,7 @@ start_server main
 HOST=$(host_label)
 echo "[$TEST_NAME] $HOST"
 EVENTS=$WORK/events.csv
-r CONFIG SET notify-keyspace-events KEAn >/dev/null
+r CONFIG SET notify-keyspace-events "$(event_flags)" >/dev/null
 
 # check_vectors MODE: every field-TTL vector (type 22-25 with at least one field TTL).
 #   reject: refused with the config named, no key, REPLACE keeps the old value;
@@ -112,7 +112,7 @@ crafted_payloads() {
   assert_eq "$label: all fields past, REPLACE over a key: OK" OK "$(r_file "$P/all_past.dump" RESTORE.ASKING c:over 0 @P@ REPLACE)"
   assert_eq "$label: all fields past, REPLACE: the old key is deleted" "(integer) 0" "$(r EXISTS c:over)"
   stop_events "$EVENTS"
-  assert_eq "$label: all fields past, REPLACE: events" "new set del" "$(events_of "$EVENTS" c:over)"
+  assert_eq "$label: all fields past, REPLACE: events" "$(ev "new set del")" "$(events_of "$EVENTS" c:over)"
   assert_eq "$label: one past, one future, one plain field: OK" OK "$(r_file "$P/past_future.dump" RESTORE.ASKING c:mixed 0 @P@)"
   assert_eq "$label: only the live fields" "$(printf 'new\nplain')" "$(r --raw HKEYS c:mixed | sort)"
   assert_eq "$label: HLEN" "(integer) 2" "$(r HLEN c:mixed)"

@@ -45,23 +45,31 @@ EXPECTED=$(printf '1) "hello, world"\n2) (integer) -42')
 assert_eq "(b) RESTORET1.GET" "$EXPECTED" "$(r restoret1.get src)"
 dump_to src "$P/t1.dump"
 assert_eq "(b) the payload is a module value (type 7)" 07 "$(od -An -tx1 -N1 "$P/t1.dump" | tr -d ' ')"
-assert_eq "(b) RESTORE.ASKING" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst 0 @P@)"
-assert_eq "(b) TYPE" restoret1 "$(r --raw TYPE dst)"
-assert_eq "(b) read back" "$EXPECTED" "$(r restoret1.get dst)"
-assert_eq "(b) no TTL" "(integer) -1" "$(r PTTL dst)"
-assert_eq "(b) BUSYKEY without REPLACE" '(error) BUSYKEY Target key name already exists.' "$(r_file "$P/t1.dump" RESTORE.ASKING dst 0 @P@)"
-assert_eq "(b) with a TTL" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst:ttl 100000 @P@)"
-assert_between "(b)   PTTL" 1 100000 "$(r_int PTTL dst:ttl)"
-assert_eq "(b)   read back" "$EXPECTED" "$(r restoret1.get dst:ttl)"
-r SET dst:over old >/dev/null
-assert_eq "(b) REPLACE over a string" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst:over 0 @P@ REPLACE)"
-assert_eq "(b)   read back" "$EXPECTED" "$(r restoret1.get dst:over)"
-# The same value as Redis 8.2.3 (RDB 12) and Valkey 9.1.2 (RDB 80) dump it.
-for v in 12 80; do
-  payload refoot "$P/t1.dump" "$v" >"$P/t1.v$v.dump"
-  assert_eq "(b) footer $v: restored" OK "$(r_file "$P/t1.v$v.dump" RESTORE.ASKING "dst:v$v" 0 @P@)"
-  assert_eq "(b) footer $v: read back" "$EXPECTED" "$(r restoret1.get "dst:v$v")"
-done
+if host_is redis && ! host_is redis 6.2; then
+  # Redis 6.0's RESTORE exits the server on a module type nobody loaded, and the module API
+  # cannot tell which are: module values are refused there, loaded or not.
+  assert_match "(b) 6.0: RESTORE.ASKING refuses module values, naming the type" "^\(error\) ERR .*'restoret1'.*6\.2" \
+    "$(r_file "$P/t1.dump" RESTORE.ASKING dst 0 @P@)"
+  assert_eq "(b)   no key" "(integer) 0" "$(r EXISTS dst)"
+else
+  assert_eq "(b) RESTORE.ASKING" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst 0 @P@)"
+  assert_eq "(b) TYPE" restoret1 "$(r --raw TYPE dst)"
+  assert_eq "(b) read back" "$EXPECTED" "$(r restoret1.get dst)"
+  assert_eq "(b) no TTL" "(integer) -1" "$(r PTTL dst)"
+  assert_eq "(b) BUSYKEY without REPLACE" '(error) BUSYKEY Target key name already exists.' "$(r_file "$P/t1.dump" RESTORE.ASKING dst 0 @P@)"
+  assert_eq "(b) with a TTL" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst:ttl 100000 @P@)"
+  assert_between "(b)   PTTL" 1 100000 "$(r_int PTTL dst:ttl)"
+  assert_eq "(b)   read back" "$EXPECTED" "$(r restoret1.get dst:ttl)"
+  r SET dst:over old >/dev/null
+  assert_eq "(b) REPLACE over a string" OK "$(r_file "$P/t1.dump" RESTORE.ASKING dst:over 0 @P@ REPLACE)"
+  assert_eq "(b)   read back" "$EXPECTED" "$(r restoret1.get dst:over)"
+  # The same value as Redis 8.2.3 (RDB 12) and Valkey 9.1.2 (RDB 80) dump it.
+  for v in 12 80; do
+    payload refoot "$P/t1.dump" "$v" >"$P/t1.v$v.dump"
+    assert_eq "(b) footer $v: restored" OK "$(r_file "$P/t1.v$v.dump" RESTORE.ASKING "dst:v$v" 0 @P@)"
+    assert_eq "(b) footer $v: read back" "$EXPECTED" "$(r restoret1.get "dst:v$v")"
+  done
+fi
 # Flip the first opcode (05, STRING) to an opcode that does not exist, CRC recomputed.
 python3 - "$P/t1.dump" "$P/t1.badop.dump" "$IT_DIR" <<'PY'
 import sys

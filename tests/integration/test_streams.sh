@@ -181,7 +181,7 @@ stop_server master
 echo "[$TEST_NAME] (d) keyspace events"
 start_server events
 EVENTS=$WORK/events.csv
-r CONFIG SET notify-keyspace-events KEAn >/dev/null
+r CONFIG SET notify-keyspace-events "$(event_flags)" >/dev/null
 start_events "$EVENTS"
 S=$VEC/redis-7.0.15/stream_groups_pel.dump
 BAD=$VEC/corrupt/redis-6.2.14__stream_multi_node__flipped_byte_1_xor_80_crc_fixed.dump
@@ -196,14 +196,14 @@ for side in n m; do
   [ $side = n ] && NATIVE_BAD_REPLY=$LAST_BAD_REPLY
 done
 stop_events "$EVENTS"
-assert_eq "(d) native: new, restore" "new restore" "$(events_of "$EVENTS" n:plain)"
-assert_eq "(d) a stream restore: new, restore" "new restore" "$(events_of "$EVENTS" m:plain)"
-assert_eq "(d) native, REPLACE over a string" "new set new restore" "$(events_of "$EVENTS" n:over)"
+assert_eq "(d) native: new, restore" "$(ev "new restore")" "$(events_of "$EVENTS" n:plain)"
+assert_eq "(d) a stream restore: new, restore" "$(ev "new restore")" "$(events_of "$EVENTS" m:plain)"
+assert_eq "(d) native, REPLACE over a string" "$(ev "new set new restore")" "$(events_of "$EVENTS" n:over)"
 assert_eq "(d) REPLACE over a string: the native events" "$(events_of "$EVENTS" n:over)" "$(events_of "$EVENTS" m:over)"
 assert_eq "(d) REPLACE: a stream now" "stream" "$(r --raw TYPE m:over)"
 assert_eq "(d) refused stream payload: native reply" "(error) ERR Bad data format" "$NATIVE_BAD_REPLY"
 assert_eq "(d) refused stream payload with REPLACE: reply" "(error) ERR Bad data format" "$LAST_BAD_REPLY"
 assert_eq "(d) refused stream payload with REPLACE: the old value stays" '"old"' "$(r GET m:kept)"
-assert_eq "(d) refused stream payload with REPLACE: no event" "new set" "$(events_of "$EVENTS" m:kept)"
+assert_eq "(d) refused stream payload with REPLACE: no event" "$(ev "new set")" "$(events_of "$EVENTS" m:kept)"
 
 finish
