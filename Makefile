@@ -18,6 +18,8 @@ WRITE_PATHS ?= server keyapi
 KEYAPI_TESTS ?= contract vectors encodings field_ttl replica_aof mutations transactions
 SHARED ?= ../shared
 VECTOR_ARGS ?= --skip-type module
+# Module load arguments for `run` and `vectors`, e.g. MODULE_LOAD_ARGS='field-ttl-policy persist'.
+MODULE_LOAD_ARGS ?=
 VENV ?= .venv
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
@@ -47,6 +49,7 @@ help: ## Show this help
 	@echo "  JOBS=2                     hosts tested at a time"
 	@echo "  SHARED=../shared           the shared/ directory (vectors, tools)"
 	@echo "  VECTOR_ARGS='--skip-type module'  extra arguments for check_vectors.py"
+	@echo "  MODULE_LOAD_ARGS='field-ttl-policy persist'  module load arguments for run/vectors"
 	@echo "  BENCH_ROUNDS=5 BENCH_SCALE=1  rounds and repetition scale for bench"
 	@echo "  TESTS='contract replication'  subset of tests/integration/test_*.sh; VERBOSE=1 shows passes"
 
@@ -78,7 +81,7 @@ run: build ## Start a server with the module in the foreground (HOST=, PORT=, RE
 	@bin=$(server_bin); dir=$$(mktemp -d "$${TMPDIR:-/tmp}/restore-asking-run.XXXXXX"); \
 	trap 'rm -rf "$$dir"' EXIT; \
 	echo "run: $$bin on 127.0.0.1:$(PORT), --dir $$dir"; \
-	"$$bin" --port $(PORT) --bind 127.0.0.1 --loadmodule $(MODULE) --save '' --appendonly no --dir "$$dir"
+	"$$bin" --port $(PORT) --bind 127.0.0.1 --loadmodule $(MODULE) $(MODULE_LOAD_ARGS) --save '' --appendonly no --dir "$$dir"
 
 test: deps ## test-unit, then test-integration; fails if either fails
 	@unit=0; integration=0; \
@@ -137,7 +140,7 @@ vectors: build ## shared/tools/check_vectors.py on a server with the module (HOS
 	  echo "vectors: no $(SHARED)/tools/check_vectors.py or $(SHARED)/vectors; skipped (set SHARED=)"; \
 	  exit 0; \
 	fi; \
-	MODULE=$(MODULE) bash $(IT)/with-server.sh $(server_bin) \
+	MODULE=$(MODULE) MODULE_LOAD_ARGS="$(MODULE_LOAD_ARGS)" bash $(IT)/with-server.sh $(server_bin) \
 	  python3 $(SHARED)/tools/check_vectors.py $(SHARED)/vectors --port {port} --command RESTORE.ASKING $(VECTOR_ARGS)
 
 bench: build ## Restore cost per key class: native RESTORE vs RESTORE.ASKING vs replay (HOST=, REDIS_SERVER=, BENCH_ROUNDS=, BENCH_SCALE=)

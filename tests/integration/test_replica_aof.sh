@@ -6,13 +6,14 @@
 # restarted from its AOF, and the master restarted again after BGREWRITEAOF must each hold
 # exactly what the master held: the same keys, types, encodings, values, absolute expiry, hash
 # field TTLs (where the host has them) and, for streams, XINFO STREAM FULL.
-# On 7.0.15 every server runs with restore.field-ttl-policy persist (also while loading the AOF).
+# On hosts without hash field TTLs (Redis < 7.4, Valkey < 9) every server runs with
+# restore.field-ttl-policy persist, given as a load argument (also while loading the AOF).
 
 . "$(dirname "$0")/lib.sh"
 
 VEC=$REPO_ROOT/tests/vectors
 extra=()
-if "$REDIS_SERVER" --version | grep -q 'Redis server v=7\.0\.' && ! is_native_run; then
+if ! binary_version_ge redis 7.4 && ! binary_version_ge valkey 9.0 && ! is_native_run; then
   MODULE_ARGS=(field-ttl-policy persist)
 fi
 start_server master --repl-diskless-sync-delay 0 --appendonly yes "${extra[@]}"

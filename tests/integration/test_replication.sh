@@ -83,6 +83,8 @@ for k in "${KEYS[@]}"; do
 done
 assert_eq "after AOF reload: DBSIZE" "$dbsize" "$(r DBSIZE)"
 aof_files=("${SRV_DIR[aof]}"/appendonlydir/*.incr.aof)
+# Before 7.0 the AOF is one file, appendonly.aof.
+[ -e "${aof_files[0]}" ] || aof_files=("${SRV_DIR[aof]}"/appendonly.aof)
 assert_match "AOF: a relative TTL was written with ABSTTL" '[1-9]' "$(cat "${aof_files[@]}" | grep -a -c -i '^ABSTTL')"
 
 finish

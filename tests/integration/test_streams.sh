@@ -26,6 +26,8 @@ echo "[$TEST_NAME] $HOST, command under test: $RESTORE_CMD"
 echo "[$TEST_NAME] (a) side by side with native RESTORE, and (b) newer streams against their JSON"
 py_check "$VEC" "$RESTORE_CMD" "$HOST" <<'PY'
 root, cmd, host = sys.argv[1:4]
+# Redis 6.x holds v1 streams: no entries-added, max-deleted or first id, no entries-read.
+HOST_V1_STREAMS = host.startswith('redis 6.')
 
 def pairs(lst):
     """A flat [name, value, ...] reply as a dict with str names."""
@@ -89,7 +91,7 @@ for rel, doc, payload in vectors(root):
     full = pairs(R('XINFO', 'STREAM', mk, 'FULL', 'COUNT', 0))
     for field, name in (('length', 'length'), ('last_id', 'last-generated-id'), ('entries_added', 'entries-added'),
                         ('max_deleted_id', 'max-deleted-entry-id'), ('first_id', 'recorded-first-entry-id')):
-        if exp.get(field) is not None:
+        if exp.get(field) is not None and not (HOST_V1_STREAMS and field not in ('length', 'last_id')):
             eq(pre + name, exp[field], s(full.get(name)))
     got_groups = {s(pairs(g)['name']): pairs(g) for g in full['groups']}
     eq(pre + 'group names', sorted(g['name'] for g in exp['groups']), sorted(got_groups))
@@ -99,7 +101,7 @@ for rel, doc, payload in vectors(root):
             continue
         gp = pre + 'group %s: ' % eg['name']
         eq(gp + 'last-delivered-id', eg['last_delivered_id'], s(gg['last-delivered-id']))
-        if doc['rdb_version'] >= 10:
+        if doc['rdb_version'] >= 10 and not HOST_V1_STREAMS:
             eq(gp + 'entries-read', eg['entries_read'], gg['entries-read'])
         eq(gp + 'PEL [id, consumer, delivery count]', [[p[0], p[1], p[2]] for p in eg['pel']],
            [[s(p[0]), s(p[1]), p[3]] for p in gg['pending']])
@@ -119,7 +121,7 @@ for rel, doc, payload in vectors(root):
             elif ec['active_time_ms'] is not None:
                 eq(cp + 'active-time', ec['active_time_ms'], gc['active-time'])
 note('(a) %d stream vectors side by side, (b) %d refused by this host\'s RESTORE' % (same, newer))
-eq('(a) a sane number of stream vectors side by side', True, same >= 40)
+eq('(a) a sane number of stream vectors side by side', True, same >= (30 if HOST_V1_STREAMS else 40))
 if cmd.upper() == 'RESTORE':
     pass
 elif host.startswith(('redis 6.', 'redis 7.0.')):
@@ -184,6 +186,8 @@ EVENTS=$WORK/events.csv
 r CONFIG SET notify-keyspace-events "$(event_flags)" >/dev/null
 start_events "$EVENTS"
 S=$VEC/redis-7.0.15/stream_groups_pel.dump
+# Redis 6.x's own RESTORE reads only v1 streams.
+host_is redis 7.0 || host_is valkey || S=$VEC/redis-6.2.14/stream_groups_pel.dump
 BAD=$VEC/corrupt/redis-6.2.14__stream_multi_node__flipped_byte_1_xor_80_crc_fixed.dump
 for side in n m; do
   cmd=$RESTORE_CMD
@@ -192,6 +196,12 @@ for side in n m; do
   r SET "$side:over" old >/dev/null
   r_file "$S" "$cmd" "$side:over" 0 @P@ REPLACE >/dev/null
   r SET "$side:kept" old >/dev/null
+  # Redis 6.0's own RESTORE exits the whole server on this payload ("Unknown length
+  # encoding 2 in rdbLoadLen()"): not sent to it there. The module refuses it before any write.
+  if [ $side = n ] && host_is redis && ! host_is redis 6.2; then
+    NATIVE_BAD_REPLY=skipped
+    continue
+  fi
   LAST_BAD_REPLY=$(r_file "$BAD" "$cmd" "$side:kept" 0 @P@ REPLACE)
   [ $side = n ] && NATIVE_BAD_REPLY=$LAST_BAD_REPLY
 done
@@ -201,7 +211,8 @@ assert_eq "(d) a stream restore: new, restore" "$(ev "new restore")" "$(events_o
 assert_eq "(d) native, REPLACE over a string" "$(ev "new set new restore")" "$(events_of "$EVENTS" n:over)"
 assert_eq "(d) REPLACE over a string: the native events" "$(events_of "$EVENTS" n:over)" "$(events_of "$EVENTS" m:over)"
 assert_eq "(d) REPLACE: a stream now" "stream" "$(r --raw TYPE m:over)"
-assert_eq "(d) refused stream payload: native reply" "(error) ERR Bad data format" "$NATIVE_BAD_REPLY"
+[ "$NATIVE_BAD_REPLY" = skipped ] ||
+  assert_eq "(d) refused stream payload: native reply" "(error) ERR Bad data format" "$NATIVE_BAD_REPLY"
 assert_eq "(d) refused stream payload with REPLACE: reply" "(error) ERR Bad data format" "$LAST_BAD_REPLY"
 assert_eq "(d) refused stream payload with REPLACE: the old value stays" '"old"' "$(r GET m:kept)"
 assert_eq "(d) refused stream payload with REPLACE: no event" "$(ev "new set")" "$(events_of "$EVENTS" m:kept)"
