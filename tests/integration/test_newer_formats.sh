@@ -123,10 +123,10 @@ assert_match "under REPLACE: the same error" 'no path hash type .* 3 paths, 4 fi
   "$(r_file "$PHVEC/path_hash_small.dump" RESTORE.ASKING old 0 @P@ REPLACE)"
 assert_eq "under REPLACE: the old value stays" keep "$(r --raw GET old)"
 assert_between "under REPLACE: and its TTL" 1 600000 "$(r_int PTTL old)"
-r CONFIG SET restore.intercept newer >/dev/null
+cfg_set restore.intercept newer >/dev/null
 assert_match "intercepted RESTORE ... REPLACE: the same error" 'no path hash type .* 0 paths, 0 fields$' \
   "$(r_file "$PHVEC/path_hash_empty.dump" RESTORE old 0 @P@ REPLACE)"
-r CONFIG SET restore.intercept off >/dev/null
+cfg_set restore.intercept off >/dev/null
 assert_eq "intercepted: the old value stays" keep "$(r --raw GET old)"
 ph_refusals=$((ph_refusals + 2))
 assert_eq "path hash refusals counted as unsupported" "$((unsupported_before + ph_refusals))" \
