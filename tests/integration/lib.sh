@@ -574,9 +574,14 @@ def _flat_dict(v):
 def key_state(c, key):
     t = c('TYPE', key)
     st = {'type': t, 'pexpiretime': c('PEXPIRETIME', key)}
-    if isinstance(st['pexpiretime'], RespError):  # Redis 6.x: no PEXPIRETIME; 1: has an expiry
+    if isinstance(st['pexpiretime'], RespError):
+        # Redis 6.x: no PEXPIRETIME. PTTL + TIME, a float to say it is an estimate (a few ms).
         pttl = c('PTTL', key)
-        st['pexpiretime'] = 1 if isinstance(pttl, int) and pttl > 0 else pttl
+        if isinstance(pttl, int) and pttl >= 0:
+            sec, usec = c('TIME')
+            st['pexpiretime'] = float(pttl + int(sec) * 1000 + int(usec) // 1000)
+        else:
+            st['pexpiretime'] = pttl
     if t == 'string':
         st['value'] = c('GET', key)
     elif t == 'list':
@@ -616,11 +621,11 @@ def same_state(desc, expected, actual):
     if ('field_ttls' in e) != ('field_ttls' in a):
         e.pop('field_ttls', None)
         a.pop('field_ttls', None)
-    # A Redis 6.x side says 1 for "has an expiry" (no PEXPIRETIME): compare only that.
-    if 1 in (e.get('pexpiretime'), a.get('pexpiretime')):
-        for d in (e, a):
-            if isinstance(d.get('pexpiretime'), int) and d['pexpiretime'] > 0:
-                d['pexpiretime'] = 1
+    # A Redis 6.x side's expiry is an estimate (a float: PTTL + TIME): equal within 50 ms.
+    pe, pa = e.get('pexpiretime'), a.get('pexpiretime')
+    if (isinstance(pe, float) or isinstance(pa, float)) and pe is not None and pa is not None \
+            and pe > 0 and pa > 0 and abs(pe - pa) <= 50:
+        a['pexpiretime'] = e['pexpiretime'] = int(pe)
     return eq(desc, e, a)
 PYEOF
 

@@ -190,7 +190,10 @@ s = key_state(R, 'ft:h')
 for port in sys.argv[1:]:
     t = key_state(Resp(int(port)), 'ft:h')
     eq('persist: the fields', s['value'], t['value'])
-    eq('persist: the key expiry time', s['pexpiretime'], t['pexpiretime'])
+    if isinstance(t['pexpiretime'], float):  # a Redis 6.x target: PTTL + TIME, a few ms
+        eq('persist: the key expiry time (6.x: within 50 ms)', True, abs(s['pexpiretime'] - t['pexpiretime']) <= 50)
+    else:
+        eq('persist: the key expiry time', s['pexpiretime'], t['pexpiretime'])
 PY
   fi
 fi
@@ -233,17 +236,23 @@ assert_eq "--check: exit status 0" 0 "$STATUS"
 assert_match "--check: a table per type" "stream +stream v[0-9]" "$OUT"
 assert_eq "--check: nothing written" "0" "$(r_on target --raw DBSIZE)"
 NALL=$(( $(r_on source --raw DBSIZE) + $(r_on source -n 3 --raw DBSIZE) ))
+# Redis 6.x has no functions: the file's function library is the one failure there.
+if binary_version_ge redis 7.0 || binary_version_ge valkey 7.2; then FN_FAILED=0; else FN_FAILED=1; fi
 for t in "$DST" "$PLAIN"; do
   mig migrate "$FILE" "$t" --verify
-  assert_eq "file into $t: exit status 0" 0 "$STATUS"
-  [ "$STATUS" = 0 ] || echo "$ERR" | head -n 20
-  assert_match "file into $t: summary" "^restore-migrate: $NALL copied, 0 failed" "$OUT"
+  assert_eq "file into $t: exit status $FN_FAILED" "$FN_FAILED" "$STATUS"
+  [ "$STATUS" = "$FN_FAILED" ] || echo "$ERR" | head -n 20
+  assert_match "file into $t: summary" "^restore-migrate: $NALL copied, $FN_FAILED failed" "$OUT"
   assert_match "file into $t: the checksum" "note: file checksum ok" "$OUT"
 done
 same_keys source target '*'
 same_keys source plain '*'
 same_keys source plain '*' 3
-assert_eq "file: the function library loaded" '"from the file"' "$(r_on plain FCALL myfunc 0)"
+if [ "$FN_FAILED" = 0 ]; then
+  assert_eq "file: the function library loaded" '"from the file"' "$(r_on plain FCALL myfunc 0)"
+else
+  assert_match "file: 6.x: the library is named as not loaded" "function library not loaded: .* no functions" "$ERR"
+fi
 
 echo "[$TEST_NAME] verify catches a key changed on purpose"
 r_on target HSET mk:hash f3 changed >/dev/null
@@ -343,8 +352,8 @@ other_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$other@" 'index($2, p) { pri
 "$REDIS_CLI" -p "$other" CLUSTER SETSLOT "$SLOT" IMPORTING "$owner_id" >/dev/null
 "$REDIS_CLI" -p "$owner" CLUSTER SETSLOT "$SLOT" MIGRATING "$other_id" >/dev/null
 mig migrate "$FILE" "redis://127.0.0.1:${SRV_PORT[n1]}" --verify
-assert_eq "cluster: exit status 0" 0 "$STATUS"
-[ "$STATUS" = 0 ] || echo "$ERR" | head -n 20
+assert_eq "cluster: exit status $FN_FAILED" "$FN_FAILED" "$STATUS"
+[ "$STATUS" = "$FN_FAILED" ] || echo "$ERR" | head -n 20
 assert_match "cluster: detected" "cluster of 3 masters" "$ERR"
 assert_match "cluster: verify" "verify: $NALL equal, 0 different, 0 missing" "$OUT"
 total=0
