@@ -1,6 +1,6 @@
 //! `restore-asking`: a Redis module that restores DUMP payloads from any Redis 2.6–8.x or Valkey.
 //!
-//! The payload is decoded by the pure core crate, `restore-core` (no FFI, no `unsafe`); this
+//! The payload is decoded by the pure core crate, `restore-core` (no FFI, safe Rust only); this
 //! crate maps decoded values onto the Redis module API and implements `RESTORE.ASKING`.
 
 mod module;

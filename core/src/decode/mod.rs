@@ -1,6 +1,6 @@
 //! The pure decoding core: DUMP payload bytes in, a validated [`Value`] out.
 //!
-//! Knows nothing of Redis's runtime: no FFI, no `unsafe`, no allocation sized by a declared
+//! Knows nothing of Redis's runtime: no FFI, safe Rust only, no allocation sized by a declared
 //! length beyond what the remaining bytes can hold, and no panics reachable from input bytes.
 
 pub mod cursor;
