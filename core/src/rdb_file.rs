@@ -354,9 +354,10 @@ impl<R: Read> RdbFile<R> {
                 Err(Frame::More) => self.refill()?,
                 Err(Frame::Bad(e)) => {
                     return Err(FileError::Corrupt {
-                        offset: record_at + e.offset as u64,
+                        // In an LZF blob, the compressed string's offset (the reason says where).
+                        offset: record_at + e.decompressed.unwrap_or(e.offset) as u64,
                         reason: e.to_string(),
-                    })
+                    });
                 }
             }
         }
@@ -626,7 +627,7 @@ fn put_template_names(out: &mut Vec<u8>, names: &[Vec<u8>]) {
 /// The first entry of a listpack, which must be an integer (a template id).
 fn first_int(blob: &[u8], at: usize) -> FrameResult<u64> {
     let mut first = None;
-    listpack::walk(blob, at, &mut |e: Element<'_>| {
+    listpack::walk(blob, at.into(), &mut |e: Element<'_>| {
         if first.is_none() {
             first = Some(e.as_i64());
         }
@@ -882,7 +883,7 @@ fn skip_object(c: &mut Cursor<'_>, type_id: u8, valkey: bool, version: u16) -> F
                 TEMPLATE_FIELDS_LISTPACK => {
                     let lp_at = c.offset();
                     let blob = read_blob(c)?;
-                    listpack::walk(&blob, lp_at, &mut |_| Ok::<_, DecodeError>(()))
+                    listpack::walk(&blob, lp_at.into(), &mut |_| Ok::<_, DecodeError>(()))
                         .map_err(Frame::Bad)? as u64
                 }
                 TEMPLATE_FIELDS_PLAIN => {

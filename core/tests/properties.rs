@@ -502,7 +502,7 @@ proptest! {
     #[test]
     fn listpacks_round_trip(entries in prop::collection::vec(lp_entry(), 0..40), unknown in any::<bool>()) {
         let lp = build_listpack(&entries, unknown);
-        let got = collect_walk(|f| listpack::walk(&lp, 0, f)).unwrap();
+        let got = collect_walk(|f| listpack::walk(&lp, 0.into(), f)).unwrap();
         let want: Vec<Owned> = entries.iter().map(|(_, e)| e.clone()).collect();
         prop_assert_eq!(got, want);
     }
@@ -512,7 +512,7 @@ proptest! {
         let mut lp = build_listpack(&entries, false);
         let wrong = (entries.len() as u16 + delta).min(0xfffe);
         lp[4..6].copy_from_slice(&wrong.to_le_bytes());
-        prop_assert!(listpack::walk(&lp, 0, &mut |_| Ok::<_, DecodeError>(())).is_err());
+        prop_assert!(listpack::walk(&lp, 0.into(), &mut |_| Ok::<_, DecodeError>(())).is_err());
     }
 
     #[test]
@@ -522,7 +522,7 @@ proptest! {
         unknown in any::<bool>(),
     ) {
         let zl = build_ziplist(&entries, &big, unknown);
-        let got = collect_walk(|f| ziplist::walk(&zl, 0, f)).unwrap();
+        let got = collect_walk(|f| ziplist::walk(&zl, 0.into(), f)).unwrap();
         let want: Vec<Owned> = entries.iter().map(|(_, e)| e.clone()).collect();
         prop_assert_eq!(got, want);
     }
@@ -536,7 +536,7 @@ proptest! {
         for v in &values {
             blob.extend_from_slice(&v.to_le_bytes()[..width as usize]);
         }
-        prop_assert_eq!(intset::validate(&blob, 0), Ok(values.len()));
+        prop_assert_eq!(intset::validate(&blob, 0.into()), Ok(values.len()));
         let mut got = Vec::new();
         intset::for_each(&blob, |v| { got.push(v); Ok::<_, DecodeError>(()) }).unwrap();
         prop_assert_eq!(got, values.iter().copied().collect::<Vec<_>>());
@@ -548,7 +548,7 @@ proptest! {
             let first = swapped[a..a + w].to_vec();
             swapped.copy_within(b..b + w, a);
             swapped[b..b + w].copy_from_slice(&first);
-            prop_assert!(intset::validate(&swapped, 0).is_err());
+            prop_assert!(intset::validate(&swapped, 0.into()).is_err());
         }
     }
 
@@ -559,7 +559,7 @@ proptest! {
     ) {
         let zm = build_zipmap(&pairs, unknown);
         let mut got = Vec::new();
-        let n = zipmap::walk(&zm, 0, |k, v| { got.push((k.to_vec(), v.to_vec())); Ok::<_, DecodeError>(()) }).unwrap();
+        let n = zipmap::walk(&zm, 0.into(), |k, v| { got.push((k.to_vec(), v.to_vec())); Ok::<_, DecodeError>(()) }).unwrap();
         prop_assert_eq!(n, pairs.len());
         let want: Vec<_> = pairs.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
         prop_assert_eq!(got, want);

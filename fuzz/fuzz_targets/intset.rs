@@ -7,7 +7,7 @@ use restore_asking_fuzz::alloc_meter;
 use restore_core::decode::{intset, DecodeError};
 
 fuzz_target!(|data: &[u8]| {
-    let (result, usage) = alloc_meter::measure(|| intset::validate(data, 0));
+    let (result, usage) = alloc_meter::measure(|| intset::validate(data, 0.into()));
     alloc_meter::assert_within_bound(usage, data.len(), "intset::validate");
     let Ok(n) = result else { return };
 

@@ -11,7 +11,7 @@ use restore_core::decode::{DecodeError, ErrorKind};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) =
-        alloc_meter::measure(|| listpack::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
+        alloc_meter::measure(|| listpack::walk(data, 0.into(), &mut |_| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "listpack::walk");
     let Ok(n) = result else { return };
 
@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     );
     assert_eq!(data.last(), Some(&0xff));
 
-    let all = listpack::elements(data, 0).expect("elements() disagrees with walk()");
+    let all = listpack::elements(data, 0.into()).expect("elements() disagrees with walk()");
     assert_eq!(all.len(), n);
     for e in &all {
         if let Element::Bytes(b) = e {
@@ -44,7 +44,7 @@ fuzz_target!(|data: &[u8]| {
     if n > 0 {
         let stop = DecodeError::new(ErrorKind::Duplicate, 12345);
         let mut seen = 0;
-        let r = listpack::walk(data, 0, &mut |_| {
+        let r = listpack::walk(data, 0.into(), &mut |_| {
             seen += 1;
             if seen == n / 2 + 1 {
                 Err(stop)

@@ -9,7 +9,7 @@ use restore_core::decode::{ziplist, DecodeError};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) =
-        alloc_meter::measure(|| ziplist::walk(data, 0, &mut |_| Ok::<_, DecodeError>(())));
+        alloc_meter::measure(|| ziplist::walk(data, 0.into(), &mut |_| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "ziplist::walk");
     let Ok(n) = result else { return };
 

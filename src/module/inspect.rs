@@ -97,7 +97,14 @@ fn restore_inspect(ctx: Ctx, payload: &[u8]) {
                 "error",
                 Field::Text(format!("{} ({})", Reply::from(e).message(), e.kind)),
             ));
-            fields.push(("error_offset", Field::Int(e.offset as i64)));
+            // A payload offset; a text when it counts in an LZF blob's decompressed bytes.
+            fields.push((
+                "error_offset",
+                match e.decompressed {
+                    None => Field::Int(e.offset as i64),
+                    Some(_) => Field::Text(e.offset_text()),
+                },
+            ));
         }
     }
     ffi::reply_map(ctx, fields.len());

@@ -87,12 +87,30 @@ pub enum ErrorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodeError {
     pub kind: ErrorKind,
+    /// A payload offset; or, when `decompressed` is set, an offset in the decompressed bytes of
+    /// an LZF-compressed blob.
     pub offset: usize,
+    /// `Some(at)`: `offset` counts in the decompressed bytes of the LZF string at payload
+    /// offset `at`, not in the payload.
+    pub decompressed: Option<usize>,
 }
 
 impl DecodeError {
     pub const fn new(kind: ErrorKind, offset: usize) -> Self {
-        DecodeError { kind, offset }
+        DecodeError {
+            kind,
+            offset,
+            decompressed: None,
+        }
+    }
+
+    /// Where the error is, as a person reads it: `1234`, or `1234 (in the decompressed blob at
+    /// 56)`.
+    pub fn offset_text(&self) -> String {
+        match self.decompressed {
+            None => self.offset.to_string(),
+            Some(at) => format!("{} (in the decompressed blob at {at})", self.offset),
+        }
     }
 
     pub fn class(&self) -> ErrorClass {
@@ -148,7 +166,50 @@ impl fmt::Display for ErrorKind {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} at offset {}", self.kind, self.offset)
+        write!(f, "{} at offset {}", self.kind, self.offset_text())
+    }
+}
+
+/// Where a packed blob's bytes are, so that errors inside it point at the offending element:
+/// the payload offset of its first byte, or, for an LZF-compressed blob, the payload offset of
+/// the compressed string (offsets then count in the decompressed bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Base {
+    start: usize,
+    decompressed: Option<usize>,
+}
+
+impl Base {
+    /// A blob whose bytes start at payload offset `start`.
+    pub const fn payload(start: usize) -> Self {
+        Base {
+            start,
+            decompressed: None,
+        }
+    }
+
+    /// A blob decompressed from the LZF string at payload offset `string_at`.
+    pub const fn decompressed(string_at: usize) -> Self {
+        Base {
+            start: 0,
+            decompressed: Some(string_at),
+        }
+    }
+
+    /// An error of `kind` at byte `pos` of the blob.
+    #[cold]
+    pub fn error(self, kind: ErrorKind, pos: usize) -> DecodeError {
+        DecodeError {
+            kind,
+            offset: self.start.saturating_add(pos),
+            decompressed: self.decompressed,
+        }
+    }
+}
+
+impl From<usize> for Base {
+    fn from(start: usize) -> Self {
+        Base::payload(start)
     }
 }
 

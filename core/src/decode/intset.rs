@@ -6,15 +6,15 @@
 //! Validation: `intsetValidateIntegrity` with deep checks (strictly increasing), always.
 //! The width is not required to be minimal: Redis never shrinks it.
 
-use super::error::{DecodeError, ErrorKind};
+use super::error::{Base, DecodeError, ErrorKind};
 
-fn invalid(base: usize, pos: usize) -> DecodeError {
-    DecodeError::new(ErrorKind::InvalidIntset, base.saturating_add(pos))
+fn invalid(base: Base, pos: usize) -> DecodeError {
+    base.error(ErrorKind::InvalidIntset, pos)
 }
 
 fn members(
     blob: &[u8],
-    base: usize,
+    base: Base,
 ) -> Result<(usize, impl Iterator<Item = i64> + '_), DecodeError> {
     if blob.len() < 8 {
         return Err(invalid(base, 0));
@@ -33,15 +33,16 @@ fn members(
 }
 
 /// Validates an intset (non-empty, strictly increasing). Returns the member count.
-pub fn validate(blob: &[u8], base: usize) -> Result<usize, DecodeError> {
+pub fn validate(blob: &[u8], base: Base) -> Result<usize, DecodeError> {
     let (len, iter) = members(blob, base)?;
     if len == 0 {
         return Err(invalid(base, 4));
     }
+    let width = (blob.len() - 8) / len;
     let mut prev: Option<i64> = None;
     for (i, v) in iter.enumerate() {
         if prev.is_some_and(|p| v <= p) {
-            return Err(invalid(base, 8 + i));
+            return Err(invalid(base, 8 + i * width));
         }
         prev = Some(v);
     }
@@ -53,7 +54,7 @@ pub fn for_each<E: From<DecodeError>>(
     blob: &[u8],
     mut f: impl FnMut(i64) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (_, iter) = members(blob, 0)?;
+    let (_, iter) = members(blob, Base::payload(0))?;
     iter.into_iter().try_for_each(&mut f)
 }
 
@@ -88,25 +89,45 @@ mod tests {
             (8, vec![i64::MIN, 5, i64::MAX]),
         ] {
             let blob = intset(w, &vals);
-            assert_eq!(validate(&blob, 0), Ok(3));
+            assert_eq!(validate(&blob, 0.into()), Ok(3));
             assert_eq!(collect(&blob), vals);
         }
         // A wide encoding holding small values is legal.
-        assert_eq!(validate(&intset(8, &[1, 2]), 0), Ok(2));
+        assert_eq!(validate(&intset(8, &[1, 2]), 0.into()), Ok(2));
     }
 
     #[test]
     fn rejects_bad_intsets() {
-        assert!(validate(&intset(3, &[1]), 0).is_err()); // width
-        assert!(validate(&intset(2, &[]), 0).is_err()); // empty
-        assert!(validate(&intset(2, &[2, 1]), 0).is_err()); // unsorted
-        assert!(validate(&intset(2, &[1, 1]), 0).is_err()); // duplicate
+        assert!(validate(&intset(3, &[1]), 0.into()).is_err()); // width
+        assert!(validate(&intset(2, &[]), 0.into()).is_err()); // empty
+        assert!(validate(&intset(2, &[2, 1]), 0.into()).is_err()); // unsorted
+        assert!(validate(&intset(2, &[1, 1]), 0.into()).is_err()); // duplicate
         let mut short = intset(2, &[1, 2]);
         short.pop();
-        assert!(validate(&short, 0).is_err());
+        assert!(validate(&short, 0.into()).is_err());
         let mut huge = intset(8, &[1]);
         huge[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(validate(&huge, 0).is_err());
-        assert!(validate(&[2, 0, 0], 0).is_err());
+        assert!(validate(&huge, 0.into()).is_err());
+        assert!(validate(&[2, 0, 0], 0.into()).is_err());
+    }
+
+    /// A member out of order at index k is reported at member k, for every width.
+    #[test]
+    fn errors_point_at_the_offending_member() {
+        for width in [2u32, 4, 8] {
+            for k in 1..5 {
+                let mut values = vec![10, 20, 30, 40, 50];
+                values[k] = values[k - 1];
+                let blob = intset(width, &values);
+                let e = validate(&blob, Base::payload(100)).unwrap_err();
+                let at = 8 + k * width as usize;
+                assert_eq!(
+                    (e.kind, e.offset, e.decompressed),
+                    (ErrorKind::InvalidIntset, 100 + at, None)
+                );
+                let e = validate(&blob, Base::decompressed(40)).unwrap_err();
+                assert_eq!((e.offset, e.decompressed), (at, Some(40)));
+            }
+        }
     }
 }

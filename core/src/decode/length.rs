@@ -94,6 +94,18 @@ pub fn read_blob<'a>(c: &mut Cursor<'a>) -> Result<Cow<'a, [u8]>> {
     }
 }
 
+/// [`read_blob`], and where the blob's bytes are (see [`Base`](super::error::Base)): errors
+/// inside the blob then point at the offending byte, in the payload or in the decompressed blob.
+pub fn read_blob_based<'a>(c: &mut Cursor<'a>) -> Result<(Cow<'a, [u8]>, super::error::Base)> {
+    let at = c.offset();
+    let blob = read_blob(c)?;
+    let base = match &blob {
+        Cow::Borrowed(b) => super::error::Base::payload(c.offset() - b.len()),
+        Cow::Owned(_) => super::error::Base::decompressed(at),
+    };
+    Ok((blob, base))
+}
+
 fn read_lzf(c: &mut Cursor<'_>, start: usize) -> Result<Vec<u8>> {
     let clen = read_len(c)?;
     let ulen = read_len(c)?;

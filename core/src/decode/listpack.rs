@@ -11,14 +11,15 @@
 //! plus: backlen bytes must be exactly what the writer emits.
 
 use super::element::Element;
-use super::error::{DecodeError, ErrorKind, Result};
+use super::error::{Base, DecodeError, ErrorKind, Result};
 
-const HEADER_SIZE: usize = 6;
+/// Bytes before the first entry: total bytes (u32) and element count (u16).
+pub const HEADER_SIZE: usize = 6;
 const NUMELE_UNKNOWN: u16 = 0xffff;
 const EOF: u8 = 0xff;
 
-fn invalid(base: usize, pos: usize) -> DecodeError {
-    DecodeError::new(ErrorKind::InvalidListpack, base.saturating_add(pos))
+fn invalid(base: Base, pos: usize) -> DecodeError {
+    base.error(ErrorKind::InvalidListpack, pos)
 }
 
 /// Size of the backlen field the writer emits for an entry of `enc_len` bytes.
@@ -49,7 +50,7 @@ fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
 /// Decodes the entry at `pos`; returns the element and the total entry size (with backlen).
 /// `end` is the position of the terminating 0xFF: no entry may reach it.
 #[inline]
-fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize)> {
+fn entry(blob: &[u8], pos: usize, end: usize, base: Base) -> Result<(Element<'_>, usize)> {
     // Fast path, most entries of real listpacks: a 7-bit uint or a string of up to 63 bytes,
     // whose one-byte backlen is the entry's size. Same checks as below, fewer branches.
     if let Some(&b0) = blob.get(pos).filter(|_| pos < end) {
@@ -68,7 +69,7 @@ fn entry(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_
 }
 
 /// [`entry`] for every encoding, and for the fast path's inputs when they are malformed.
-fn entry_general(blob: &[u8], pos: usize, end: usize, base: usize) -> Result<(Element<'_>, usize)> {
+fn entry_general(blob: &[u8], pos: usize, end: usize, base: Base) -> Result<(Element<'_>, usize)> {
     let bad = || invalid(base, pos);
     let byte = |i: usize| -> Result<u8> {
         pos.checked_add(i)
@@ -164,10 +165,21 @@ fn array<const N: usize>(blob: &[u8], start: usize, end: usize) -> Option<[u8; N
 ///
 /// Generic over `f` (not `dyn`): the per-element call inlines, which matters for the stream
 /// node walker, called for every element of every node.
-pub fn walk<'b, E, F>(blob: &'b [u8], base: usize, mut f: F) -> core::result::Result<usize, E>
+pub fn walk<'b, E, F>(blob: &'b [u8], base: Base, mut f: F) -> core::result::Result<usize, E>
 where
     E: From<DecodeError>,
     F: FnMut(Element<'b>) -> core::result::Result<(), E>,
+{
+    walk_at(blob, base, |e, _| f(e))
+}
+
+/// [`walk`], calling `f` with each element and its position in `blob`, for callers whose own
+/// checks report the offending element.
+#[inline]
+pub fn walk_at<'b, E, F>(blob: &'b [u8], base: Base, mut f: F) -> core::result::Result<usize, E>
+where
+    E: From<DecodeError>,
+    F: FnMut(Element<'b>, usize) -> core::result::Result<(), E>,
 {
     if blob.len() < HEADER_SIZE + 1 {
         return Err(invalid(base, 0).into());
@@ -182,7 +194,7 @@ where
     let mut count = 0usize;
     while pos < end {
         let (element, size) = entry(blob, pos, end, base)?;
-        f(element)?;
+        f(element, pos)?;
         pos += size;
         count += 1;
     }
@@ -197,11 +209,11 @@ pub fn for_each<'b, E: From<DecodeError>>(
     blob: &'b [u8],
     f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
 ) -> core::result::Result<(), E> {
-    walk(blob, 0, f).map(|_| ())
+    walk(blob, Base::payload(0), f).map(|_| ())
 }
 
 /// Validates a listpack and returns its elements (for tests and small structures).
-pub fn elements(blob: &[u8], base: usize) -> Result<Vec<Element<'_>>> {
+pub fn elements(blob: &[u8], base: Base) -> Result<Vec<Element<'_>>> {
     let mut out = Vec::new();
     walk(blob, base, &mut |e| {
         out.push(e);
@@ -232,8 +244,8 @@ pub(crate) mod tests {
                     blob.push(EOF);
                     let end = blob.len() - 1;
                     assert_eq!(
-                        entry(&blob, 0, end, 7),
-                        entry_general(&blob, 0, end, 7),
+                        entry(&blob, 0, end, 7.into()),
+                        entry_general(&blob, 0, end, 7.into()),
                         "b0 {b0:#x} backlen {backlen} room {room}"
                     );
                 }
@@ -270,7 +282,7 @@ pub(crate) mod tests {
 
     fn one(entry: Vec<u8>) -> Result<Vec<Element<'static>>> {
         let blob: &'static [u8] = Box::leak(build(&[&entry], 1).into_boxed_slice());
-        elements(blob, 0)
+        elements(blob, 0.into())
     }
 
     #[test]
@@ -394,37 +406,58 @@ pub(crate) mod tests {
             assert!(one(vec![b, 0x01]).is_err(), "{b:#x}");
         }
         let blob = build(&[&[0xff], &[0x01, 0x01]], 2);
-        assert!(elements(&blob, 0).is_err());
+        assert!(elements(&blob, 0.into()).is_err());
     }
 
     #[test]
     fn rejects_bad_headers() {
         let good = build(&[&[0x01, 0x01]], 1);
-        assert!(elements(&good, 0).is_ok());
+        assert!(elements(&good, 0.into()).is_ok());
         let mut wrong_total = good.clone();
         wrong_total[0] += 1;
-        assert!(elements(&wrong_total, 0).is_err());
+        assert!(elements(&wrong_total, 0.into()).is_err());
         let mut wrong_count = good.clone();
         wrong_count[4] = 2;
-        assert!(elements(&wrong_count, 0).is_err());
+        assert!(elements(&wrong_count, 0.into()).is_err());
         let mut unknown_count = good.clone();
         unknown_count[4] = 0xff;
         unknown_count[5] = 0xff;
-        assert!(elements(&unknown_count, 0).is_ok());
+        assert!(elements(&unknown_count, 0.into()).is_ok());
         let mut no_eof = good;
         *no_eof.last_mut().unwrap() = 0xfe;
-        assert!(elements(&no_eof, 0).is_err());
-        assert!(elements(&[6, 0, 0, 0, 0, 0], 0).is_err());
-        assert_eq!(elements(&[7, 0, 0, 0, 0, 0, 0xff], 0).unwrap(), []);
+        assert!(elements(&no_eof, 0.into()).is_err());
+        assert!(elements(&[6, 0, 0, 0, 0, 0], 0.into()).is_err());
+        assert_eq!(elements(&[7, 0, 0, 0, 0, 0, 0xff], 0.into()).unwrap(), []);
     }
 
     #[test]
     fn rejects_entries_that_reach_the_end_byte() {
         // A string claiming more bytes than remain before the terminator.
         let blob = build(&[&[0x85, b'a', b'b']], 1);
-        assert!(elements(&blob, 0).is_err());
+        assert!(elements(&blob, 0.into()).is_err());
         // A 32-bit length near u32::MAX must not overflow.
         let blob = build(&[&[0xf0, 0xff, 0xff, 0xff, 0xff, 0x01]], 1);
-        assert!(elements(&blob, 0).is_err());
+        assert!(elements(&blob, 0.into()).is_err());
+    }
+
+    /// A corruption at element k is reported at element k's offset, not the listpack's.
+    #[test]
+    fn errors_point_at_the_offending_entry() {
+        let entries: Vec<Vec<u8>> = (0..5).map(|i| entry_bytes(&[0x81], &[b'a' + i])).collect();
+        for k in 0..entries.len() {
+            let mut bad = entries.clone();
+            let last = bad[k].len() - 1;
+            bad[k][last] = 9; // a backlen that is not the entry's size
+            let refs: Vec<&[u8]> = bad.iter().map(Vec::as_slice).collect();
+            let blob = build(&refs, 5);
+            let at = HEADER_SIZE + entries[..k].iter().map(Vec::len).sum::<usize>();
+            let e = elements(&blob, Base::payload(100)).unwrap_err();
+            assert_eq!(
+                (e.kind, e.offset, e.decompressed),
+                (ErrorKind::InvalidListpack, 100 + at, None)
+            );
+            let e = elements(&blob, Base::decompressed(40)).unwrap_err();
+            assert_eq!((e.offset, e.decompressed), (at, Some(40)));
+        }
     }
 }

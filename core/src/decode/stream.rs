@@ -33,7 +33,7 @@ use core::fmt;
 use super::cursor::Cursor;
 use super::element::{Blob, Element, RdbString};
 use super::error::{DecodeError, ErrorKind, Result};
-use super::length::{read_blob, read_count, read_len, read_string};
+use super::length::{read_blob_based, read_count, read_len, read_string};
 
 pub use groups::{Consumer, ConsumerGroup, PendingEntry};
 pub use idmp::{Idmp, IdmpEntry, IdmpProducer};
@@ -137,7 +137,7 @@ impl Stream<'_> {
         for n in &self.nodes {
             node::walk(
                 &n.listpack,
-                n.offset,
+                n.offset.into(),
                 n.master_id,
                 Some(&mut scratch),
                 &mut |id, deleted, pairs| {
@@ -266,8 +266,8 @@ fn read_nodes<'a>(c: &mut Cursor<'a>) -> Result<(Vec<StreamNode<'a>>, EntrySumma
             return Err(invalid(key_at));
         }
         let offset = c.offset();
-        let listpack = read_blob(c)?;
-        let counts = node::walk(&listpack, offset, master_id, None, &mut |id, deleted, _| {
+        let (listpack, base) = read_blob_based(c)?;
+        let counts = node::walk(&listpack, base, master_id, None, &mut |id, deleted, _| {
             // S9: strictly increasing across the stream (the walk checks id >= master_id).
             if summary.max.is_some_and(|max| id <= max) {
                 return Err(invalid(offset));

@@ -12,15 +12,15 @@
 //! exactly 0x80 (the only value a writer emits).
 
 use super::element::Element;
-use super::error::{DecodeError, ErrorKind};
+use super::error::{Base, DecodeError, ErrorKind};
 
 const HEADER_SIZE: usize = 10;
 const LEN_UNKNOWN: u16 = 0xffff;
 const END: u8 = 0xff;
 const BIG_PREVLEN: u8 = 0xfe;
 
-fn invalid(base: usize, pos: usize) -> DecodeError {
-    DecodeError::new(ErrorKind::InvalidZiplist, base.saturating_add(pos))
+fn invalid(base: Base, pos: usize) -> DecodeError {
+    base.error(ErrorKind::InvalidZiplist, pos)
 }
 
 fn slice(blob: &[u8], start: usize, len: usize, end: usize) -> Option<&[u8]> {
@@ -44,7 +44,7 @@ fn entry(
     blob: &[u8],
     pos: usize,
     end: usize,
-    base: usize,
+    base: Base,
 ) -> Result<(Element<'_>, usize, usize), DecodeError> {
     let bad = || invalid(base, pos);
     let first = *slice(blob, pos, 1, end)
@@ -117,7 +117,7 @@ fn entry(
 /// Validates `blob` as a ziplist and calls `f` with each element. Returns the element count.
 pub fn walk<'b, E: From<DecodeError>>(
     blob: &'b [u8],
-    base: usize,
+    base: Base,
     f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
 ) -> core::result::Result<usize, E> {
     if blob.len() < HEADER_SIZE + 1 {
@@ -159,7 +159,7 @@ pub fn for_each<'b, E: From<DecodeError>>(
     blob: &'b [u8],
     f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
 ) -> core::result::Result<(), E> {
-    walk(blob, 0, f).map(|_| ())
+    walk(blob, Base::payload(0), f).map(|_| ())
 }
 
 #[cfg(test)]
@@ -193,7 +193,7 @@ pub(crate) mod tests {
 
     fn elements(blob: &[u8]) -> Result<Vec<Element<'_>>, DecodeError> {
         let mut out = Vec::new();
-        walk(blob, 0, &mut |e| {
+        walk(blob, 0.into(), &mut |e| {
             out.push(e);
             Ok::<_, DecodeError>(())
         })?;
@@ -283,5 +283,26 @@ pub(crate) mod tests {
         assert!(elements(&build(&[b"\x05ab"], None)).is_err());
         // Empty but well-formed.
         assert_eq!(elements(&build(&[], None)).unwrap(), []);
+    }
+
+    /// A corruption at entry k is reported at entry k's offset, not the ziplist's.
+    #[test]
+    fn errors_point_at_the_offending_entry() {
+        let good = build(&[b"\x01a", b"\x01b", b"\x01c", b"\x01d"], None);
+        for k in 0..4 {
+            let at = HEADER_SIZE + 3 * k; // each entry: prevlen, encoding, one byte
+            let mut bad = good.clone();
+            bad[at + 1] = 0xc1; // no such encoding
+            let e = walk(&bad, Base::payload(100), &mut |_| Ok::<_, DecodeError>(())).unwrap_err();
+            assert_eq!(
+                (e.kind, e.offset, e.decompressed),
+                (ErrorKind::InvalidZiplist, 100 + at, None)
+            );
+            let e = walk(&bad, Base::decompressed(40), &mut |_| {
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap_err();
+            assert_eq!((e.offset, e.decompressed), (at, Some(40)));
+        }
     }
 }

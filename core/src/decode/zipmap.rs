@@ -7,19 +7,19 @@
 //! Always fully validated, as native does; non-canonical 5-byte lengths are rejected because the
 //! native validator and iterator disagree on them.
 
-use super::error::{DecodeError, ErrorKind};
+use super::error::{Base, DecodeError, ErrorKind};
 
 const BIGLEN: u8 = 254;
 const END: u8 = 255;
 
-fn invalid(base: usize, pos: usize) -> DecodeError {
-    DecodeError::new(ErrorKind::InvalidZipmap, base.saturating_add(pos))
+fn invalid(base: Base, pos: usize) -> DecodeError {
+    base.error(ErrorKind::InvalidZipmap, pos)
 }
 
 /// Walks the zipmap, calling `f` with each key and value; returns the pair count.
 pub fn walk<'b, E: From<DecodeError>>(
     blob: &'b [u8],
-    base: usize,
+    base: Base,
     mut f: impl FnMut(&'b [u8], &'b [u8]) -> Result<(), E>,
 ) -> Result<usize, E> {
     if blob.len() < 2 || blob[blob.len() - 1] != END {
@@ -86,7 +86,7 @@ pub fn for_each<'b, E: From<DecodeError>>(
     blob: &'b [u8],
     f: impl FnMut(&'b [u8], &'b [u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    walk(blob, 0, f).map(|_| ())
+    walk(blob, Base::payload(0), f).map(|_| ())
 }
 
 #[cfg(test)]
@@ -97,7 +97,7 @@ mod tests {
 
     fn pairs(blob: &[u8]) -> Result<Pairs, DecodeError> {
         let mut out = vec![];
-        walk(blob, 0, |k, v| {
+        walk(blob, 0.into(), |k, v| {
             out.push((k.to_vec(), v.to_vec()));
             Ok::<_, DecodeError>(())
         })?;
@@ -134,5 +134,34 @@ mod tests {
         assert!(pairs(&[1, 1, b'a', 1, 3, b'b', 0xff]).is_err()); // free runs past the end
         assert!(pairs(&[0]).is_err());
         assert_eq!(pairs(&[0, 0xff]).unwrap(), []);
+    }
+
+    /// A corruption in pair k is reported inside pair k, not at the zipmap's start.
+    #[test]
+    fn errors_point_at_the_offending_pair() {
+        // Four pairs {k: v}, each `1 k 1 0 v`: 5 bytes from offset 1.
+        let good: Vec<u8> = std::iter::once(4)
+            .chain((0..4).flat_map(|i| [1, b'k' + i, 1, 0, b'v']))
+            .chain([0xff])
+            .collect();
+        assert_eq!(pairs(&good).unwrap().len(), 4);
+        for k in 0..4 {
+            let pair = 1 + 5 * k;
+            let mut bad = good.clone();
+            bad[pair + 2] = 0xfd; // a value length no writer emits, running past the end
+            let e = walk(&bad, Base::payload(100), |_, _| Ok::<_, DecodeError>(())).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidZipmap);
+            assert!(
+                (100 + pair..100 + pair + 5).contains(&e.offset),
+                "pair {k}: {e}"
+            );
+            let e = walk(
+                &bad,
+                Base::decompressed(40),
+                |_, _| Ok::<_, DecodeError>(()),
+            )
+            .unwrap_err();
+            assert!((pair..pair + 5).contains(&e.offset) && e.decompressed == Some(40));
+        }
     }
 }

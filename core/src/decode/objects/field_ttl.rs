@@ -4,7 +4,7 @@
 use super::{duplicate_at, non_empty, second_occurrence, Checks, Unique};
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
-use crate::decode::length::{read_blob, read_count, read_len, read_millis, read_string};
+use crate::decode::length::{read_blob_based, read_count, read_len, read_millis, read_string};
 use crate::decode::listpack;
 use crate::decode::value::*;
 
@@ -106,12 +106,12 @@ pub(super) fn read_listpack_ex_hash<'a>(
         read_millis(c)?;
     }
     let at = c.offset();
-    let blob = read_blob(c)?;
+    let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(Checks::FULL, blob.len());
     let mut index = 0usize;
     let mut last_ttl: i64 = 0;
     let mut seen_none = false;
-    let n = listpack::walk(&blob, at, &mut |e| {
+    let n = listpack::walk(&blob, base, &mut |e| {
         match index % 3 {
             0 => unique.insert(e, at)?,
             2 => {

@@ -3,8 +3,8 @@
 
 use super::{non_empty, Checks, Unique};
 use crate::decode::cursor::Cursor;
-use crate::decode::error::{DecodeError, ErrorKind, Result};
-use crate::decode::length::{read_blob, read_count, read_len};
+use crate::decode::error::{Base, DecodeError, ErrorKind, Result};
+use crate::decode::length::{read_blob_based, read_count, read_len};
 use crate::decode::value::*;
 use crate::decode::{intset, listpack, score, ziplist, zipmap};
 use crate::rdb::{QUICKLIST_NODE_CONTAINER_PACKED, QUICKLIST_NODE_CONTAINER_PLAIN};
@@ -18,7 +18,7 @@ pub(super) enum Packing {
 fn walk<'b>(
     packing: Packing,
     blob: &'b [u8],
-    base: usize,
+    base: Base,
     f: &mut dyn FnMut(Element<'b>) -> Result<()>,
 ) -> Result<usize> {
     match packing {
@@ -29,9 +29,9 @@ fn walk<'b>(
 
 pub(super) fn read_ziplist_list<'a>(c: &mut Cursor<'a>) -> Result<List<'a>> {
     let at = c.offset();
-    let blob = read_blob(c)?;
+    let (blob, base) = read_blob_based(c)?;
     let n = non_empty(
-        ziplist::walk(&blob, at, &mut |_| Ok::<_, DecodeError>(()))?,
+        ziplist::walk(&blob, base, &mut |_| Ok::<_, DecodeError>(()))?,
         at,
     )?;
     Ok(List {
@@ -55,7 +55,7 @@ pub(super) fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a
             QUICKLIST_NODE_CONTAINER_PACKED
         };
         let node_at = c.offset();
-        let data = read_blob(c)?;
+        let (data, base) = read_blob_based(c)?;
         if data.is_empty() {
             return Err(DecodeError::new(ErrorKind::InvalidQuicklist, node_at));
         }
@@ -67,9 +67,9 @@ pub(super) fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a
             QUICKLIST_NODE_CONTAINER_PACKED => {
                 let noop = &mut |_| Ok::<_, DecodeError>(());
                 let n = if v2 {
-                    listpack::walk(&data, node_at, noop)?
+                    listpack::walk(&data, base, noop)?
                 } else {
-                    ziplist::walk(&data, node_at, noop)?
+                    ziplist::walk(&data, base, noop)?
                 };
                 // Native skips empty packed nodes.
                 if n > 0 {
@@ -89,9 +89,8 @@ pub(super) fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a
 }
 
 pub(super) fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
-    let at = c.offset();
-    let blob = read_blob(c)?;
-    let n = intset::validate(&blob, at)?;
+    let (blob, base) = read_blob_based(c)?;
+    let n = intset::validate(&blob, base)?;
     Ok(Set {
         repr: SetRepr::Intset(blob),
         len: n,
@@ -100,9 +99,9 @@ pub(super) fn read_intset<'a>(c: &mut Cursor<'a>) -> Result<Set<'a>> {
 
 pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Set<'a>> {
     let at = c.offset();
-    let blob = read_blob(c)?;
+    let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
-    let n = listpack::walk(&blob, at, &mut |e| unique.insert(e, at))?;
+    let n = listpack::walk(&blob, base, &mut |e| unique.insert(e, at))?;
     non_empty(n, at)?;
     unique.finish(at)?;
     Ok(Set {
@@ -121,10 +120,10 @@ pub(super) fn read_packed_pairs<'a>(
     mut check_value: impl FnMut(Element<'_>, usize) -> Result<()>,
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
-    let blob = read_blob(c)?;
+    let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
     let mut index = 0usize;
-    let n = walk(packing, &blob, at, &mut |e| {
+    let n = walk(packing, &blob, base, &mut |e| {
         if index.is_multiple_of(2) {
             unique.insert(e, at)?;
         } else {
@@ -177,13 +176,93 @@ pub(super) fn read_packed_hash<'a>(
 
 pub(super) fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<Hash<'a>> {
     let at = c.offset();
-    let blob = read_blob(c)?;
+    let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
-    let n = zipmap::walk(&blob, at, |k, _| unique.insert(Element::Bytes(k), at))?;
+    let n = zipmap::walk(&blob, base, |k, _| unique.insert(Element::Bytes(k), at))?;
     unique.finish(at)?;
     non_empty(n, at)?;
     Ok(Hash {
         repr: HashRepr::Zipmap(blob),
         len: n,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::decode::error::ErrorKind;
+    use crate::decode::payload::decode_object;
+    use crate::rdb::{RDB_TYPE_SET_INTSET, RDB_TYPE_SET_LISTPACK};
+
+    /// A 14-bit RDB length.
+    fn len14(n: usize) -> [u8; 2] {
+        assert!(n < 1 << 14);
+        [0x40 | (n >> 8) as u8, n as u8]
+    }
+
+    /// An object of `type_id` holding `blob`, plain (its bytes at offset 3) or LZF-compressed.
+    fn object(type_id: u8, blob: &[u8], compress: bool) -> Vec<u8> {
+        let mut out = vec![type_id];
+        if compress {
+            let c = lzf::compress(blob).unwrap();
+            out.push(0xc3);
+            out.extend(len14(c.len()));
+            out.extend(len14(blob.len()));
+            out.extend(c);
+        } else {
+            out.extend(len14(blob.len()));
+            out.extend(blob);
+        }
+        out
+    }
+
+    /// Errors inside a packed blob point at the offending element: in the payload, or in the
+    /// decompressed blob, saying so.
+    #[test]
+    fn packed_errors_point_at_the_element_in_the_payload_or_the_decompressed_blob() {
+        // An intset of 40 8-byte members whose 31st repeats the 30th.
+        let mut blob = 8u32.to_le_bytes().to_vec();
+        blob.extend(40u32.to_le_bytes());
+        for v in 0..40i64 {
+            blob.extend((if v == 30 { 29 } else { v }).to_le_bytes());
+        }
+        let at = 8 + 30 * 8;
+        let e = decode_object(&object(RDB_TYPE_SET_INTSET, &blob, false), 9).unwrap_err();
+        assert_eq!(
+            (e.kind, e.offset, e.decompressed),
+            (ErrorKind::InvalidIntset, 3 + at, None)
+        );
+        let e = decode_object(&object(RDB_TYPE_SET_INTSET, &blob, true), 9).unwrap_err();
+        assert_eq!(
+            (e.kind, e.offset, e.decompressed),
+            (ErrorKind::InvalidIntset, at, Some(1))
+        );
+        assert_eq!(
+            e.offset_text(),
+            format!("{at} (in the decompressed blob at 1)")
+        );
+
+        // A set listpack of 40 10-byte strings whose 26th has a wrong backlen.
+        let mut lp = vec![0u8; 6];
+        for i in 0..40u8 {
+            lp.push(0x8a);
+            lp.extend(b"member-");
+            lp.extend([b'0' + i / 10, b'0' + i % 10, b'.']);
+            lp.push(if i == 25 { 12 } else { 11 });
+        }
+        lp.push(0xff);
+        let total = lp.len() as u32;
+        lp[..4].copy_from_slice(&total.to_le_bytes());
+        lp[4..6].copy_from_slice(&40u16.to_le_bytes());
+        let at = 6 + 25 * 12;
+        let e = decode_object(&object(RDB_TYPE_SET_LISTPACK, &lp, false), 11).unwrap_err();
+        assert_eq!(
+            (e.kind, e.offset, e.decompressed),
+            (ErrorKind::InvalidListpack, 3 + at, None)
+        );
+        let e = decode_object(&object(RDB_TYPE_SET_LISTPACK, &lp, true), 11).unwrap_err();
+        assert_eq!(
+            (e.kind, e.offset, e.decompressed),
+            (ErrorKind::InvalidListpack, at, Some(1))
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
-use crate::decode::length::{read_blob, read_count, read_len, read_string};
+use crate::decode::length::{read_blob_based, read_count, read_len, read_string};
 use crate::decode::listpack;
 use crate::decode::value::*;
 
@@ -22,8 +22,8 @@ pub(super) fn read_template_hash<'a>(
     let (fields, n) = match read_len(c)? {
         TEMPLATE_FIELDS_LISTPACK => {
             let lp_at = c.offset();
-            let blob = read_blob(c)?;
-            let n = listpack::walk(&blob, lp_at, &mut |e| names_in_order.next(e, lp_at))?;
+            let (blob, base) = read_blob_based(c)?;
+            let n = listpack::walk(&blob, base, &mut |e| names_in_order.next(e, lp_at))?;
             (StringList::Listpack(blob), n)
         }
         TEMPLATE_FIELDS_PLAIN => {
@@ -44,9 +44,9 @@ pub(super) fn read_template_hash<'a>(
     }
     let values_at = c.offset();
     let values = if listpack_values {
-        let blob = read_blob(c)?;
+        let (blob, base) = read_blob_based(c)?;
         let mut first = true;
-        let count = listpack::walk(&blob, values_at, &mut |e| {
+        let count = listpack::walk(&blob, base, &mut |e| {
             // The source's template id: meaningless here, but it must be an integer.
             if std::mem::take(&mut first) && !matches!(e, Element::Int(_)) {
                 return Err(bad(values_at));

@@ -22,7 +22,7 @@
 //! write time, into reused buffers), so the two can never disagree.
 
 use super::super::element::Element;
-use super::super::error::{DecodeError, ErrorKind, Result};
+use super::super::error::{Base, DecodeError, ErrorKind, Result};
 use super::super::listpack;
 use super::{EntryFields, StreamId};
 
@@ -63,7 +63,9 @@ enum Expect {
 }
 
 struct Walker<'b, 's> {
-    base: usize,
+    base: Base,
+    /// Position in the listpack of the element being checked, for errors.
+    at: usize,
     master: StreamId,
     expect: Expect,
     declared: NodeCounts,
@@ -84,7 +86,7 @@ struct Walker<'b, 's> {
 
 impl<'b> Walker<'b, '_> {
     fn bad(&self) -> DecodeError {
-        DecodeError::new(ErrorKind::InvalidStream, self.base)
+        self.base.error(ErrorKind::InvalidStream, self.at)
     }
 
     fn int(&self, e: Element<'_>) -> Result<i64> {
@@ -194,10 +196,10 @@ impl<'b> Walker<'b, '_> {
                 } else {
                     self.field
                 };
+                let (base, at) = (self.base, self.at);
                 if let Some(s) = self.scratch.as_deref_mut() {
                     // Cannot be missing: the master fields were all read before any entry.
-                    let field =
-                        field.ok_or(DecodeError::new(ErrorKind::InvalidStream, self.base))?;
+                    let field = field.ok_or_else(|| base.error(ErrorKind::InvalidStream, at))?;
                     s.pairs.push((field, e));
                 }
                 self.value_index += 1;
@@ -235,8 +237,14 @@ impl<'b> Walker<'b, '_> {
 
     fn finish(&self) -> Result<NodeCounts> {
         // Anything but a complete last entry: empty listpack (S4), truncated master or entry.
-        if self.expect != Expect::End || self.seen != self.declared {
+        if self.expect != Expect::End {
             return Err(self.bad());
+        }
+        // Counts that differ from the master entry's: the error is at its first element.
+        if self.seen != self.declared {
+            return Err(self
+                .base
+                .error(ErrorKind::InvalidStream, listpack::HEADER_SIZE));
         }
         Ok(self.seen)
     }
@@ -247,7 +255,7 @@ impl<'b> Walker<'b, '_> {
 /// `pairs` holds the entry's field/value pairs when `scratch` is given, and is empty otherwise.
 pub fn walk<'b, E: From<DecodeError>>(
     blob: &'b [u8],
-    base: usize,
+    base: Base,
     master: StreamId,
     scratch: Option<&mut Scratch<'b>>,
     on_entry: &mut dyn FnMut(StreamId, bool, &EntryFields<'b>) -> core::result::Result<(), E>,
@@ -259,6 +267,7 @@ pub fn walk<'b, E: From<DecodeError>>(
     }
     let mut w = Walker {
         base,
+        at: 0,
         master,
         expect: Expect::Count,
         declared: NodeCounts::default(),
@@ -275,7 +284,8 @@ pub fn walk<'b, E: From<DecodeError>>(
         field: None,
         scratch,
     };
-    listpack::walk::<E, _>(blob, base, |e| {
+    listpack::walk_at::<E, _>(blob, base, |e, at| {
+        w.at = at;
         if w.step(e)? {
             let pairs = w.scratch.as_deref().map_or(&[][..], |s| &s.pairs[..]);
             on_entry(w.id, w.deleted, pairs)?;

@@ -1,6 +1,7 @@
 //! Stream layouts built byte by byte, one test per layout detail and per validation rule.
 
 use super::*;
+use crate::decode::error::Base;
 use crate::decode::listpack::tests::{build, entry_bytes};
 use crate::decode::{decode, Value};
 use crate::encode::finish_payload;
@@ -1668,4 +1669,49 @@ fn v4_consumers_have_active_time() {
     let body = with_groups(g).raw(&no_idmp().0);
     let s = read(&body, 4).unwrap();
     assert_eq!(s.groups[0].consumers[0].active_time, Some(6));
+}
+
+/// A bad element k of a node listpack is reported at element k, in the payload or, for an
+/// LZF-compressed node, in the decompressed listpack.
+#[test]
+fn node_errors_point_at_the_offending_element() {
+    // one_entry_node, with its master field count (element 2), its entry flags (5) or its
+    // lp_count (9) broken.
+    let elements = [
+        I(1),
+        I(0),
+        I(1),
+        S(b"a"),
+        I(0),
+        I(2),
+        I(0),
+        I(0),
+        I(1),
+        I(4),
+    ];
+    let at = |k: usize| -> usize {
+        6 + elements[..k]
+            .iter()
+            .map(|&e| lp_element(e).len())
+            .sum::<usize>()
+    };
+    for (k, bad) in [(2, I(-1)), (5, I(64)), (9, I(5))] {
+        let mut broken = elements;
+        broken[k] = bad;
+        let lp = listpack(&broken);
+        let walk = |base| {
+            node::walk(&lp, base, StreamId::new(1, 0), None, &mut |_, _, _| {
+                Ok::<_, DecodeError>(())
+            })
+            .unwrap_err()
+        };
+        let e = walk(Base::payload(100));
+        assert_eq!(
+            (e.kind, e.offset, e.decompressed),
+            (ErrorKind::InvalidStream, 100 + at(k), None),
+            "element {k}"
+        );
+        let e = walk(Base::decompressed(40));
+        assert_eq!((e.offset, e.decompressed), (at(k), Some(40)));
+    }
 }
