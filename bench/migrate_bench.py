@@ -28,38 +28,9 @@ import sys
 import tempfile
 import time
 
-
-class Resp:
-    def __init__(self, port):
-        self.sock = socket.create_connection(('127.0.0.1', port), timeout=600)
-        self.f = self.sock.makefile('rb')
-
-    def _read(self):
-        line = self.f.readline()
-        t, rest = line[:1], line[1:-2]
-        if t in (b'+', b'-'):
-            return rest.decode()
-        if t == b':':
-            return int(rest)
-        if t == b'$':
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2]
-        if t == b'*':
-            n = int(rest)
-            return None if n < 0 else [self._read() for _ in range(n)]
-        raise ConnectionError(line)
-
-    def __call__(self, *args):
-        self.sock.sendall(encode(args))
-        return self._read()
-
-
-def encode(args):
-    out = [b'*%d\r\n' % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += [b'$%d\r\n' % len(a), a, b'\r\n']
-    return b''.join(out)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, 'tests', 'integration'))
+from resp import Resp, encode  # noqa: E402 (the project's RESP client)
 
 
 def free_port():
@@ -82,7 +53,7 @@ class Server:
         self.proc = subprocess.Popen(args)
         for _ in range(200):
             try:
-                self.r = Resp(self.port)
+                self.r = Resp(self.port, timeout=600)
                 if self.r('PING') == 'PONG':
                     return
             except OSError:
@@ -107,7 +78,7 @@ def generate(port, n_keys, seed=7):
 
     def ttl(key):
         if n % 3 == 0:
-            cmds.append(encode(('PEXPIRE', key, 3600000 + rnd.randint(0, 3600000))))
+            cmds.append(encode('PEXPIRE', key, 3600000 + rnd.randint(0, 3600000)))
 
     def text(lo, hi):
         out = b' '.join(rnd.choice(words) for _ in range(rnd.randint(lo, hi)))
@@ -121,20 +92,20 @@ def generate(port, n_keys, seed=7):
         for i in range(int(small * share)):
             key = b'%s:%d' % (kind.encode(), i)
             if kind == 'str':
-                cmds.append(encode(('SET', key, text(20, 600))))
+                cmds.append(encode('SET', key, text(20, 600)))
             elif kind == 'int':
-                cmds.append(encode(('SET', key, rnd.randint(-10**12, 10**12))))
+                cmds.append(encode('SET', key, rnd.randint(-10**12, 10**12)))
             elif kind == 'hash':
-                cmds.append(encode(['HSET', key] + [x for j in range(5) for x in (b'f%d' % j, text(1, 4))]))
+                cmds.append(encode('HSET', key, *[x for j in range(5) for x in (b'f%d' % j, text(1, 4))]))
             elif kind == 'set':
                 if i % 2:
-                    cmds.append(encode(['SADD', key] + [rnd.randint(0, 10**6) for _ in range(8)]))
+                    cmds.append(encode('SADD', key, *[rnd.randint(0, 10**6) for _ in range(8)]))
                 else:
-                    cmds.append(encode(['SADD', key] + [text(1, 2) + b'%d' % j for j in range(8)]))
+                    cmds.append(encode('SADD', key, *[text(1, 2) + b'%d' % j for j in range(8)]))
             elif kind == 'zset':
-                cmds.append(encode(['ZADD', key] + [x for j in range(10) for x in (rnd.random() * 1000, b'm%d' % j)]))
+                cmds.append(encode('ZADD', key, *[x for j in range(10) for x in (rnd.random() * 1000, b'm%d' % j)]))
             else:
-                cmds.append(encode(['RPUSH', key] + [text(1, 3) for _ in range(10)]))
+                cmds.append(encode('RPUSH', key, *[text(1, 3) for _ in range(10)]))
             ttl(key)
             n += 1
     for i in range(big):
@@ -143,22 +114,22 @@ def generate(port, n_keys, seed=7):
         for chunk in range(0, 5000, 500):
             r = range(chunk, chunk + 500)
             if kind == 'hash':
-                cmds.append(encode(['HSET', key] + [x for j in r for x in (b'field-%d' % j, b'value-%d' % j)]))
+                cmds.append(encode('HSET', key, *[x for j in r for x in (b'field-%d' % j, b'value-%d' % j)]))
             elif kind == 'zset':
-                cmds.append(encode(['ZADD', key] + [x for j in r for x in (j / 7.0, b'member-%d' % j)]))
+                cmds.append(encode('ZADD', key, *[x for j in r for x in (j / 7.0, b'member-%d' % j)]))
             elif kind == 'set':
-                cmds.append(encode(['SADD', key] + [b'member-%d' % j for j in r]))
+                cmds.append(encode('SADD', key, *[b'member-%d' % j for j in r]))
             else:
-                cmds.append(encode(['RPUSH', key] + [b'element-%d' % j for j in r]))
+                cmds.append(encode('RPUSH', key, *[b'element-%d' % j for j in r]))
         ttl(key)
         n += 1
     for i in range(streams):
         key = b'stream:%d' % i
         for j in range(100):
-            cmds.append(encode(('XADD', key, '%d-%d' % (1700000000000 + j, 0), 'field', text(1, 3), 'n', j)))
-        cmds.append(encode(('XGROUP', 'CREATE', key, 'g', '0')))
-        cmds.append(encode(('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', key, '>')))
-        cmds.append(encode(('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 5, 'STREAMS', key, '>')))
+            cmds.append(encode('XADD', key, '%d-%d' % (1700000000000 + j, 0), 'field', text(1, 3), 'n', j))
+        cmds.append(encode('XGROUP', 'CREATE', key, 'g', '0'))
+        cmds.append(encode('XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', 10, 'STREAMS', key, '>'))
+        cmds.append(encode('XREADGROUP', 'GROUP', 'g', 'bob', 'COUNT', 5, 'STREAMS', key, '>'))
         ttl(key)
         n += 1
     data = b''.join(cmds)

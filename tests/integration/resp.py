@@ -11,8 +11,8 @@ array -> list, null -> None; and, for RESP3 (after HELLO 3), map -> dict, set ->
 double -> float, boolean -> bool, big number -> int, verbatim string -> bytes (without its
 format prefix). Arguments may be bytes, str or int.
 
-Used by tests/integration/lib.sh (py_check), payload.py, check_vectors_local.py and
-bench/restore_bench.py.
+Used by tests/integration/lib.sh (py_check), payload.py, check_vectors_local.py,
+bench/restore_bench.py (and bench/profile.py through it) and bench/migrate_bench.py.
 """
 
 import socket
