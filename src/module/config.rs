@@ -12,7 +12,7 @@
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
-use super::ffi::{self, Ctx, RString};
+use super::ffi::{self, Ctx, EnumSetting, RString};
 
 /// One enum config: its name without the `restore.` prefix, its values in order, the current
 /// value as an index into them.
@@ -31,26 +31,11 @@ impl EnumConfig {
         }
     }
 
-    pub fn get(&self) -> u8 {
-        self.value.load(Relaxed)
-    }
-
     pub fn get_name(&self) -> &'static str {
         self.options
             .get(usize::from(self.get()))
             .copied()
             .unwrap_or("")
-    }
-
-    /// Sets the value by index; false (and no change) for an index out of range.
-    pub fn set(&self, index: i64) -> bool {
-        match u8::try_from(index) {
-            Ok(i) if usize::from(i) < self.options.len() => {
-                self.value.store(i, Relaxed);
-                true
-            }
-            _ => false,
-        }
     }
 
     /// Sets the value by name (ASCII case-insensitive, as `CONFIG SET` matches enum values).
@@ -75,6 +60,32 @@ impl EnumConfig {
     pub fn is_named(&self, name: &[u8]) -> bool {
         let short = name.strip_prefix(b"restore.").unwrap_or(name);
         short.eq_ignore_ascii_case(self.name.as_bytes())
+    }
+}
+
+/// The value by index: what the server's config callbacks (`CONFIG GET/SET restore.*`) and
+/// `RESTORE.CONFIG SET` read and write.
+impl EnumSetting for EnumConfig {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        self.options
+    }
+
+    fn get(&self) -> u8 {
+        self.value.load(Relaxed)
+    }
+
+    fn set(&self, index: i64) -> bool {
+        match u8::try_from(index) {
+            Ok(i) if usize::from(i) < self.options.len() => {
+                self.value.store(i, Relaxed);
+                true
+            }
+            _ => false,
+        }
     }
 }
 

@@ -24,8 +24,6 @@ use std::sync::OnceLock;
 use redis_module::alloc::RedisAlloc;
 use redis_module::raw;
 
-use super::config::EnumConfig;
-
 pub type Ctx = *mut raw::RedisModuleCtx;
 pub type RString = *mut raw::RedisModuleString;
 
@@ -1018,20 +1016,32 @@ pub fn register_command_filter(ctx: Ctx, f: fn(&mut FilterArgs)) -> ApiResult {
 // ---------------------------------------------------------------------------------------------
 // Module configs (7.0+)
 
-extern "C" fn get_enum(_name: *const c_char, privdata: *mut c_void) -> c_int {
-    // SAFETY: privdata is the &'static EnumConfig given to RegisterEnumConfig.
-    let config = unsafe { &*privdata.cast::<EnumConfig>() };
+/// An enum config as the server's config callbacks see it: its name (without `restore.`), its
+/// values in order, and the current value as an index into them. The module's configs
+/// (`config.rs`) implement it; this file knows nothing else of them.
+pub trait EnumSetting: Sync {
+    fn name(&self) -> &'static str;
+    fn options(&self) -> &'static [&'static str];
+    /// The current value, as an index into [`EnumSetting::options`].
+    fn get(&self) -> u8;
+    /// Sets the value by index; false (and no change) for an index out of range.
+    fn set(&self, index: i64) -> bool;
+}
+
+extern "C" fn get_enum<S: EnumSetting>(_name: *const c_char, privdata: *mut c_void) -> c_int {
+    // SAFETY: privdata is the &'static S given to RegisterEnumConfig with this callback.
+    let config = unsafe { &*privdata.cast::<S>() };
     c_int::from(config.get())
 }
 
-extern "C" fn set_enum(
+extern "C" fn set_enum<S: EnumSetting>(
     _name: *const c_char,
     val: c_int,
     privdata: *mut c_void,
     _err: *mut *mut raw::RedisModuleString,
 ) -> c_int {
-    // SAFETY: privdata is the &'static EnumConfig given to RegisterEnumConfig.
-    let config = unsafe { &*privdata.cast::<EnumConfig>() };
+    // SAFETY: privdata is the &'static S given to RegisterEnumConfig with this callback.
+    let config = unsafe { &*privdata.cast::<S>() };
     if config.set(i64::from(val)) {
         raw::REDISMODULE_OK as c_int
     } else {
@@ -1041,18 +1051,18 @@ extern "C" fn set_enum(
 
 /// Registers `config` as the server config `restore.<name>`, with its current value as the
 /// default (so load arguments given before are kept). Needs [`has_module_configs`].
-pub fn register_enum_config(ctx: Ctx, config: &'static EnumConfig) -> ApiResult {
+pub fn register_enum_config<S: EnumSetting>(ctx: Ctx, config: &'static S) -> ApiResult {
     let register = api!(RedisModule_RegisterEnumConfig).ok_or(MISSING)?;
-    let name = std::ffi::CString::new(config.name).map_err(|_| "bad config name")?;
+    let name = std::ffi::CString::new(config.name()).map_err(|_| "bad config name")?;
     let names: Vec<std::ffi::CString> = config
-        .options
+        .options()
         .iter()
         .map(|o| std::ffi::CString::new(*o).unwrap_or_default())
         .collect();
     let mut name_ptrs: Vec<*const c_char> = names.iter().map(|n| n.as_ptr()).collect();
-    let values: Vec<c_int> = (0..config.options.len() as c_int).collect();
+    let values: Vec<c_int> = (0..config.options().len() as c_int).collect();
     // SAFETY: called from OnLoad; the server copies the name and the value names before
-    // returning; privdata is a 'static EnumConfig the callbacks read and write.
+    // returning; privdata is a 'static S that get_enum::<S> and set_enum::<S> read and write.
     let rc = unsafe {
         register(
             ctx,
@@ -1062,8 +1072,8 @@ pub fn register_enum_config(ctx: Ctx, config: &'static EnumConfig) -> ApiResult 
             name_ptrs.as_mut_ptr(),
             values.as_ptr(),
             values.len() as c_int,
-            Some(get_enum),
-            Some(set_enum),
+            Some(get_enum::<S>),
+            Some(set_enum::<S>),
             None,
             ptr::from_ref(config).cast_mut().cast::<c_void>(),
         )
