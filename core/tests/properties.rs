@@ -559,7 +559,7 @@ proptest! {
     ) {
         let zm = build_zipmap(&pairs, unknown);
         let mut got = Vec::new();
-        let n = zipmap::walk(&zm, 0.into(), |k, v| { got.push((k.to_vec(), v.to_vec())); Ok::<_, DecodeError>(()) }).unwrap();
+        let n = zipmap::walk(&zm, 0.into(), |k, v, _| { got.push((k.to_vec(), v.to_vec())); Ok::<_, DecodeError>(()) }).unwrap();
         prop_assert_eq!(n, pairs.len());
         let want: Vec<_> = pairs.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect();
         prop_assert_eq!(got, want);

@@ -8,7 +8,7 @@ use restore_core::decode::{zipmap, DecodeError};
 
 fuzz_target!(|data: &[u8]| {
     let (result, usage) =
-        alloc_meter::measure(|| zipmap::walk(data, 0.into(), |_, _| Ok::<_, DecodeError>(())));
+        alloc_meter::measure(|| zipmap::walk(data, 0.into(), |_, _, _| Ok::<_, DecodeError>(())));
     alloc_meter::assert_within_bound(usage, data.len(), "zipmap::walk");
     let Ok(n) = result else { return };
 

@@ -1,39 +1,54 @@
 //! The one byte reader of the decoder.
 //!
 //! A `Cursor` is a bounded view of a byte slice with a position. Every read is checked and
-//! returns a `Result`; nothing here can panic or index out of range. `base` is the offset of the
-//! slice within the payload, so errors point at payload bytes.
+//! returns a `Result`; nothing here can panic or index out of range. `base` says where the slice
+//! lies (in the payload, or in a decompressed blob), so errors point at the bytes they are about.
+//! The packed containers (listpack, ziplist, intset, zipmap) walk their blobs with it too.
 //!
 //! It fails closed, as `gimli`'s and `object`'s readers do: a read that fails leaves the cursor
 //! empty, so code that ignored the error would read nothing more, never bytes after the bad ones.
 
-use super::error::{DecodeError, ErrorKind, Result};
+use super::error::{Base, DecodeError, ErrorKind, Result};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Cursor<'a> {
     data: &'a [u8],
     pos: usize,
-    base: usize,
+    base: Base,
 }
 
 impl<'a> Cursor<'a> {
+    /// A cursor over a whole payload (or object): offsets are payload offsets.
     pub fn new(data: &'a [u8]) -> Self {
+        Cursor::with_base(data, Base::payload(0))
+    }
+
+    /// A cursor over `data` whose errors are placed by `base`: a blob at some payload offset, or
+    /// one decompressed from an LZF string.
+    pub fn with_base(data: &'a [u8], base: impl Into<Base>) -> Self {
         Cursor {
             data,
             pos: 0,
-            base: 0,
+            base: base.into(),
         }
     }
 
-    /// A cursor over `data` whose errors report offsets starting at `base`.
-    pub fn with_base(data: &'a [u8], base: usize) -> Self {
-        Cursor { data, pos: 0, base }
-    }
-
-    /// Payload offset of the next byte.
+    /// Offset of the next byte: in the payload, or in the decompressed blob for such a cursor.
     #[inline]
     pub fn offset(&self) -> usize {
-        self.base.saturating_add(self.pos)
+        self.base.offset(self.pos)
+    }
+
+    /// Position of the next byte in the cursor's own bytes.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not read yet, for decoders that look ahead before they read.
+    #[inline]
+    pub fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
     }
 
     #[inline]
@@ -49,7 +64,13 @@ impl<'a> Cursor<'a> {
     /// An error of `kind` at the current position.
     #[inline]
     pub fn err(&self, kind: ErrorKind) -> DecodeError {
-        DecodeError::new(kind, self.offset())
+        self.base.error(kind, self.pos)
+    }
+
+    /// An error of `kind` at `position` of the cursor's bytes (where an element began).
+    #[cold]
+    pub fn err_at(&self, kind: ErrorKind, position: usize) -> DecodeError {
+        self.base.error(kind, position)
     }
 
     /// An error of `kind` at the current position, after which the cursor is empty.
@@ -97,6 +118,12 @@ impl<'a> Cursor<'a> {
             Ok(n) if n <= self.remaining() => self.read_bytes(n),
             _ => Err(self.fail(ErrorKind::LengthTooLarge)),
         }
+    }
+
+    /// Skips `len` bytes.
+    #[inline]
+    pub fn skip(&mut self, len: usize) -> Result<()> {
+        self.read_bytes(len).map(drop)
     }
 
     #[inline]

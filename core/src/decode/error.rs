@@ -196,12 +196,18 @@ impl Base {
         }
     }
 
+    /// The offset that byte `pos` of the blob is reported at.
+    #[inline]
+    pub const fn offset(self, pos: usize) -> usize {
+        self.start.saturating_add(pos)
+    }
+
     /// An error of `kind` at byte `pos` of the blob.
     #[cold]
     pub fn error(self, kind: ErrorKind, pos: usize) -> DecodeError {
         DecodeError {
             kind,
-            offset: self.start.saturating_add(pos),
+            offset: self.offset(pos),
             decompressed: self.decompressed,
         }
     }

@@ -6,43 +6,45 @@
 //! Validation: `intsetValidateIntegrity` with deep checks (strictly increasing), always.
 //! The width is not required to be minimal: Redis never shrinks it.
 
+use super::cursor::Cursor;
 use super::error::{Base, DecodeError, ErrorKind};
 
-fn invalid(base: Base, pos: usize) -> DecodeError {
-    base.error(ErrorKind::InvalidIntset, pos)
+/// Reads the header (member width, member count, checked against the blob's size) and returns
+/// them with a cursor at the first member.
+fn members(blob: &[u8], base: Base) -> Result<(usize, usize, Cursor<'_>), DecodeError> {
+    let invalid = || base.error(ErrorKind::InvalidIntset, 0);
+    let mut c = Cursor::with_base(blob, base);
+    let (Ok(width), Ok(length)) = (c.read_u32_le(), c.read_u32_le()) else {
+        return Err(invalid());
+    };
+    if !matches!(width, 2 | 4 | 8) || u64::from(length) * u64::from(width) != c.remaining() as u64 {
+        return Err(invalid());
+    }
+    Ok((width as usize, length as usize, c))
 }
 
-fn members(
-    blob: &[u8],
-    base: Base,
-) -> Result<(usize, impl Iterator<Item = i64> + '_), DecodeError> {
-    if blob.len() < 8 {
-        return Err(invalid(base, 0));
-    }
-    let width = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
-    let length = u32::from_le_bytes([blob[4], blob[5], blob[6], blob[7]]) as u64;
-    if !matches!(width, 2 | 4 | 8) || 8 + length * width as u64 != blob.len() as u64 {
-        return Err(invalid(base, 0));
-    }
-    let iter = blob[8..].chunks_exact(width).map(|c| match c.len() {
-        2 => i64::from(i16::from_le_bytes([c[0], c[1]])),
-        4 => i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        _ => i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-    });
-    Ok((length as usize, iter))
+/// One member of `width` bytes.
+#[inline]
+fn member(c: &mut Cursor<'_>, width: usize) -> Result<i64, DecodeError> {
+    Ok(match width {
+        2 => i64::from(i16::from_le_bytes(c.read_array()?)),
+        4 => i64::from(i32::from_le_bytes(c.read_array()?)),
+        _ => c.read_i64_le()?,
+    })
 }
 
 /// Validates an intset (non-empty, strictly increasing). Returns the member count.
 pub fn validate(blob: &[u8], base: Base) -> Result<usize, DecodeError> {
-    let (len, iter) = members(blob, base)?;
+    let (width, len, mut c) = members(blob, base)?;
     if len == 0 {
-        return Err(invalid(base, 4));
+        return Err(base.error(ErrorKind::InvalidIntset, 4));
     }
-    let width = (blob.len() - 8) / len;
     let mut prev: Option<i64> = None;
-    for (i, v) in iter.enumerate() {
+    while !c.is_empty() {
+        let at = c.position();
+        let v = member(&mut c, width)?;
         if prev.is_some_and(|p| v <= p) {
-            return Err(invalid(base, 8 + i * width));
+            return Err(c.err_at(ErrorKind::InvalidIntset, at));
         }
         prev = Some(v);
     }
@@ -54,8 +56,11 @@ pub fn for_each<E: From<DecodeError>>(
     blob: &[u8],
     mut f: impl FnMut(i64) -> Result<(), E>,
 ) -> Result<(), E> {
-    let (_, iter) = members(blob, Base::payload(0))?;
-    iter.into_iter().try_for_each(&mut f)
+    let (width, _, mut c) = members(blob, Base::payload(0))?;
+    while !c.is_empty() {
+        f(member(&mut c, width)?)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

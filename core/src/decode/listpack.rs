@@ -10,6 +10,7 @@
 //! Validation is the native deep check (`lpValidateIntegrity` + `lpValidateNext`), always on,
 //! plus: backlen bytes must be exactly what the writer emits.
 
+use super::cursor::Cursor;
 use super::element::Element;
 use super::error::{Base, DecodeError, ErrorKind, Result};
 
@@ -17,10 +18,6 @@ use super::error::{Base, DecodeError, ErrorKind, Result};
 pub const HEADER_SIZE: usize = 6;
 const NUMELE_UNKNOWN: u16 = 0xffff;
 const EOF: u8 = 0xff;
-
-fn invalid(base: Base, pos: usize) -> DecodeError {
-    base.error(ErrorKind::InvalidListpack, pos)
-}
 
 /// Size of the backlen field the writer emits for an entry of `enc_len` bytes.
 fn backlen_size(enc_len: usize) -> usize {
@@ -47,117 +44,73 @@ fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
     })
 }
 
-/// Decodes the entry at `pos`; returns the element and the total entry size (with backlen).
-/// `end` is the position of the terminating 0xFF: no entry may reach it.
+/// Decodes the entry at the cursor, which holds the bytes up to (not including) the
+/// terminating 0xFF, so no entry can reach it. On failure the caller reports the entry's start;
+/// the kind of the error returned here does not matter.
 #[inline]
-fn entry(blob: &[u8], pos: usize, end: usize, base: Base) -> Result<(Element<'_>, usize)> {
+fn entry<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
     // Fast path, most entries of real listpacks: a 7-bit uint or a string of up to 63 bytes,
     // whose one-byte backlen is the entry's size. Same checks as below, fewer branches.
-    if let Some(&b0) = blob.get(pos).filter(|_| pos < end) {
+    let rest = c.rest();
+    if let Some(&b0) = rest.first() {
         if b0 & 0x80 == 0 {
-            if pos + 1 < end && blob[pos + 1] == 1 {
-                return Ok((Element::Int(i64::from(b0)), 2));
+            if rest.get(1) == Some(&1) {
+                c.skip(2)?;
+                return Ok(Element::Int(i64::from(b0)));
             }
         } else if b0 & 0xc0 == 0x80 {
             let enc_len = 1 + usize::from(b0 & 0x3f);
-            if pos + enc_len < end && blob[pos + enc_len] == enc_len as u8 {
-                return Ok((Element::Bytes(&blob[pos + 1..pos + enc_len]), enc_len + 1));
+            if rest.get(enc_len) == Some(&(enc_len as u8)) {
+                c.skip(enc_len + 1)?;
+                return Ok(Element::Bytes(&rest[1..enc_len]));
             }
         }
     }
-    entry_general(blob, pos, end, base)
+    entry_general(c)
 }
 
 /// [`entry`] for every encoding, and for the fast path's inputs when they are malformed.
-fn entry_general(blob: &[u8], pos: usize, end: usize, base: Base) -> Result<(Element<'_>, usize)> {
-    let bad = || invalid(base, pos);
-    let byte = |i: usize| -> Result<u8> {
-        pos.checked_add(i)
-            .filter(|&p| p < end)
-            .map(|p| blob[p])
-            .ok_or_else(bad)
-    };
-    let b0 = byte(0)?;
-    let (element, enc_len) = if b0 & 0x80 == 0 {
-        (Element::Int(i64::from(b0 & 0x7f)), 1)
+fn entry_general<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
+    let start = c.position();
+    let b0 = c.read_u8()?;
+    let element = if b0 & 0x80 == 0 {
+        Element::Int(i64::from(b0 & 0x7f))
     } else if b0 & 0xc0 == 0x80 {
-        let len = usize::from(b0 & 0x3f);
-        (
-            Element::Bytes(slice(blob, pos + 1, len, end).ok_or_else(bad)?),
-            1 + len,
-        )
+        Element::Bytes(c.read_bytes(usize::from(b0 & 0x3f))?)
     } else if b0 & 0xe0 == 0xc0 {
-        let u = (u16::from(b0 & 0x1f) << 8) | u16::from(byte(1)?);
-        let v = if u < 4096 {
+        let u = (u16::from(b0 & 0x1f) << 8) | u16::from(c.read_u8()?);
+        // 13-bit two's complement.
+        Element::Int(if u < 4096 {
             i64::from(u)
         } else {
             i64::from(u) - 8192
-        };
-        (Element::Int(v), 2)
+        })
     } else if b0 & 0xf0 == 0xe0 {
-        let len = (usize::from(b0 & 0x0f) << 8) | usize::from(byte(1)?);
-        (
-            Element::Bytes(slice(blob, pos + 2, len, end).ok_or_else(bad)?),
-            2 + len,
-        )
+        let len = (usize::from(b0 & 0x0f) << 8) | usize::from(c.read_u8()?);
+        Element::Bytes(c.read_bytes(len)?)
     } else {
         match b0 {
             0xf0 => {
-                let hdr = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
-                let len = u32::from_le_bytes([hdr[0], hdr[1], hdr[2], hdr[3]]) as usize;
-                let data = slice(blob, pos + 5, len, end).ok_or_else(bad)?;
-                (
-                    Element::Bytes(data),
-                    5usize.checked_add(len).ok_or_else(bad)?,
-                )
+                let len = c.read_u32_le()?;
+                Element::Bytes(c.read_bytes_u64(u64::from(len))?)
             }
-            0xf1 => (
-                Element::Int(i64::from(i16::from_le_bytes(
-                    array(blob, pos + 1, end).ok_or_else(bad)?,
-                ))),
-                3,
-            ),
+            0xf1 => Element::Int(i64::from(i16::from_le_bytes(c.read_array()?))),
             0xf2 => {
-                let [a, b, c] = array::<3>(blob, pos + 1, end).ok_or_else(bad)?;
-                (
-                    Element::Int(i64::from(i32::from_le_bytes([0, a, b, c]) >> 8)),
-                    4,
-                )
+                let [a, b, d] = c.read_array::<3>()?;
+                Element::Int(i64::from(i32::from_le_bytes([0, a, b, d]) >> 8))
             }
-            0xf3 => (
-                Element::Int(i64::from(i32::from_le_bytes(
-                    array(blob, pos + 1, end).ok_or_else(bad)?,
-                ))),
-                5,
-            ),
-            0xf4 => (
-                Element::Int(i64::from_le_bytes(
-                    array(blob, pos + 1, end).ok_or_else(bad)?,
-                )),
-                9,
-            ),
-            _ => return Err(bad()), // F5..FE are unused; FF only ends the listpack.
+            0xf3 => Element::Int(i64::from(i32::from_le_bytes(c.read_array()?))),
+            0xf4 => Element::Int(i64::from_le_bytes(c.read_array()?)),
+            // F5..FE are unused; FF only ends the listpack.
+            _ => return Err(c.err(ErrorKind::InvalidListpack)),
         }
     };
-    let bl = backlen_size(enc_len);
-    let backlen = slice(blob, pos + enc_len, bl, end).ok_or_else(bad)?;
+    let enc_len = c.position() - start;
+    let backlen = c.read_bytes(backlen_size(enc_len))?;
     if !backlen_matches(backlen, enc_len) {
-        return Err(bad());
+        return Err(c.err(ErrorKind::InvalidListpack));
     }
-    Ok((element, enc_len + bl))
-}
-
-/// `blob[start..start + len]` if it lies entirely before `end`.
-fn slice(blob: &[u8], start: usize, len: usize, end: usize) -> Option<&[u8]> {
-    let stop = start.checked_add(len)?;
-    if stop > end {
-        return None;
-    }
-    blob.get(start..stop)
-}
-
-fn array<const N: usize>(blob: &[u8], start: usize, end: usize) -> Option<[u8; N]> {
-    slice(blob, start, N, end).and_then(|s| s.try_into().ok())
+    Ok(element)
 }
 
 /// Validates `blob` as a listpack and calls `f` with each element in order. Returns the number of
@@ -181,25 +134,27 @@ where
     E: From<DecodeError>,
     F: FnMut(Element<'b>, usize) -> core::result::Result<(), E>,
 {
-    if blob.len() < HEADER_SIZE + 1 {
-        return Err(invalid(base, 0).into());
+    let invalid_header = || base.error(ErrorKind::InvalidListpack, 0);
+    // Everything before the terminator: no entry may reach it.
+    let Some((&EOF, body)) = blob.split_last() else {
+        return Err(invalid_header().into());
+    };
+    let mut c = Cursor::with_base(body, base);
+    let (Ok(total), Ok(numele)) = (c.read_u32_le(), c.read_u16_le()) else {
+        return Err(invalid_header().into());
+    };
+    if usize::try_from(total).ok() != Some(blob.len()) {
+        return Err(invalid_header().into());
     }
-    let total = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
-    let numele = u16::from_le_bytes([blob[4], blob[5]]);
-    let end = blob.len() - 1;
-    if total != blob.len() || blob[end] != EOF {
-        return Err(invalid(base, 0).into());
-    }
-    let mut pos = HEADER_SIZE;
     let mut count = 0usize;
-    while pos < end {
-        let (element, size) = entry(blob, pos, end, base)?;
-        f(element, pos)?;
-        pos += size;
+    while !c.is_empty() {
+        let at = c.position();
+        let element = entry(&mut c).map_err(|_| c.err_at(ErrorKind::InvalidListpack, at))?;
+        f(element, at)?;
         count += 1;
     }
     if numele != NUMELE_UNKNOWN && usize::from(numele) != count {
-        return Err(invalid(base, 4).into());
+        return Err(base.error(ErrorKind::InvalidListpack, 4).into());
     }
     Ok(count)
 }
@@ -230,6 +185,15 @@ pub(crate) mod tests {
     /// backlen byte and every room left before the end: same element and size, or both refused.
     #[test]
     fn entry_fast_path_agrees_with_the_general_decoder() {
+        fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
+            let mut c = Cursor::with_base(blob, 7);
+            let e = if general {
+                entry_general(&mut c)
+            } else {
+                entry(&mut c)
+            };
+            e.ok().map(|e| (e, c.position()))
+        }
         for b0 in 0..=255u8 {
             for backlen in 0..=255u8 {
                 for room in 0..=70usize {
@@ -241,11 +205,9 @@ pub(crate) mod tests {
                     };
                     let mut blob = vec![b0];
                     blob.extend((1..=room).map(|i| if i == enc_len { backlen } else { i as u8 }));
-                    blob.push(EOF);
-                    let end = blob.len() - 1;
                     assert_eq!(
-                        entry(&blob, 0, end, 7.into()),
-                        entry_general(&blob, 0, end, 7.into()),
+                        decode(&blob, false),
+                        decode(&blob, true),
                         "b0 {b0:#x} backlen {backlen} room {room}"
                     );
                 }

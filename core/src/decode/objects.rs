@@ -96,12 +96,11 @@ impl<'b> Unique<'b> {
         }
     }
 
-    fn insert(&mut self, e: Element<'b>, _offset: usize) -> Result<()> {
+    fn insert(&mut self, e: Element<'b>) {
         if let Some(keys) = &mut self.keys {
             let k = e.key();
             keys.push((fingerprint(&k), k));
         }
-        Ok(())
     }
 
     /// The key of an element inserted twice, if any.
@@ -119,14 +118,6 @@ impl<'b> Unique<'b> {
             }
         }
         None
-    }
-
-    /// Fails if two inserted elements are the same (`offset`: the container's).
-    fn finish(self, offset: usize) -> Result<()> {
-        match self.repeated() {
-            None => Ok(()),
-            Some(_) => Err(DecodeError::new(ErrorKind::Duplicate, offset)),
-        }
     }
 }
 
@@ -274,9 +265,9 @@ mod tests {
     fn distinct(elements: &[Element<'_>]) -> bool {
         let mut u = Unique::growing(Checks::FULL, 64);
         for e in elements {
-            u.insert(*e, 0).unwrap();
+            u.insert(*e);
         }
-        u.finish(0).is_ok()
+        u.repeated().is_none()
     }
 
     #[test]
@@ -301,17 +292,17 @@ mod tests {
         for w in &words {
             u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
         }
-        assert!(u.finish(0).is_ok());
+        assert!(u.repeated().is_none());
         let mut u = Unique::growing(Checks::FULL, 0);
         for w in words.iter().chain(&words[..1]) {
             u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
         }
-        assert!(u.finish(0).is_err());
+        assert!(u.repeated().is_some());
         // Checks that leave duplicates to the writer accept them.
         let mut u = Unique::growing(Checks { duplicates: false }, 0);
-        u.insert(Element::Int(1), 0).unwrap();
-        u.insert(Element::Int(1), 0).unwrap();
-        assert!(u.finish(0).is_ok());
+        u.insert(Element::Int(1));
+        u.insert(Element::Int(1));
+        assert!(u.repeated().is_none());
     }
 
     #[test]

@@ -15,24 +15,25 @@ const TEXT_POS_INF: u8 = 254;
 const TEXT_NEG_INF: u8 = 255;
 
 /// Parses a decimal floating-point text strictly: the whole text, ASCII, `inf`/`-inf` allowed.
-pub fn parse_text(text: &[u8], offset: usize) -> Result<f64> {
-    let bad = DecodeError::new(ErrorKind::InvalidDouble, offset);
+/// The caller knows where the text is, so it places the error.
+pub fn parse_text(text: &[u8]) -> core::result::Result<f64, ErrorKind> {
+    let bad = ErrorKind::InvalidDouble;
     let s = std::str::from_utf8(text).map_err(|_| bad)?;
     if s.is_empty() || s.len() > 128 || s.bytes().any(|b| b.is_ascii_whitespace()) {
         return Err(bad);
     }
     let v: f64 = s.parse().map_err(|_| bad)?;
     if v.is_nan() {
-        return Err(DecodeError::new(ErrorKind::NanScore, offset));
+        return Err(ErrorKind::NanScore);
     }
     Ok(v)
 }
 
 /// A score stored as a ziplist/listpack element: an integer entry, or number text.
-pub fn from_element(e: Element<'_>, offset: usize) -> Result<f64> {
+pub fn from_element(e: Element<'_>) -> core::result::Result<f64, ErrorKind> {
     match e {
         Element::Int(i) => Ok(i as f64),
-        Element::Bytes(b) => parse_text(b, offset),
+        Element::Bytes(b) => parse_text(b),
     }
 }
 
@@ -52,7 +53,8 @@ pub fn read_text_double(c: &mut Cursor<'_>) -> Result<f64> {
         TEXT_NAN => Err(DecodeError::new(ErrorKind::NanScore, offset)),
         TEXT_POS_INF => Ok(f64::INFINITY),
         TEXT_NEG_INF => Ok(f64::NEG_INFINITY),
-        len => parse_text(c.read_bytes(usize::from(len))?, offset),
+        len => parse_text(c.read_bytes(usize::from(len))?)
+            .map_err(|kind| DecodeError::new(kind, offset)),
     }
 }
 
@@ -72,24 +74,24 @@ mod tests {
 
     #[test]
     fn text_scores() {
-        assert_eq!(parse_text(b"1.5", 0), Ok(1.5));
-        assert_eq!(parse_text(b"-inf", 0), Ok(f64::NEG_INFINITY));
-        assert_eq!(parse_text(b"inf", 0), Ok(f64::INFINITY));
-        assert_eq!(parse_text(b"0.10000000000000001", 0), Ok(0.1));
-        assert!(parse_text(b"-0", 0).unwrap().is_sign_negative());
-        assert_eq!(parse_text(b"9007199254740993", 0), Ok(9007199254740992.0));
+        assert_eq!(parse_text(b"1.5"), Ok(1.5));
+        assert_eq!(parse_text(b"-inf"), Ok(f64::NEG_INFINITY));
+        assert_eq!(parse_text(b"inf"), Ok(f64::INFINITY));
+        assert_eq!(parse_text(b"0.10000000000000001"), Ok(0.1));
+        assert!(parse_text(b"-0").unwrap().is_sign_negative());
+        assert_eq!(parse_text(b"9007199254740993"), Ok(9007199254740992.0));
         assert_eq!(
-            parse_text(b"4.9406564584124654e-324", 0),
+            parse_text(b"4.9406564584124654e-324"),
             Ok(f64::from_bits(1))
         );
         for bad in [&b""[..], b"abc", b"1.5abc", b" 1", b"1 ", b"\xff"] {
             assert_eq!(
-                parse_text(bad, 0).unwrap_err().kind,
+                parse_text(bad).unwrap_err(),
                 ErrorKind::InvalidDouble,
                 "{bad:?}"
             );
         }
-        assert_eq!(parse_text(b"nan", 0).unwrap_err().kind, ErrorKind::NanScore);
+        assert_eq!(parse_text(b"nan").unwrap_err(), ErrorKind::NanScore);
     }
 
     #[test]
@@ -135,7 +137,7 @@ mod tests {
     /// `-0` and underflow to `-0` keep the sign, overflow is infinite (the loaders ignore ERANGE).
     #[test]
     fn text_scores_keep_their_exact_bits() {
-        let bits = |t: &[u8]| parse_text(t, 0).map(f64::to_bits);
+        let bits = |t: &[u8]| parse_text(t).map(f64::to_bits);
         let neg_zero = (-0.0f64).to_bits();
         for t in [&b"-0"[..], b"-0.0", b"-0e9", b"-1e-400"] {
             assert_eq!(bits(t), Ok(neg_zero), "{t:?}");
@@ -143,13 +145,13 @@ mod tests {
         assert_eq!(bits(b"0"), Ok(0));
         assert_eq!(bits(b"1e-400"), Ok(0), "underflow keeps the sign: +0");
         // The largest finite values, and past them (strtod's HUGE_VAL).
-        assert_eq!(parse_text(b"1.7976931348623157e308", 0), Ok(f64::MAX));
-        assert_eq!(parse_text(b"-1.7976931348623157e308", 0), Ok(f64::MIN));
+        assert_eq!(parse_text(b"1.7976931348623157e308"), Ok(f64::MAX));
+        assert_eq!(parse_text(b"-1.7976931348623157e308"), Ok(f64::MIN));
         assert_eq!(
-            parse_text(b"1e+308", 0).map(f64::to_bits),
+            parse_text(b"1e+308").map(f64::to_bits),
             Ok(1e308f64.to_bits())
         );
-        assert_eq!(parse_text(b"1.8e308", 0), Ok(f64::INFINITY));
+        assert_eq!(parse_text(b"1.8e308"), Ok(f64::INFINITY));
         // Subnormals: the largest, the smallest, and a %.17g text of one (Redis < 7.2).
         assert_eq!(bits(b"2.2250738585072009e-308"), Ok(0x000f_ffff_ffff_ffff));
         assert_eq!(bits(b"-4.9406564584124654e-324"), Ok(neg_zero | 1));
@@ -158,20 +160,20 @@ mod tests {
             Ok((-1e-308f64).to_bits())
         );
         // Integers above 2^53: round to nearest, ties to even, like strtod.
-        assert_eq!(parse_text(b"9007199254740995", 0), Ok(9007199254740996.0));
-        assert_eq!(parse_text(b"9007199254740997", 0), Ok(9007199254740996.0));
+        assert_eq!(parse_text(b"9007199254740995"), Ok(9007199254740996.0));
+        assert_eq!(parse_text(b"9007199254740997"), Ok(9007199254740996.0));
         assert_eq!(
-            parse_text(b"18446744073709551617", 0),
+            parse_text(b"18446744073709551617"),
             Ok(18446744073709551616.0)
         );
         // Stricter than strtod: no server writes hex text.
-        assert!(parse_text(b"0x1p3", 0).is_err());
+        assert!(parse_text(b"0x1p3").is_err());
     }
 
     #[test]
     fn negative_zero() {
         assert!(is_negative_zero(-0.0));
-        assert!(is_negative_zero(parse_text(b"-0", 0).unwrap()));
+        assert!(is_negative_zero(parse_text(b"-0").unwrap()));
         assert!(!is_negative_zero(0.0));
         assert!(
             !is_negative_zero(-f64::from_bits(1)),
@@ -184,7 +186,7 @@ mod tests {
     /// rounded to nearest, ties to even.
     #[test]
     fn integer_entries_convert_like_a_c_cast() {
-        let int = |i: i64| from_element(Element::Int(i), 0);
+        let int = |i: i64| from_element(Element::Int(i));
         assert_eq!(int(1 << 53), Ok(9007199254740992.0));
         assert_eq!(int((1 << 53) + 1), Ok(9007199254740992.0));
         assert_eq!(int((1 << 53) + 3), Ok(9007199254740996.0));
@@ -199,9 +201,9 @@ mod tests {
     #[test]
     fn element_scores() {
         assert_eq!(
-            from_element(Element::Int(i64::MAX), 0),
+            from_element(Element::Int(i64::MAX)),
             Ok(9223372036854775807.0)
         );
-        assert_eq!(from_element(Element::Bytes(b"3.25"), 0), Ok(3.25));
+        assert_eq!(from_element(Element::Bytes(b"3.25")), Ok(3.25));
     }
 }

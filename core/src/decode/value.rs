@@ -166,7 +166,11 @@ fn for_each_scored<'b, E: From<super::DecodeError>>(
     walk(blob, &mut |e| {
         match member.take() {
             None => member = Some(e),
-            Some(m) => f(m, super::score::from_element(e, 0)?)?,
+            // Validated: a bad score is not reachable here, but is still an error, not a panic.
+            Some(m) => f(
+                m,
+                super::score::from_element(e).map_err(|k| super::DecodeError::new(k, 0))?,
+            )?,
         }
         Ok(())
     })

@@ -11,6 +11,7 @@
 //! prevlen chain, tail offset, count, terminator. We also require the 32-bit string marker to be
 //! exactly 0x80 (the only value a writer emits).
 
+use super::cursor::Cursor;
 use super::element::Element;
 use super::error::{Base, DecodeError, ErrorKind};
 
@@ -19,78 +20,35 @@ const LEN_UNKNOWN: u16 = 0xffff;
 const END: u8 = 0xff;
 const BIG_PREVLEN: u8 = 0xfe;
 
-fn invalid(base: Base, pos: usize) -> DecodeError {
-    base.error(ErrorKind::InvalidZiplist, pos)
-}
-
-fn slice(blob: &[u8], start: usize, len: usize, end: usize) -> Option<&[u8]> {
-    let stop = start.checked_add(len)?;
-    if stop > end {
-        return None;
-    }
-    blob.get(start..stop)
-}
-
+/// Sign-extends a little-endian integer of 1..=8 bytes.
 fn int_le(bytes: &[u8]) -> i64 {
-    // Sign-extend a little-endian integer of 1..=8 bytes.
     let mut buf = [0u8; 8];
     buf[..bytes.len()].copy_from_slice(bytes);
     let shift = 64 - 8 * bytes.len() as u32;
     (i64::from_le_bytes(buf) << shift) >> shift
 }
 
-/// Decodes the entry at `pos`: (element, prevlen value, entry size).
-fn entry(
-    blob: &[u8],
-    pos: usize,
-    end: usize,
-    base: Base,
-) -> Result<(Element<'_>, usize, usize), DecodeError> {
-    let bad = || invalid(base, pos);
-    let first = *slice(blob, pos, 1, end)
-        .ok_or_else(bad)?
-        .first()
-        .ok_or_else(bad)?;
-    let (prevlen, mut p) = if first == BIG_PREVLEN {
-        let b = slice(blob, pos + 1, 4, end).ok_or_else(bad)?;
-        (
-            u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize,
-            pos + 5,
-        )
-    } else {
-        (usize::from(first), pos + 1)
+/// Decodes the entry at the cursor, which holds the bytes up to (not including) the terminator:
+/// (element, prevlen value). On failure the caller reports the entry's start; the kind of the
+/// error returned here does not matter.
+fn entry<'b>(c: &mut Cursor<'b>) -> Result<(Element<'b>, usize), DecodeError> {
+    let prevlen = match c.read_u8()? {
+        BIG_PREVLEN => c.read_u32_le()? as usize,
+        small => usize::from(small),
     };
-    let enc = *slice(blob, p, 1, end)
-        .ok_or_else(bad)?
-        .first()
-        .ok_or_else(bad)?;
-    p += 1;
+    let enc = c.read_u8()?;
     let element = match enc >> 6 {
-        0 => {
-            let len = usize::from(enc & 0x3f);
-            let data = slice(blob, p, len, end).ok_or_else(bad)?;
-            p += len;
-            Element::Bytes(data)
-        }
+        0 => Element::Bytes(c.read_bytes(usize::from(enc & 0x3f))?),
         1 => {
-            let lo = *slice(blob, p, 1, end)
-                .ok_or_else(bad)?
-                .first()
-                .ok_or_else(bad)?;
-            let len = (usize::from(enc & 0x3f) << 8) | usize::from(lo);
-            let data = slice(blob, p + 1, len, end).ok_or_else(bad)?;
-            p += 1 + len;
-            Element::Bytes(data)
+            let len = (usize::from(enc & 0x3f) << 8) | usize::from(c.read_u8()?);
+            Element::Bytes(c.read_bytes(len)?)
         }
         2 => {
             if enc != 0x80 {
-                return Err(bad());
+                return Err(c.err(ErrorKind::InvalidZiplist));
             }
-            let b = slice(blob, p, 4, end).ok_or_else(bad)?;
-            let len = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
-            let data = slice(blob, p + 4, len, end).ok_or_else(bad)?;
-            p += 4 + len;
-            Element::Bytes(data)
+            let len = c.read_u32_be()?;
+            Element::Bytes(c.read_bytes_u64(u64::from(len))?)
         }
         _ => {
             let width = match enc {
@@ -99,19 +57,14 @@ fn entry(
                 0xe0 => 8,
                 0xf0 => 3,
                 0xfe => 1,
-                0xf1..=0xfd => 0,
-                _ => return Err(bad()),
+                // An immediate 0..=12.
+                0xf1..=0xfd => return Ok((Element::Int(i64::from(enc & 0x0f) - 1), prevlen)),
+                _ => return Err(c.err(ErrorKind::InvalidZiplist)),
             };
-            if width == 0 {
-                Element::Int(i64::from(enc & 0x0f) - 1)
-            } else {
-                let data = slice(blob, p, width, end).ok_or_else(bad)?;
-                p += width;
-                Element::Int(int_le(data))
-            }
+            Element::Int(int_le(c.read_bytes(width)?))
         }
     };
-    Ok((element, prevlen, p - pos))
+    Ok((element, prevlen))
 }
 
 /// Validates `blob` as a ziplist and calls `f` with each element. Returns the element count.
@@ -120,36 +73,51 @@ pub fn walk<'b, E: From<DecodeError>>(
     base: Base,
     f: &mut dyn FnMut(Element<'b>) -> core::result::Result<(), E>,
 ) -> core::result::Result<usize, E> {
-    if blob.len() < HEADER_SIZE + 1 {
-        return Err(invalid(base, 0).into());
+    walk_at(blob, base, |e, _| f(e))
+}
+
+/// [`walk`], calling `f` with each element and its position in `blob`, for callers whose own
+/// checks report the offending element.
+pub fn walk_at<'b, E: From<DecodeError>>(
+    blob: &'b [u8],
+    base: Base,
+    mut f: impl FnMut(Element<'b>, usize) -> core::result::Result<(), E>,
+) -> core::result::Result<usize, E> {
+    let invalid = |pos| base.error(ErrorKind::InvalidZiplist, pos);
+    // Everything before the terminator: no entry may reach it.
+    let Some((&END, body)) = blob.split_last() else {
+        return Err(invalid(0).into());
+    };
+    let mut c = Cursor::with_base(body, base);
+    let (Ok(zlbytes), Ok(zltail), Ok(zllen)) = (c.read_u32_le(), c.read_u32_le(), c.read_u16_le())
+    else {
+        return Err(invalid(0).into());
+    };
+    let zltail = zltail as usize;
+    if usize::try_from(zlbytes).ok() != Some(blob.len()) || zltail > body.len() {
+        return Err(invalid(0).into());
     }
-    let zlbytes = u32::from_le_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;
-    let zltail = u32::from_le_bytes([blob[4], blob[5], blob[6], blob[7]]) as usize;
-    let zllen = u16::from_le_bytes([blob[8], blob[9]]);
-    let end = blob.len() - 1;
-    if zlbytes != blob.len() || blob[end] != END || zltail > end {
-        return Err(invalid(base, 0).into());
-    }
-    let mut pos = HEADER_SIZE;
     let mut prev_size = 0usize;
     let mut last = HEADER_SIZE;
     let mut count = 0usize;
-    while pos < end {
-        if blob[pos] == END {
-            return Err(invalid(base, pos).into()); // an end byte before the end
+    while !c.is_empty() {
+        let at = c.position();
+        // An end byte before the end, or an entry that is not one.
+        let (element, prevlen) = match c.peek_u8() {
+            Ok(END) => Err(c.err(ErrorKind::InvalidZiplist)),
+            _ => entry(&mut c),
         }
-        let (element, prevlen, size) = entry(blob, pos, end, base)?;
+        .map_err(|_| invalid(at))?;
         if prevlen != prev_size {
-            return Err(invalid(base, pos).into());
+            return Err(invalid(at).into());
         }
-        f(element)?;
-        last = pos;
-        prev_size = size;
-        pos += size;
+        f(element, at)?;
+        last = at;
+        prev_size = c.position() - at;
         count += 1;
     }
     if zltail != last || (zllen != LEN_UNKNOWN && usize::from(zllen) != count) {
-        return Err(invalid(base, 4).into());
+        return Err(invalid(4).into());
     }
     Ok(count)
 }

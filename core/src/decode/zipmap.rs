@@ -7,76 +7,58 @@
 //! Always fully validated, as native does; non-canonical 5-byte lengths are rejected because the
 //! native validator and iterator disagree on them.
 
+use super::cursor::Cursor;
 use super::error::{Base, DecodeError, ErrorKind};
 
 const BIGLEN: u8 = 254;
 const END: u8 = 255;
 
-fn invalid(base: Base, pos: usize) -> DecodeError {
-    base.error(ErrorKind::InvalidZipmap, pos)
+/// A key or value length: one byte below 254, or 254 then a u32 LE of at least 254.
+fn read_len(c: &mut Cursor<'_>) -> Result<usize, DecodeError> {
+    match c.read_u8()? {
+        small @ 0..BIGLEN => Ok(usize::from(small)),
+        BIGLEN => match c.read_u32_le()? {
+            n if n >= u32::from(BIGLEN) => Ok(n as usize),
+            _ => Err(c.err(ErrorKind::InvalidZipmap)),
+        },
+        _ => Err(c.err(ErrorKind::InvalidZipmap)),
+    }
 }
 
-/// Walks the zipmap, calling `f` with each key and value; returns the pair count.
+/// One pair: key, value, and the free bytes after the value.
+fn read_pair<'b>(c: &mut Cursor<'b>) -> Result<(&'b [u8], &'b [u8]), DecodeError> {
+    let klen = read_len(c)?;
+    let key = c.read_bytes(klen)?;
+    let vlen = read_len(c)?;
+    let free = c.read_u8()?;
+    let value = c.read_bytes(vlen)?;
+    c.skip(usize::from(free))?;
+    Ok((key, value))
+}
+
+/// Walks the zipmap, calling `f` with each key, its value and the key's position in `blob`;
+/// returns the pair count.
 pub fn walk<'b, E: From<DecodeError>>(
     blob: &'b [u8],
     base: Base,
-    mut f: impl FnMut(&'b [u8], &'b [u8]) -> Result<(), E>,
+    mut f: impl FnMut(&'b [u8], &'b [u8], usize) -> Result<(), E>,
 ) -> Result<usize, E> {
-    if blob.len() < 2 || blob[blob.len() - 1] != END {
-        return Err(invalid(base, 0).into());
-    }
-    let end = blob.len() - 1;
-    let zmlen = blob[0];
-    let mut pos = 1;
+    let invalid = |pos| base.error(ErrorKind::InvalidZipmap, pos);
+    // Everything before the terminator: no pair may reach it.
+    let Some((&END, body)) = blob.split_last() else {
+        return Err(invalid(0).into());
+    };
+    let mut c = Cursor::with_base(body, base);
+    let zmlen = c.read_u8().map_err(|_| invalid(0))?;
     let mut count = 0usize;
-    let read_len = |pos: &mut usize| -> Result<usize, DecodeError> {
-        let b = *blob
-            .get(*pos)
-            .filter(|_| *pos < end)
-            .ok_or_else(|| invalid(base, *pos))?;
-        if b < BIGLEN {
-            *pos += 1;
-            return Ok(usize::from(b));
-        }
-        if b != BIGLEN {
-            return Err(invalid(base, *pos));
-        }
-        let bytes = blob
-            .get(*pos + 1..*pos + 5)
-            .filter(|_| *pos + 5 <= end)
-            .ok_or_else(|| invalid(base, *pos))?;
-        let n = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-        if n < usize::from(BIGLEN) {
-            return Err(invalid(base, *pos));
-        }
-        *pos += 5;
-        Ok(n)
-    };
-    let take = |pos: &mut usize, n: usize| -> Result<&'b [u8], DecodeError> {
-        let stop = pos
-            .checked_add(n)
-            .filter(|&s| s <= end)
-            .ok_or_else(|| invalid(base, *pos))?;
-        let out = &blob[*pos..stop];
-        *pos = stop;
-        Ok(out)
-    };
-    while pos < end {
-        let klen = read_len(&mut pos)?;
-        let key = take(&mut pos, klen)?;
-        let vlen = read_len(&mut pos)?;
-        let free = usize::from(
-            *take(&mut pos, 1)?
-                .first()
-                .ok_or_else(|| invalid(base, pos))?,
-        );
-        let value = take(&mut pos, vlen)?;
-        take(&mut pos, free)?;
-        f(key, value)?;
+    while !c.is_empty() {
+        let at = c.position();
+        let (key, value) = read_pair(&mut c).map_err(|_| invalid(at))?;
+        f(key, value, at)?;
         count += 1;
     }
     if zmlen < BIGLEN && usize::from(zmlen) != count {
-        return Err(invalid(base, 0).into());
+        return Err(invalid(0).into());
     }
     Ok(count)
 }
@@ -84,9 +66,9 @@ pub fn walk<'b, E: From<DecodeError>>(
 /// Calls `f` with each key and value of a validated zipmap.
 pub fn for_each<'b, E: From<DecodeError>>(
     blob: &'b [u8],
-    f: impl FnMut(&'b [u8], &'b [u8]) -> Result<(), E>,
+    mut f: impl FnMut(&'b [u8], &'b [u8]) -> Result<(), E>,
 ) -> Result<(), E> {
-    walk(blob, Base::payload(0), f).map(|_| ())
+    walk(blob, Base::payload(0), |k, v, _| f(k, v)).map(|_| ())
 }
 
 #[cfg(test)]
@@ -97,7 +79,7 @@ mod tests {
 
     fn pairs(blob: &[u8]) -> Result<Pairs, DecodeError> {
         let mut out = vec![];
-        walk(blob, 0.into(), |k, v| {
+        walk(blob, 0.into(), |k, v, _| {
             out.push((k.to_vec(), v.to_vec()));
             Ok::<_, DecodeError>(())
         })?;
@@ -136,7 +118,7 @@ mod tests {
         assert_eq!(pairs(&[0, 0xff]).unwrap(), []);
     }
 
-    /// A corruption in pair k is reported inside pair k, not at the zipmap's start.
+    /// A corruption in pair k is reported at pair k, not at the zipmap's start.
     #[test]
     fn errors_point_at_the_offending_pair() {
         // Four pairs {k: v}, each `1 k 1 0 v`: 5 bytes from offset 1.
@@ -149,19 +131,14 @@ mod tests {
             let pair = 1 + 5 * k;
             let mut bad = good.clone();
             bad[pair + 2] = 0xfd; // a value length no writer emits, running past the end
-            let e = walk(&bad, Base::payload(100), |_, _| Ok::<_, DecodeError>(())).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::InvalidZipmap);
-            assert!(
-                (100 + pair..100 + pair + 5).contains(&e.offset),
-                "pair {k}: {e}"
+            let no_op = |_: &[u8], _: &[u8], _| Ok::<_, DecodeError>(());
+            let e = walk(&bad, Base::payload(100), no_op).unwrap_err();
+            assert_eq!(
+                (e.kind, e.offset, e.decompressed),
+                (ErrorKind::InvalidZipmap, 100 + pair, None)
             );
-            let e = walk(
-                &bad,
-                Base::decompressed(40),
-                |_, _| Ok::<_, DecodeError>(()),
-            )
-            .unwrap_err();
-            assert!((pair..pair + 5).contains(&e.offset) && e.decompressed == Some(40));
+            let e = walk(&bad, Base::decompressed(40), no_op).unwrap_err();
+            assert_eq!((e.offset, e.decompressed), (pair, Some(40)));
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Hashes with field TTLs: Redis 7.4 (types 24, 25, and the release candidates' 22, 23) and
 //! Valkey 9 (type 22).
 
+use super::packed::{duplicate_in_blob, Packing};
 use super::{duplicate_at, non_empty, second_occurrence, Checks, Unique};
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
@@ -70,7 +71,7 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
     // Always checked: an expired field is not written, so no writer would see it repeated.
     let mut unique = Unique::with_capacity(Checks::FULL, n);
     for (f, _, _) in &items {
-        unique.insert(f.as_element(), at)?;
+        unique.insert(f.as_element());
     }
     if let Some(k) = unique.repeated() {
         // At the repeated field: past the items before it, and its TTL in Redis's layouts.
@@ -111,22 +112,22 @@ pub(super) fn read_listpack_ex_hash<'a>(
     let mut index = 0usize;
     let mut last_ttl: i64 = 0;
     let mut seen_none = false;
-    let n = listpack::walk(&blob, base, &mut |e| {
+    let n = listpack::walk_at(&blob, base, |e, e_at| {
         match index % 3 {
-            0 => unique.insert(e, at)?,
+            0 => unique.insert(e),
             2 => {
                 // The TTL must be an integer entry, 0 (none) or 1..=2^48-1, ascending, none last.
-                let bad = DecodeError::new(ErrorKind::InvalidFieldTtl, at);
+                let bad = || base.error(ErrorKind::InvalidFieldTtl, e_at);
                 let Element::Int(ttl) = e else {
-                    return Err(bad);
+                    return Err(bad());
                 };
                 if ttl < 0 || ttl as u64 > EB_EXPIRE_TIME_MAX {
-                    return Err(bad);
+                    return Err(bad());
                 }
                 if ttl == 0 {
                     seen_none = true;
                 } else if seen_none || ttl < last_ttl {
-                    return Err(bad);
+                    return Err(bad());
                 } else {
                     last_ttl = ttl;
                 }
@@ -136,7 +137,9 @@ pub(super) fn read_listpack_ex_hash<'a>(
         index += 1;
         Ok(())
     })?;
-    unique.finish(at)?;
+    if let Some(k) = unique.repeated() {
+        return Err(duplicate_in_blob(Packing::Listpack, &blob, base, 3, k));
+    }
     if n % 3 != 0 {
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }

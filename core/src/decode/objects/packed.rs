@@ -15,15 +15,45 @@ pub(super) enum Packing {
     Listpack,
 }
 
-fn walk<'b>(
+/// Validates a ziplist or listpack, calling `f` with each element and its position in `blob`.
+fn walk_at<'b>(
     packing: Packing,
     blob: &'b [u8],
     base: Base,
-    f: &mut dyn FnMut(Element<'b>) -> Result<()>,
+    f: impl FnMut(Element<'b>, usize) -> Result<()>,
 ) -> Result<usize> {
     match packing {
-        Packing::Ziplist => ziplist::walk(blob, base, f),
-        Packing::Listpack => listpack::walk(blob, base, f),
+        Packing::Ziplist => ziplist::walk_at(blob, base, f),
+        Packing::Listpack => listpack::walk_at(blob, base, f),
+    }
+}
+
+/// The error for the repeated key `repeated` of a validated blob whose keys are every
+/// `stride`-th element (1: set members, 2: hash fields and zset members, 3: fields with TTLs): at
+/// its second occurrence, found by walking the blob again, only on this error path.
+pub(super) fn duplicate_in_blob(
+    packing: Packing,
+    blob: &[u8],
+    base: Base,
+    stride: usize,
+    repeated: ElementKey<'_>,
+) -> DecodeError {
+    let mut index = 0usize;
+    let mut seen = 0;
+    let found = walk_at(packing, blob, base, |e, at| {
+        if index.is_multiple_of(stride) && e.key() == repeated {
+            seen += 1;
+            if seen == 2 {
+                return Err(base.error(ErrorKind::Duplicate, at));
+            }
+        }
+        index += 1;
+        Ok(())
+    });
+    match found {
+        Err(e) => e,
+        // Unreachable for a key that was repeated; the blob's start is still a true place.
+        Ok(_) => base.error(ErrorKind::Duplicate, 0),
     }
 }
 
@@ -101,9 +131,14 @@ pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Resul
     let at = c.offset();
     let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
-    let n = listpack::walk(&blob, base, &mut |e| unique.insert(e, at))?;
+    let n = listpack::walk(&blob, base, |e| {
+        unique.insert(e);
+        Ok::<_, DecodeError>(())
+    })?;
     non_empty(n, at)?;
-    unique.finish(at)?;
+    if let Some(k) = unique.repeated() {
+        return Err(duplicate_in_blob(Packing::Listpack, &blob, base, 1, k));
+    }
     Ok(Set {
         repr: SetRepr::Listpack(blob),
         len: n,
@@ -111,28 +146,30 @@ pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Resul
 }
 
 /// Reads a ziplist/listpack of key/value pairs (hash fields, zset members with scores): keys
-/// unique, an even and non-zero count, each value checked by `check_value`. Returns the blob
-/// and the number of pairs.
+/// unique, an even and non-zero count, each value checked by `check_value` (its error is placed
+/// at the value). Returns the blob and the number of pairs.
 pub(super) fn read_packed_pairs<'a>(
     c: &mut Cursor<'a>,
     packing: Packing,
     checks: Checks,
-    mut check_value: impl FnMut(Element<'_>, usize) -> Result<()>,
+    mut check_value: impl FnMut(Element<'_>) -> core::result::Result<(), ErrorKind>,
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
     let mut index = 0usize;
-    let n = walk(packing, &blob, base, &mut |e| {
+    let n = walk_at(packing, &blob, base, |e, e_at| {
         if index.is_multiple_of(2) {
-            unique.insert(e, at)?;
+            unique.insert(e);
         } else {
-            check_value(e, at)?;
+            check_value(e).map_err(|kind| base.error(kind, e_at))?;
         }
         index += 1;
         Ok(())
     })?;
-    unique.finish(at)?;
+    if let Some(k) = unique.repeated() {
+        return Err(duplicate_in_blob(packing, &blob, base, 2, k));
+    }
     if n % 2 != 0 {
         return Err(DecodeError::new(ErrorKind::OddElementCount, at));
     }
@@ -146,8 +183,8 @@ pub(super) fn read_packed_zset<'a>(
     checks: Checks,
 ) -> Result<SortedSet<'a>> {
     let mut negative_zero = false;
-    let (blob, len) = read_packed_pairs(c, packing, checks, |score, at| {
-        negative_zero |= score::is_negative_zero(score::from_element(score, at)?);
+    let (blob, len) = read_packed_pairs(c, packing, checks, |score| {
+        negative_zero |= score::is_negative_zero(score::from_element(score)?);
         Ok(())
     })?;
     let repr = match packing {
@@ -166,7 +203,7 @@ pub(super) fn read_packed_hash<'a>(
     packing: Packing,
     checks: Checks,
 ) -> Result<Hash<'a>> {
-    let (blob, len) = read_packed_pairs(c, packing, checks, |_, _| Ok(()))?;
+    let (blob, len) = read_packed_pairs(c, packing, checks, |_| Ok(()))?;
     let repr = match packing {
         Packing::Ziplist => HashRepr::Ziplist(blob),
         Packing::Listpack => HashRepr::Listpack(blob),
@@ -178,8 +215,26 @@ pub(super) fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result
     let at = c.offset();
     let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
-    let n = zipmap::walk(&blob, base, |k, _| unique.insert(Element::Bytes(k), at))?;
-    unique.finish(at)?;
+    let n = zipmap::walk(&blob, base, |k, _, _| {
+        unique.insert(Element::Bytes(k));
+        Ok::<_, DecodeError>(())
+    })?;
+    if let Some(repeated) = unique.repeated() {
+        // At the second occurrence: walk the validated zipmap again, on this error path only.
+        let mut seen = 0;
+        let found = zipmap::walk(&blob, base, |key, _, key_at| {
+            if Element::Bytes(key).key() == repeated {
+                seen += 1;
+                if seen == 2 {
+                    return Err(base.error(ErrorKind::Duplicate, key_at));
+                }
+            }
+            Ok(())
+        });
+        return Err(found
+            .err()
+            .unwrap_or_else(|| base.error(ErrorKind::Duplicate, 0)));
+    }
     non_empty(n, at)?;
     Ok(Hash {
         repr: HashRepr::Zipmap(blob),
@@ -189,9 +244,11 @@ pub(super) fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result
 
 #[cfg(test)]
 mod tests {
-    use crate::decode::error::ErrorKind;
+    use crate::decode::error::{DecodeError, ErrorKind};
+    use crate::decode::listpack::tests::{build as listpack, entry_bytes};
     use crate::decode::payload::decode_object;
-    use crate::rdb::{RDB_TYPE_SET_INTSET, RDB_TYPE_SET_LISTPACK};
+    use crate::decode::ziplist::tests::build as ziplist;
+    use crate::rdb::*;
 
     /// A 14-bit RDB length.
     fn len14(n: usize) -> [u8; 2] {
@@ -264,5 +321,90 @@ mod tests {
             (e.kind, e.offset, e.decompressed),
             (ErrorKind::InvalidListpack, at, Some(1))
         );
+    }
+
+    /// A listpack entry holding a short string.
+    fn lp_str(b: &[u8]) -> Vec<u8> {
+        entry_bytes(&[0x80 | b.len() as u8], b)
+    }
+
+    fn lp_of(entries: &[Vec<u8>]) -> Vec<u8> {
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        listpack(&refs, entries.len() as u16)
+    }
+
+    /// The error of decoding `object`, as (kind, offset, decompressed-at).
+    fn error(object: &[u8], version: u16) -> (ErrorKind, usize, Option<usize>) {
+        let e: DecodeError = decode_object(object, version).unwrap_err();
+        (e.kind, e.offset, e.decompressed)
+    }
+
+    /// A repeated key inside a blob is reported at its second occurrence, and a bad value at the
+    /// value, in the payload or in the decompressed blob; not at the blob's start.
+    #[test]
+    fn duplicates_and_bad_values_in_blobs_point_at_the_element() {
+        use ErrorKind::{Duplicate, InvalidDouble, InvalidFieldTtl};
+        // Set listpack member-00 .. member-29, then member-03 again: 11-byte entries after the
+        // 6-byte header, the blob at 3 (compressible, so also seen through LZF).
+        let mut members: Vec<Vec<u8>> = (0..30)
+            .map(|i| lp_str(format!("member-{i:02}").as_bytes()))
+            .collect();
+        members.push(members[3].clone());
+        let set = lp_of(&members);
+        let second = 6 + 30 * 11;
+        let o = object(RDB_TYPE_SET_LISTPACK, &set, false);
+        assert_eq!(error(&o, 11), (Duplicate, 3 + second, None));
+        let o = object(RDB_TYPE_SET_LISTPACK, &set, true);
+        assert_eq!(error(&o, 11), (Duplicate, second, Some(1)));
+
+        // Hash listpack f=v, g=w, f=x: the second "f" is the fifth entry; a value of a repeated
+        // field is not a repeat.
+        let hash = lp_of(&[b"f", b"v", b"g", b"v", b"f", b"x"].map(|e| lp_str(e)));
+        let o = object(RDB_TYPE_HASH_LISTPACK, &hash, false);
+        assert_eq!(error(&o, 11), (Duplicate, 3 + 6 + 4 * 3, None));
+
+        // Sorted-set listpack a=1, b="x": the bad score is the fourth entry.
+        let zset = lp_of(&[lp_str(b"a"), vec![0x01, 0x01], lp_str(b"b"), lp_str(b"x")]);
+        let o = object(RDB_TYPE_ZSET_LISTPACK, &zset, false);
+        assert_eq!(error(&o, 11), (InvalidDouble, 3 + 6 + 3 + 2 + 3, None));
+
+        // Hash ziplist f=v, g=w, f=x: 3-byte entries (prevlen, encoding, byte) after 10 bytes.
+        let entries = [b"f", b"v", b"g", b"w", b"f", b"x"].map(|e| [0x01, e[0]]);
+        let refs: Vec<&[u8]> = entries.iter().map(|e| &e[..]).collect();
+        let o = object(RDB_TYPE_HASH_ZIPLIST, &ziplist(&refs, None), false);
+        assert_eq!(error(&o, 9), (Duplicate, 3 + 10 + 4 * 3, None));
+
+        // Zipmap f=v, g=w, f=x: 5-byte pairs (len, key, len, free, value) after the count byte.
+        let zipmap = [
+            3, 1, b'f', 1, 0, b'v', 1, b'g', 1, 0, b'w', 1, b'f', 1, 0, b'x', 0xff,
+        ];
+        let o = object(RDB_TYPE_HASH_ZIPMAP, &zipmap, false);
+        assert_eq!(error(&o, 9), (Duplicate, 3 + 1 + 2 * 5, None));
+
+        // Listpack with field TTLs (type 25: min expire, then the blob): (field, value, ttl)
+        // triples of 3 + 3 + 2 bytes. A repeated field, then a TTL that is not an integer.
+        let ex = |entries: &[Vec<u8>]| {
+            let mut o = vec![RDB_TYPE_HASH_LISTPACK_EX];
+            o.extend(0i64.to_le_bytes());
+            let lp = lp_of(entries);
+            o.extend(len14(lp.len()));
+            o.extend(lp);
+            o
+        };
+        let none = vec![0x00, 0x01];
+        let o = ex(&[
+            lp_str(b"f"),
+            lp_str(b"v"),
+            none.clone(),
+            lp_str(b"g"),
+            lp_str(b"w"),
+            none.clone(),
+            lp_str(b"f"),
+            lp_str(b"x"),
+            none.clone(),
+        ]);
+        assert_eq!(error(&o, 12), (Duplicate, 11 + 6 + 2 * 8, None));
+        let o = ex(&[lp_str(b"f"), lp_str(b"v"), lp_str(b"1")]);
+        assert_eq!(error(&o, 12), (InvalidFieldTtl, 11 + 6 + 6, None));
     }
 }

@@ -27,7 +27,7 @@ pub(super) fn read_plain_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<S
     }
     let mut unique = Unique::with_capacity(checks, n);
     for m in &members {
-        unique.insert(m.as_element(), at)?;
+        unique.insert(m.as_element());
     }
     if let Some(k) = unique.repeated() {
         let keys = members.iter().map(|m| m.as_element().key());
@@ -60,7 +60,7 @@ pub(super) fn read_plain_zset<'a>(
     }
     let mut unique = Unique::with_capacity(checks, n);
     for (m, _) in &items {
-        unique.insert(m.as_element(), at)?;
+        unique.insert(m.as_element());
     }
     if let Some(k) = unique.repeated() {
         let keys = items.iter().map(|(m, _)| m.as_element().key());
@@ -94,7 +94,7 @@ pub(super) fn read_plain_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result<
     }
     let mut unique = Unique::with_capacity(checks, n);
     for (f, _) in &pairs {
-        unique.insert(f.as_element(), at)?;
+        unique.insert(f.as_element());
     }
     if let Some(k) = unique.repeated() {
         let keys = pairs.iter().map(|(f, _)| f.as_element().key());

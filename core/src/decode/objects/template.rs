@@ -21,9 +21,14 @@ pub(super) fn read_template_hash<'a>(
     let mut names_in_order = TemplateOrder::default();
     let (fields, n) = match read_len(c)? {
         TEMPLATE_FIELDS_LISTPACK => {
-            let lp_at = c.offset();
             let (blob, base) = read_blob_based(c)?;
-            let n = listpack::walk(&blob, base, &mut |e| names_in_order.next(e, lp_at))?;
+            let n = listpack::walk_at(&blob, base, |e, name_at| {
+                if names_in_order.next(e) {
+                    Ok(())
+                } else {
+                    Err(base.error(ErrorKind::InvalidTemplateHash, name_at))
+                }
+            })?;
             (StringList::Listpack(blob), n)
         }
         TEMPLATE_FIELDS_PLAIN => {
@@ -32,7 +37,9 @@ pub(super) fn read_template_hash<'a>(
             for _ in 0..n {
                 let name_at = c.offset();
                 let name = read_string(c)?;
-                names_in_order.next(name.as_element(), name_at)?;
+                if !names_in_order.next(name.as_element()) {
+                    return Err(bad(name_at));
+                }
                 names.push(name);
             }
             (StringList::Plain(names), n)
@@ -46,10 +53,10 @@ pub(super) fn read_template_hash<'a>(
     let values = if listpack_values {
         let (blob, base) = read_blob_based(c)?;
         let mut first = true;
-        let count = listpack::walk(&blob, base, &mut |e| {
+        let count = listpack::walk_at(&blob, base, |e, e_at| {
             // The source's template id: meaningless here, but it must be an integer.
             if std::mem::take(&mut first) && !matches!(e, Element::Int(_)) {
-                return Err(bad(values_at));
+                return Err(base.error(ErrorKind::InvalidTemplateHash, e_at));
             }
             Ok(())
         })?;
@@ -77,20 +84,20 @@ struct TemplateOrder {
 }
 
 impl TemplateOrder {
-    fn next(&mut self, name: Element<'_>, offset: usize) -> Result<()> {
+    /// Whether `name` comes after the previous name (the caller places the error).
+    fn next(&mut self, name: Element<'_>) -> bool {
         let mut buf = [0; 20];
         let bytes = name.bytes(&mut buf);
         let increasing = match &self.previous {
             None => true,
             Some(prev) => (prev.len(), prev.as_slice()) < (bytes.len(), bytes),
         };
-        if !increasing {
-            return Err(DecodeError::new(ErrorKind::InvalidTemplateHash, offset));
+        if increasing {
+            let prev = self.previous.get_or_insert_with(Vec::new);
+            prev.clear();
+            prev.extend_from_slice(bytes);
         }
-        let prev = self.previous.get_or_insert_with(Vec::new);
-        prev.clear();
-        prev.extend_from_slice(bytes);
-        Ok(())
+        increasing
     }
 }
 
@@ -213,5 +220,24 @@ mod tests {
             let o = [t, 0x01, b'x'];
             assert_eq!(kind(&o, 15), ErrorKind::TemplateReference(t));
         }
+    }
+
+    /// Template errors inside a listpack point at the offending name or template id.
+    #[test]
+    fn template_errors_point_at_the_element() {
+        let at = |o: &[u8]| {
+            let e = decode_object(o, 15).unwrap_err();
+            (e.kind, e.offset)
+        };
+        // Names "b", "a" as a listpack: type, names format, string length, then the listpack;
+        // "a" is its second 3-byte entry.
+        let o = template(31, &["b", "a"], &["1", "2"], true);
+        assert_eq!(at(&o), (ErrorKind::InvalidTemplateHash, 3 + 6 + 3));
+        // A template id that is text: the values listpack's first entry.
+        let mut o = template(31, &["a"], &[], true);
+        o[0] = 29;
+        let values_at = o.len() + 1;
+        put_string(&mut o, &lp(&strs(&["id", "1"])));
+        assert_eq!(at(&o), (ErrorKind::InvalidTemplateHash, values_at + 6));
     }
 }
