@@ -33,6 +33,7 @@ use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind};
 use crate::decode::length::{read_blob, read_len, read_string};
 use crate::decode::listpack;
+use crate::decode::module_type::walk_annotated;
 use crate::decode::value::{Element, RdbString};
 use crate::encode::{finish_payload, put_len, put_string};
 use crate::rdb::*;
@@ -688,25 +689,10 @@ fn skip_text_double(c: &mut Cursor<'_>) -> FrameResult<()> {
     Ok(())
 }
 
-/// A module-serialized value: `len opcode | operand` up to `len 0`.
+/// A module-serialized value: `len opcode | operand` up to `len 0`, its strings skipped without
+/// decompressing them.
 fn skip_annotated(c: &mut Cursor<'_>) -> FrameResult<()> {
-    loop {
-        let at = c.offset();
-        match read_len(c)? {
-            RDB_MODULE_OPCODE_EOF => return Ok(()),
-            RDB_MODULE_OPCODE_SINT | RDB_MODULE_OPCODE_UINT => {
-                read_len(c)?;
-            }
-            RDB_MODULE_OPCODE_FLOAT => {
-                c.read_bytes(4)?;
-            }
-            RDB_MODULE_OPCODE_DOUBLE => {
-                c.read_bytes(8)?;
-            }
-            RDB_MODULE_OPCODE_STRING => skip_string(c)?,
-            _ => return Err(bad(ErrorKind::InvalidModuleValue, at)),
-        }
-    }
+    walk_annotated(c, Frame::from, skip_string)
 }
 
 fn skip_id(c: &mut Cursor<'_>) -> FrameResult<()> {

@@ -309,3 +309,39 @@ fn corrupt_files_are_refused_with_an_offset() {
         "{err}"
     );
 }
+
+#[test]
+fn module_value_strings_are_framed_not_decompressed() {
+    // A module value whose STRING operand is LZF that does not decompress (a literal run of 1
+    // with no byte after it): the reader frames the key with its strings skipped as they are,
+    // the decoder (which shares the opcode walk) refuses the payload at the string.
+    let mut r = vec![RDB_TYPE_MODULE_2];
+    put_string(&mut r, b"m");
+    put_len(&mut r, 0x45e2_5238_df91_2c03); // ReJSON-RL, encver 3
+    r.extend_from_slice(&[RDB_MODULE_OPCODE_UINT as u8, 7]);
+    r.extend_from_slice(&[RDB_MODULE_OPCODE_STRING as u8, 0xc3, 1, 5, 0x00]);
+    r.push(RDB_MODULE_OPCODE_EOF as u8);
+    let recs = read_all(file(11, &r).as_slice(), 1 << 20).unwrap();
+    let ks = keys(&recs);
+    assert_eq!((ks.len(), ks[0].type_id), (1, RDB_TYPE_MODULE_2));
+    let err = decode::decode(&ks[0].payload).unwrap_err();
+    assert_eq!(err.kind, decode::ErrorKind::InvalidLzf);
+    // At the string's header: after the type, the module id, UINT 7 and the STRING opcode.
+    assert_eq!(err.offset, 13);
+    // An unknown opcode is the module value's fault, at the opcode, for both.
+    let mut bad = r.clone();
+    bad[14] = 6;
+    let err = read_all(file(11, &bad).as_slice(), 1 << 20).unwrap_err();
+    assert!(
+        matches!(err, FileError::Corrupt { offset: 23, .. }),
+        "{err}"
+    );
+    let mut payload = ks[0].payload.clone();
+    payload[12] = 6;
+    let payload = restore_core::encode::finish_payload(payload[..payload.len() - 10].to_vec(), 11);
+    let err = decode::decode(&payload).unwrap_err();
+    assert_eq!(
+        (err.kind, err.offset),
+        (decode::ErrorKind::InvalidModuleValue, 12)
+    );
+}

@@ -8,7 +8,7 @@
 //! Only the owning module can interpret the values; we check the structure and keep the bytes.
 
 use super::cursor::Cursor;
-use super::error::{ErrorKind, Result};
+use super::error::{DecodeError, ErrorKind, Result};
 use super::length::{read_len, read_string};
 
 use crate::rdb::{
@@ -64,18 +64,37 @@ pub fn read_module<'a>(c: &mut Cursor<'a>) -> Result<ModuleValue<'a>> {
 }
 
 /// Walks a module-serialized value (`LEN opcode | operand`, up to `LEN 0`) and returns its bytes,
-/// EOF included. Module values and Redis 8.6 key-metadata classes share this format.
+/// EOF included. Module values and Redis 8.6 key-metadata classes share this format. Every
+/// string is read as the decoder reads strings (LZF decompressed, so a bad one is an error), and
+/// an opcode that cannot be read is an invalid module value at its offset.
 pub fn read_annotated<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
     let mut body = *c;
     let start = c.remaining();
-    loop {
-        let at = c.offset();
-        let opcode = read_len(c).map_err(|mut e| {
+    walk_annotated(
+        c,
+        |mut e| {
             e.kind = ErrorKind::InvalidModuleValue;
             e
-        })?;
-        match opcode {
-            RDB_MODULE_OPCODE_EOF => break,
+        },
+        |c| read_string(c).map(|_| ()),
+    )?;
+    body.read_bytes(start - c.remaining())
+}
+
+/// The one walk over module-serialized values, for [`read_annotated`] and the RDB file reader,
+/// which frames records without decompressing the strings it skips. The caller says how a
+/// STRING operand is consumed (`string`) and what a failure to read an opcode becomes
+/// (`opcode_error`); every other failure is the cursor's own error, converted with `From`, and an
+/// unknown opcode is [`ErrorKind::InvalidModuleValue`] at the opcode.
+pub fn walk_annotated<'a, E: From<DecodeError>>(
+    c: &mut Cursor<'a>,
+    opcode_error: impl Fn(DecodeError) -> E,
+    mut string: impl FnMut(&mut Cursor<'a>) -> core::result::Result<(), E>,
+) -> core::result::Result<(), E> {
+    loop {
+        let at = c.offset();
+        match read_len(c).map_err(&opcode_error)? {
+            RDB_MODULE_OPCODE_EOF => return Ok(()),
             RDB_MODULE_OPCODE_SINT | RDB_MODULE_OPCODE_UINT => {
                 read_len(c)?;
             }
@@ -85,13 +104,10 @@ pub fn read_annotated<'a>(c: &mut Cursor<'a>) -> Result<&'a [u8]> {
             RDB_MODULE_OPCODE_DOUBLE => {
                 c.read_bytes(8)?;
             }
-            RDB_MODULE_OPCODE_STRING => {
-                read_string(c)?;
-            }
-            _ => return Err(super::DecodeError::new(ErrorKind::InvalidModuleValue, at)),
+            RDB_MODULE_OPCODE_STRING => string(c)?,
+            _ => return Err(DecodeError::new(ErrorKind::InvalidModuleValue, at).into()),
         }
     }
-    body.read_bytes(start - c.remaining())
 }
 
 #[cfg(test)]
