@@ -23,14 +23,32 @@ fn members(blob: &[u8], base: Base) -> Result<(usize, usize, Cursor<'_>), Decode
     Ok((width as usize, length as usize, c))
 }
 
-/// One member of `width` bytes.
+/// Calls `f` with each member of `N` bytes, read by `read`. One loop per width, so the width is
+/// not matched again for every member.
 #[inline]
-fn member(c: &mut Cursor<'_>, width: usize) -> Result<i64, DecodeError> {
-    Ok(match width {
-        2 => i64::from(i16::from_le_bytes(c.read_array()?)),
-        4 => i64::from(i32::from_le_bytes(c.read_array()?)),
-        _ => c.read_i64_le()?,
-    })
+fn each_member<const N: usize, E: From<DecodeError>>(
+    c: &mut Cursor<'_>,
+    read: fn([u8; N]) -> i64,
+    f: &mut impl FnMut(i64, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    while !c.is_empty() {
+        let at = c.position();
+        f(read(c.read_array()?), at)?;
+    }
+    Ok(())
+}
+
+/// Calls `f` with each member and its position in the blob.
+fn members_at<E: From<DecodeError>>(
+    width: usize,
+    c: &mut Cursor<'_>,
+    mut f: impl FnMut(i64, usize) -> Result<(), E>,
+) -> Result<(), E> {
+    match width {
+        2 => each_member(c, |b| i64::from(i16::from_le_bytes(b)), &mut f),
+        4 => each_member(c, |b| i64::from(i32::from_le_bytes(b)), &mut f),
+        _ => each_member(c, i64::from_le_bytes, &mut f),
+    }
 }
 
 /// Validates an intset (non-empty, strictly increasing). Returns the member count.
@@ -40,14 +58,13 @@ pub fn validate(blob: &[u8], base: Base) -> Result<usize, DecodeError> {
         return Err(base.error(ErrorKind::InvalidIntset, 4));
     }
     let mut prev: Option<i64> = None;
-    while !c.is_empty() {
-        let at = c.position();
-        let v = member(&mut c, width)?;
+    members_at(width, &mut c, |v, at| {
         if prev.is_some_and(|p| v <= p) {
-            return Err(c.err_at(ErrorKind::InvalidIntset, at));
+            return Err(base.error(ErrorKind::InvalidIntset, at));
         }
         prev = Some(v);
-    }
+        Ok(())
+    })?;
     Ok(len)
 }
 
@@ -57,10 +74,7 @@ pub fn for_each<E: From<DecodeError>>(
     mut f: impl FnMut(i64) -> Result<(), E>,
 ) -> Result<(), E> {
     let (width, _, mut c) = members(blob, Base::payload(0))?;
-    while !c.is_empty() {
-        f(member(&mut c, width)?)?;
-    }
-    Ok(())
+    members_at(width, &mut c, |v, _| f(v))
 }
 
 #[cfg(test)]
