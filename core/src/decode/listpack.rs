@@ -47,7 +47,7 @@ fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
 /// Decodes the entry at the cursor, which holds the bytes up to (not including) the
 /// terminating 0xFF, so no entry can reach it. On failure the caller reports the entry's start;
 /// the kind of the error returned here does not matter.
-#[inline]
+#[inline(always)]
 fn entry<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
     // Fast path, most entries of real listpacks: a 7-bit uint or a string of up to 63 bytes,
     // whose one-byte backlen is the entry's size. Same checks as below, fewer branches.
@@ -63,6 +63,22 @@ fn entry<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
             if rest.get(enc_len) == Some(&(enc_len as u8)) {
                 c.skip(enc_len + 1)?;
                 return Ok(Element::Bytes(&rest[1..enc_len]));
+            }
+        } else if b0 & 0xf0 == 0xe0 {
+            // A string of up to 4095 bytes (list elements, JSON values): a backlen of 1 or 2 bytes.
+            if let Some(&b1) = rest.get(1) {
+                let enc_len = 2 + ((usize::from(b0 & 0x0f) << 8) | usize::from(b1));
+                let backlen_ok = if enc_len < 128 {
+                    rest.get(enc_len) == Some(&(enc_len as u8))
+                } else {
+                    rest.get(enc_len..enc_len + 2)
+                        == Some(&[(enc_len >> 7) as u8, (enc_len & 0x7f) as u8 | 0x80][..])
+                };
+                if backlen_ok {
+                    let data = &rest[2..enc_len];
+                    c.skip(enc_len + backlen_size(enc_len))?;
+                    return Ok(Element::Bytes(data));
+                }
             }
         }
     }
@@ -209,6 +225,38 @@ pub(crate) mod tests {
                         decode(&blob, false),
                         decode(&blob, true),
                         "b0 {b0:#x} backlen {backlen} room {room}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The same for 12-bit-length strings of every length, each backlen byte right or off by one.
+    #[test]
+    fn entry_fast_path_agrees_on_twelve_bit_strings() {
+        fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
+            let mut c = Cursor::with_base(blob, 7);
+            let e = if general {
+                entry_general(&mut c)
+            } else {
+                entry(&mut c)
+            };
+            e.ok().map(|e| (e, c.position()))
+        }
+        for len in 0..4096usize {
+            let good = entry_bytes(&[0xe0 | (len >> 8) as u8, len as u8], &vec![b'x'; len]);
+            let backlen_at = 2 + len;
+            for room in [good.len() - 1, good.len(), good.len() + 1] {
+                for (i, delta) in [(0, 0u8), (0, 1), (0, 0x80), (1, 1), (1, 0x80)] {
+                    let mut blob = good.clone();
+                    blob.resize(room, b'y');
+                    if let Some(b) = blob.get_mut(backlen_at + i) {
+                        *b = b.wrapping_add(delta);
+                    }
+                    assert_eq!(
+                        decode(&blob, false),
+                        decode(&blob, true),
+                        "len {len} room {room} byte {i} +{delta}"
                     );
                 }
             }
