@@ -3,4 +3,7 @@
 //! The payload is decoded by the pure core crate, `restore-core` (no FFI, safe Rust only); this
 //! crate maps decoded values onto the Redis module API and implements `RESTORE.ASKING`.
 
+// The compiler holds every `unsafe` to `module/ffi.rs`, the one module allowed it.
+#![deny(unsafe_code)]
+
 mod module;

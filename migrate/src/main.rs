@@ -2,6 +2,8 @@
 //! version, into any Redis or Valkey server or cluster — with RESTORE.ASKING where the
 //! restore-asking module is loaded, with the built-in RESTORE elsewhere.
 
+#![forbid(unsafe_code)]
+
 mod canon;
 mod checkpoint;
 mod conn;

@@ -12,6 +12,7 @@ mod command_info;
 mod config;
 mod errors;
 mod fault;
+#[allow(unsafe_code)]
 mod ffi;
 mod field_ttl;
 mod host;
@@ -36,7 +37,9 @@ const OLDEST_SUPPORTED: &str = "Redis 6.0+ or Valkey 7.2+";
 const ERR: c_int = raw::REDISMODULE_ERR as c_int;
 const OK: c_int = raw::REDISMODULE_OK as c_int;
 
-/// Called by the server on `MODULE LOAD` / `--loadmodule`.
+/// Called by the server on `MODULE LOAD` / `--loadmodule`. (`no_mangle` counts as unsafe code
+/// to the lint: the server finds the function by this exact name. Its pointers go to `ffi`.)
+#[allow(unsafe_code)]
 #[no_mangle]
 #[allow(non_snake_case)]
 pub extern "C" fn RedisModule_OnLoad(ctx: Ctx, argv: *mut RString, argc: c_int) -> c_int {

@@ -43,6 +43,7 @@ fn on_free(size: usize) {
 
 // SAFETY: every call is forwarded unchanged to `System`; the bookkeeping only touches
 // const-initialised thread-locals without destructors, which never allocate.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for Meter {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         on_alloc(layout.size());

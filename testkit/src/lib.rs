@@ -7,6 +7,11 @@
 //! - [`lzf_ref`]: an LZF compressor and decompressor independent of the decoder's.
 //!
 //! Payloads are footed with the core's own [`restore_core::encode::finish_payload`].
+//!
+//! No unsafe code, but for the one `unsafe impl GlobalAlloc` the language requires of a
+//! measuring allocator (allowed there, by name).
+
+#![deny(unsafe_code)]
 
 pub mod alloc_meter;
 pub mod invariants;
