@@ -49,8 +49,8 @@ pub fn host(ctx: Ctx) -> Host {
         let info = ffi::call(ctx, c"INFO", &[section.as_ptr()])
             .string()
             .unwrap_or_default();
-        let valkey = info.windows(19).any(|w| w == b"server_name:valkey\r")
-            || info.windows(15).any(|w| w == b"valkey_version:");
+        let has = |needle: &[u8]| info.windows(needle.len()).any(|w| w == needle);
+        let valkey = has(b"server_name:valkey\r") || has(b"valkey_version:");
         let server = if valkey {
             Engine::Valkey
         } else {
