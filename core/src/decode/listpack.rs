@@ -197,19 +197,21 @@ pub fn elements(blob: &[u8], base: Base) -> Result<Vec<Element<'_>>> {
 pub(crate) mod tests {
     use super::*;
 
+    /// One entry through the fast path or the general decoder: the element and the bytes read.
+    fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
+        let mut c = Cursor::with_base(blob, 7);
+        let e = if general {
+            entry_general(&mut c)
+        } else {
+            entry(&mut c)
+        };
+        e.ok().map(|e| (e, c.position()))
+    }
+
     /// The fast path of `entry` agrees with the general decoder on every first byte, every
     /// backlen byte and every room left before the end: same element and size, or both refused.
     #[test]
     fn entry_fast_path_agrees_with_the_general_decoder() {
-        fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
-            let mut c = Cursor::with_base(blob, 7);
-            let e = if general {
-                entry_general(&mut c)
-            } else {
-                entry(&mut c)
-            };
-            e.ok().map(|e| (e, c.position()))
-        }
         for b0 in 0..=255u8 {
             for backlen in 0..=255u8 {
                 for room in 0..=70usize {
@@ -234,15 +236,6 @@ pub(crate) mod tests {
     /// The same for 12-bit-length strings of every length, each backlen byte right or off by one.
     #[test]
     fn entry_fast_path_agrees_on_twelve_bit_strings() {
-        fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
-            let mut c = Cursor::with_base(blob, 7);
-            let e = if general {
-                entry_general(&mut c)
-            } else {
-                entry(&mut c)
-            };
-            e.ok().map(|e| (e, c.position()))
-        }
         for len in 0..4096usize {
             let good = entry_bytes(&[0xe0 | (len >> 8) as u8, len as u8], &vec![b'x'; len]);
             let backlen_at = 2 + len;
