@@ -289,10 +289,11 @@ FILE2=$WORK/source2.rdb
 cp "${SRV_DIR[source]}/dump.rdb" "$FILE2"
 "$BIN" migrate "$FILE2" "$PLAIN" --batch 10 --resume "$WORK/ck2" -q >/dev/null 2>&1 &
 pid=$!
-# Killed as soon as its first checkpoint is on disk (the run has ~300 batches left then), not
-# after a fixed sleep: a fixed sleep kills a fast run too late and a slow one before it starts.
+# Killed as soon as its checkpoint records a first batch done (~300 batches are left then; the
+# file's function library, in that first batch, is behind it), not after a fixed sleep: a fixed
+# sleep kills a fast run too late and a slow one before it starts.
 for _ in $(seq 1000); do
-    [ -s "$WORK/ck2" ] || ! kill -0 "$pid" 2>/dev/null && break
+    grep -q '^done ' "$WORK/ck2" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null && break
     sleep 0.01
 done
 kill -9 "$pid" 2>/dev/null

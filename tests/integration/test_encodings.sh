@@ -168,6 +168,15 @@ def mean_mem(key, make):
     R('DEL', 'tmp')
     return total / 5
 
+def resampled(command, key, payload, n=4):
+    """MEMORY USAGE of n more restores of payload under key by command, each deleted after."""
+    out = []
+    for _ in range(n):
+        R(command, key, 0, payload)
+        out.append(mem(key))
+        R('DEL', key)
+    return out
+
 def close(got, ref, spread=0, tolerance=0.10):
     """got is at most 10% (or 128 bytes) above ref, and not below half of it."""
     return ref / 2 <= got <= ref + max(tolerance * ref, 128) + spread
@@ -256,7 +265,19 @@ for rel, doc, payload in vectors(root):
         if me == 'skiplist':
             same = abs(mm - nm) <= 0.08 * nm
         elif VALKEY or LIBC_MALLOC:
-            same = abs(mm - nm) <= spread + max(128, 0.05 * nm)
+            tolerance = max(128, 0.05 * nm)
+            same = abs(mm - nm) <= spread + tolerance
+            if not same:
+                # Valkey's and glibc's sizes vary between restores of one payload by more than
+                # one extra restore shows (Valkey 9.1.2, a hash whose fields all have TTLs:
+                # 2416 or 2448 with SAMPLES 0, restore to restore): before calling it a
+                # difference, compare 5 restores each way, under keys of the same length.
+                natives = [nm] + resampled('RESTORE', 'p:' + rel, payload)
+                ours = [mm] + resampled(cmd, 'q:' + rel, payload)
+                same = (min(ours) <= max(natives) + tolerance
+                        and max(ours) >= min(natives) - tolerance)
+                spread = max(natives) - min(natives)
+                mm = ours
         elif REDIS6 and spread < abs(mm - nm) <= spread + max(64, 0.05 * nm):
             same = True
             approx6.append('%s (%+d)' % (rel, mm - nm))
@@ -266,7 +287,9 @@ for rel, doc, payload in vectors(root):
             ok('%s: %s: MEMORY USAGE as native' % (label, rel))
         else:
             bad('%s: %s: MEMORY USAGE as native' % (label, rel),
-                'native: %d (a second native restore: %+d)' % (nm, spread), 'got:    %d' % mm)
+                'native: %d (a second native restore: %+d)' % (nm, spread), 'got:    %s' % (mm,))
+        if isinstance(mm, list):
+            mm = sorted(mm)[len(mm) // 2]
         r = mm / nm
         if t not in worst or abs(r - 1) > abs(worst[t][0] - 1):
             worst[t] = (r, rel)
