@@ -539,6 +539,11 @@ fn reply_element(
 }
 
 impl CallReply {
+    /// No reply: the server has no `RM_Call` (reads as an error).
+    const NONE: CallReply = CallReply {
+        ptr: ptr::null_mut(),
+    };
+
     /// The error text, if the call failed (`Some` also for a NULL reply: it could not run).
     pub fn error(&self) -> Option<String> {
         if self.ptr.is_null() {
@@ -603,20 +608,23 @@ impl Drop for CallReply {
     }
 }
 
+/// `with_e` where the server takes the `E` flag (errors as replies), else `without`.
+fn call_format(with_e: &'static CStr, without: &'static CStr) -> &'static CStr {
+    if CALL_TAKES_E.load(Relaxed) {
+        with_e
+    } else {
+        without
+    }
+}
+
 /// Calls `cmd` with the argument vector `args`. Flags: `E` (errors as replies) where the server
 /// takes it. No `!`: what the inner command writes is not propagated; the module replicates its
 /// own command instead.
 pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
     let Some(f) = api!(RedisModule_Call) else {
-        return CallReply {
-            ptr: ptr::null_mut(),
-        };
+        return CallReply::NONE;
     };
-    let fmt = if CALL_TAKES_E.load(Relaxed) {
-        c"vE"
-    } else {
-        c"v"
-    };
+    let fmt = call_format(c"vE", c"v");
     // SAFETY: RM_Call with format "v" takes (RedisModuleString **argv, size_t argc); every
     // pointer in args is a live string object for the duration of the call.
     let ptr = unsafe { f(ctx, cmd.as_ptr(), fmt.as_ptr(), args.as_ptr(), args.len()) };
@@ -627,15 +635,9 @@ pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
 /// shared integers exactly like native RESTORE). The `s`-format key is not re-encoded.
 pub fn call_set(ctx: Ctx, key: RString, value: &[u8]) -> CallReply {
     let Some(f) = api!(RedisModule_Call) else {
-        return CallReply {
-            ptr: ptr::null_mut(),
-        };
+        return CallReply::NONE;
     };
-    let fmt = if CALL_TAKES_E.load(Relaxed) {
-        c"sbE"
-    } else {
-        c"sb"
-    };
+    let fmt = call_format(c"sbE", c"sb");
     // SAFETY: format "sb": a string object, then (pointer, length) of a valid buffer.
     let ptr = unsafe {
         f(

@@ -22,6 +22,7 @@ mod native;
 mod stats;
 mod write;
 
+use std::ffi::CStr;
 use std::os::raw::c_int;
 
 use redis_module::raw;
@@ -84,30 +85,37 @@ fn load(ctx: Ctx, args: &[ffi::Arg]) -> Result<(), String> {
         raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED as c_int,
     );
     // Registered directly, not through the crate's wrapper: see `restore_asking_command`.
-    ffi::create_command(
-        ctx,
-        c"restore.asking",
-        command::restore_asking_command,
-        c"write deny-oom",
-        (1, 1, 1),
-    )
-    .map_err(|e| format!("could not register restore.asking: {e}"))?;
-    ffi::create_command(
-        ctx,
-        c"restore.inspect",
-        inspect::restore_inspect_command,
-        c"readonly allow-stale allow-loading",
-        (0, 0, 0),
-    )
-    .map_err(|e| format!("could not register restore.inspect: {e}"))?;
-    ffi::create_command(
-        ctx,
-        c"restore.config",
-        config::restore_config_command,
-        c"admin allow-stale allow-loading",
-        (0, 0, 0),
-    )
-    .map_err(|e| format!("could not register restore.config: {e}"))?;
+    // (name, handler, flags, first/last/step key).
+    type Command = (
+        &'static CStr,
+        ffi::CommandFn,
+        &'static CStr,
+        (c_int, c_int, c_int),
+    );
+    let commands: [Command; 3] = [
+        (
+            c"restore.asking",
+            command::restore_asking_command,
+            c"write deny-oom",
+            (1, 1, 1),
+        ),
+        (
+            c"restore.inspect",
+            inspect::restore_inspect_command,
+            c"readonly allow-stale allow-loading",
+            (0, 0, 0),
+        ),
+        (
+            c"restore.config",
+            config::restore_config_command,
+            c"admin allow-stale allow-loading",
+            (0, 0, 0),
+        ),
+    ];
+    for (name, handler, flags, keys) in commands {
+        ffi::create_command(ctx, name, handler, flags, keys)
+            .map_err(|e| format!("could not register {}: {e}", name.to_string_lossy()))?;
+    }
 
     // ACL categories (7.2+) and command metadata (7.0+): a server without them has the
     // commands without this metadata.
