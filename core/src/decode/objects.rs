@@ -121,30 +121,42 @@ impl<'b> Unique<'b> {
     }
 }
 
-/// Where the second occurrence of a repeated element of a plain collection starts: `keys` are
-/// the items' keys in order, `items` a cursor at the first item and `skip` reads one item. Run
-/// only on that error path, so locating the item costs nothing when all is well.
-fn second_occurrence<'a, 'k>(
-    keys: impl Iterator<Item = ElementKey<'k>>,
-    repeated: ElementKey<'_>,
-    mut items: Cursor<'a>,
-    skip: impl Fn(&mut Cursor<'a>) -> Result<()>,
-) -> Cursor<'a> {
-    let second = keys
-        .enumerate()
-        .filter(|(_, k)| *k == repeated)
-        .nth(1)
-        .map_or(0, |(i, _)| i);
-    for _ in 0..second {
-        // The cursor fails closed: after an error, it stays at the end.
-        let _ = skip(&mut items);
+/// Reads `n` items of a plain collection with `read`, and checks that their keys (`key`) are
+/// distinct unless `checks` leave that to the writer. A repeated key is reported at its second
+/// occurrence: the items before it are read again from the first (only on that error path; the
+/// cursor fails closed), then `to_key` moves from the item's start to its key.
+fn read_distinct<'a, T>(
+    c: &mut Cursor<'a>,
+    n: usize,
+    checks: Checks,
+    mut read: impl FnMut(&mut Cursor<'a>) -> Result<T>,
+    key: impl for<'i> Fn(&'i T) -> Element<'i>,
+    to_key: impl FnOnce(&mut Cursor<'a>),
+) -> Result<Vec<T>> {
+    let first = *c;
+    let mut items = Vec::with_capacity(n);
+    for _ in 0..n {
+        items.push(read(c)?);
     }
-    items
-}
-
-/// The error for a repeated element at `item`.
-fn duplicate_at(item: Cursor<'_>) -> DecodeError {
-    item.err(ErrorKind::Duplicate)
+    let mut unique = Unique::with_capacity(checks, n);
+    for item in &items {
+        unique.insert(key(item));
+    }
+    if let Some(repeated) = unique.repeated() {
+        let second = items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| key(item).key() == repeated)
+            .nth(1)
+            .map_or(0, |(i, _)| i);
+        let mut at = first;
+        for _ in 0..second {
+            let _ = read(&mut at);
+        }
+        to_key(&mut at);
+        return Err(at.err(ErrorKind::Duplicate));
+    }
+    Ok(items)
 }
 
 fn non_empty(len: usize, offset: usize) -> Result<usize> {

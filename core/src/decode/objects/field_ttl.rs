@@ -2,7 +2,7 @@
 //! Valkey 9 (type 22).
 
 use super::packed::{duplicate_in_blob, Packing};
-use super::{duplicate_at, non_empty, second_occurrence, Checks, Unique};
+use super::{non_empty, read_distinct, Checks, Unique};
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
 use crate::decode::length::{read_blob_based, read_count, read_len, read_millis, read_string};
@@ -30,12 +30,10 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
     };
     let at = c.offset();
     let n = non_empty(read_count(c, 3)?, at)?;
-    let first = *c;
-    let mut items = Vec::with_capacity(n);
-    for _ in 0..n {
+    let read_item = |c: &mut Cursor<'a>| -> Result<(RdbString<'a>, RdbString<'a>, Option<u64>)> {
         let ttl_at = c.offset();
         let bad_ttl = DecodeError::new(ErrorKind::InvalidFieldTtl, ttl_at);
-        let (field, value, expire) = match layout {
+        match layout {
             TtlLayout::Valkey => {
                 let field = read_string(c)?;
                 let value = read_string(c)?;
@@ -44,7 +42,7 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
                     t if t < 0 => return Err(bad_ttl),
                     t => Some(t as u64),
                 };
-                (field, value, expire)
+                Ok((field, value, expire))
             }
             TtlLayout::RedisAbsolute | TtlLayout::RedisRelative => {
                 let ttl = read_len(c)?;
@@ -63,35 +61,25 @@ pub(super) fn read_hash_with_ttls<'a>(c: &mut Cursor<'a>, layout: TtlLayout) -> 
                 if expire.is_some_and(|e| e > EB_EXPIRE_TIME_MAX) {
                     return Err(bad_ttl);
                 }
-                (read_string(c)?, read_string(c)?, expire)
+                Ok((read_string(c)?, read_string(c)?, expire))
             }
-        };
-        items.push((field, value, expire));
-    }
-    // Always checked: an expired field is not written, so no writer would see it repeated.
-    let mut unique = Unique::with_capacity(Checks::FULL, n);
-    for (f, _, _) in &items {
-        unique.insert(f.as_element());
-    }
-    if let Some(k) = unique.repeated() {
-        // At the repeated field: past the items before it, and its TTL in Redis's layouts.
-        let keys = items.iter().map(|(f, _, _)| f.as_element().key());
-        let mut item = second_occurrence(keys, k, first, |c| {
-            if layout == TtlLayout::Valkey {
-                read_string(c)?;
-                read_string(c)?;
-                read_millis(c).map(drop)
-            } else {
-                read_len(c)?;
-                read_string(c)?;
-                read_string(c).map(drop)
-            }
-        });
-        if layout != TtlLayout::Valkey {
-            let _ = read_len(&mut item);
         }
-        return Err(duplicate_at(item));
-    }
+    };
+    // Always checked: an expired field is not written, so no writer would see it repeated.
+    // In Redis's layouts the field comes after its TTL.
+    let to_field = |c: &mut Cursor<'a>| {
+        if layout != TtlLayout::Valkey {
+            let _ = read_len(c);
+        }
+    };
+    let items = read_distinct(
+        c,
+        n,
+        Checks::FULL,
+        read_item,
+        |(f, _, _)| f.as_element(),
+        to_field,
+    )?;
     Ok(Hash {
         repr: HashRepr::PlainWithTtl(items),
         len: n,
