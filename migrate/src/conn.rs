@@ -6,21 +6,7 @@ use std::time::Duration;
 use redis::{Connection, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, Value};
 use restore_core::release::{self, Engine, Feature};
 
-/// A fatal error: the run cannot go on (exit status 2).
-#[derive(Debug)]
-pub struct Fatal(pub String);
-
-impl std::fmt::Display for Fatal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-pub type Result<T> = std::result::Result<T, Fatal>;
-
-pub fn fatal(msg: impl Into<String>) -> Fatal {
-    Fatal(msg.into())
-}
+use crate::error::{fatal, Result};
 
 /// A parsed `redis://[user:password@]host:port[/db]` URL.
 #[derive(Clone)]
@@ -177,6 +163,27 @@ pub struct ServerInfo {
     pub field_ttls: bool,
     /// `PEXPIRETIME` (7.0+).
     pub pexpiretime: bool,
+    /// `proto-max-bulk-len`, where `CONFIG GET` answers it (targets): larger payloads would
+    /// make the server close the connection.
+    pub max_bulk: Option<u64>,
+}
+
+/// `CONFIG GET name`'s value, or `None` where CONFIG is renamed, refused or silent.
+pub fn config_get(con: &mut Connection, name: &str) -> Option<String> {
+    match redis::cmd("CONFIG")
+        .arg("GET")
+        .arg(name)
+        .query::<Value>(con)
+    {
+        Ok(Value::Array(kv)) if kv.len() == 2 => {
+            as_bytes(&kv[1]).map(|b| String::from_utf8_lossy(b).into_owned())
+        }
+        Ok(Value::Map(kv)) => kv
+            .first()
+            .and_then(|(_, v)| as_bytes(v))
+            .map(|b| String::from_utf8_lossy(b).into_owned()),
+        _ => None,
+    }
 }
 
 fn parse_version(s: &str) -> (u32, u32, u32) {
@@ -243,48 +250,129 @@ pub fn server_info(con: &mut Connection, who: &str) -> Result<ServerInfo> {
         module,
         field_ttls: release::has(engine, packed, Feature::HashFieldTtls),
         pexpiretime: version >= (7, 0, 0),
+        max_bulk: None,
     })
 }
 
-/// Masters of a cluster, from `CLUSTER NODES`: (host, port), sorted.
-pub fn cluster_masters(
-    con: &mut Connection,
-    who: &str,
-    default_host: &str,
-) -> Result<Vec<(String, u16)>> {
+/// A cluster master with slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Master {
+    pub id: String,
+    pub host: String,
+    pub port: u16,
+    /// The lowest slot it serves: a name for it that a failover keeps.
+    pub first_slot: u16,
+}
+
+/// The masters with slots of a cluster (in slot order) and the ids of all its nodes (sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Masters {
+    pub masters: Vec<Master>,
+    pub all_ids: Vec<String>,
+}
+
+/// Masters of a cluster, from `CLUSTER NODES`. A master flagged `fail` or `fail?` serves slots
+/// nobody can read now: that stops the run (its keys would be missed without a word).
+pub fn cluster_masters(con: &mut Connection, who: &str, default_host: &str) -> Result<Masters> {
     let nodes = query(con, who, redis::cmd("CLUSTER").arg("NODES"))?;
     let text = String::from_utf8_lossy(as_bytes(&nodes).unwrap_or_default()).into_owned();
-    let mut out = Vec::new();
+    parse_cluster_nodes(&text, default_host).map_err(|e| fatal(format!("{who}: {e}")))
+}
+
+fn parse_cluster_nodes(text: &str, default_host: &str) -> std::result::Result<Masters, String> {
+    let mut masters = Vec::new();
+    let mut all_ids = Vec::new();
     for line in text.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
-        if parts.len() < 3 {
+        if parts.len() < 8 {
             continue;
         }
+        all_ids.push(parts[0].to_string());
         let flags = parts[2];
-        if !flags.split(',').any(|f| f == "master") || flags.contains("fail") {
+        if !flags.split(',').any(|f| f == "master") {
             continue;
         }
-        // Masters without slots hold no keys.
-        if parts.len() <= 8 {
-            continue;
-        }
+        // Slots: "0-5460", "7", and "[slot->-id]" / "[slot-<-id]" for slots on the move.
+        let first_slot = parts[8..]
+            .iter()
+            .filter(|s| !s.starts_with('['))
+            .filter_map(|s| s.split('-').next()?.parse::<u16>().ok())
+            .min();
+        let Some(first_slot) = first_slot else {
+            continue; // a master without slots holds no keys
+        };
         let addr = parts[1].split('@').next().unwrap_or("");
-        if let Some((host, port)) = addr.rsplit_once(':') {
-            let host = if host.is_empty() { default_host } else { host };
-            if let Ok(port) = port.parse() {
-                out.push((host.to_string(), port));
-            }
+        if flags.split(',').any(|f| f == "fail" || f == "fail?") {
+            return Err(format!(
+                "the master {} ({addr}, slots from {first_slot}) is flagged {flags}: its keys cannot be read; wait for a failover (or fix the node) and run again",
+                parts[0]
+            ));
         }
+        let (host, port) = addr
+            .rsplit_once(':')
+            .ok_or_else(|| format!("CLUSTER NODES: an address {addr:?}"))?;
+        let host = if host.is_empty() { default_host } else { host };
+        let port = port
+            .parse()
+            .map_err(|_| format!("CLUSTER NODES: an address {addr:?}"))?;
+        masters.push(Master {
+            id: parts[0].to_string(),
+            host: host.to_string(),
+            port,
+            first_slot,
+        });
     }
-    out.sort();
-    if out.is_empty() {
-        return Err(fatal(format!(
-            "{who}: CLUSTER NODES lists no master with slots"
-        )));
+    masters.sort_by_key(|m| m.first_slot);
+    all_ids.sort();
+    if masters.is_empty() {
+        return Err("CLUSTER NODES lists no master with slots".into());
     }
-    Ok(out)
+    Ok(Masters { masters, all_ids })
 }
 
 pub fn endpoint_host(e: &Endpoint) -> String {
     host_port(e.info.addr()).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODES: &str = "\
+07c3 127.0.0.1:30004@31004 slave e7d1 0 1426238317239 4 connected
+67ed 127.0.0.1:30002@31002 master - 0 1426238316232 2 connected 5461-10922
+292f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383 [10924->-e7d1]
+e7d1 :30001@31001 myself,master - 0 0 1 connected 0-5460
+";
+
+    #[test]
+    fn masters_in_slot_order_named_by_their_first_slot() {
+        let m = parse_cluster_nodes(NODES, "10.0.0.9").unwrap();
+        let firsts: Vec<(u16, &str, u16)> = m
+            .masters
+            .iter()
+            .map(|m| (m.first_slot, m.host.as_str(), m.port))
+            .collect();
+        assert_eq!(
+            firsts,
+            [
+                (0, "10.0.0.9", 30001),
+                (5461, "127.0.0.1", 30002),
+                (10923, "127.0.0.1", 30003)
+            ]
+        );
+        assert_eq!(m.all_ids, ["07c3", "292f", "67ed", "e7d1"]);
+    }
+
+    #[test]
+    fn a_failed_master_stops_the_run_instead_of_being_skipped() {
+        for flag in ["master,fail", "master,fail?"] {
+            let text = NODES.replace(
+                "67ed 127.0.0.1:30002@31002 master",
+                &format!("67ed 127.0.0.1:30002@31002 {flag}"),
+            );
+            let e = parse_cluster_nodes(&text, "h").unwrap_err();
+            assert!(e.contains("67ed") && e.contains("slots from 5461"), "{e}");
+        }
+    }
 }

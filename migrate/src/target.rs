@@ -7,16 +7,61 @@ use std::time::Duration;
 
 use redis::{Connection, Value};
 
-use crate::conn::{self, as_int, error_text, fatal, Endpoint, Result, ServerInfo};
+use crate::canon;
+use crate::conn::{self, as_int, error_text, Endpoint, ServerInfo};
+use crate::error::{fatal, Fatal, Result};
 use crate::plan::{self, Prepared, Via};
+use crate::reply::{self, Class};
 use crate::source::{Lru, Rec};
+
+/// Pauses between retries of a busy or unreachable target: 100 ms doubling to 5 s, 10 tries
+/// (about 25 s in all), then the run stops resumable.
+struct Backoff {
+    tries: u32,
+    pause: Duration,
+}
+
+impl Backoff {
+    const TRIES: u32 = 10;
+
+    fn new() -> Backoff {
+        Backoff {
+            tries: 0,
+            pause: Duration::from_millis(100),
+        }
+    }
+
+    fn wait(&mut self, who: &str, why: &str) -> Result<()> {
+        self.tries += 1;
+        if self.tries > Self::TRIES {
+            return Err(fatal(format!(
+                "{who}: still failing after {} tries over about 25 s: {why}; run again with the same --resume",
+                Self::TRIES
+            )));
+        }
+        eprintln!(
+            "restore-migrate: {who}: {why}; trying again in {} ms ({}/{})",
+            self.pause.as_millis(),
+            self.tries,
+            Self::TRIES
+        );
+        std::thread::sleep(self.pause);
+        self.pause = (self.pause * 2).min(Duration::from_secs(5));
+        Ok(())
+    }
+}
+
+/// A lost or reset connection (the keys sent may or may not have been written).
+fn is_connection_error(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
+}
 
 #[derive(Debug, Clone)]
 pub struct Opts {
     pub replace: bool,
     pub field_ttl_persist: bool,
     pub no_module: bool,
-    pub target_db: Option<i64>,
+    pub target_db: Option<u32>,
     pub timeout: Duration,
 }
 
@@ -44,6 +89,19 @@ pub struct Target {
     opts: Opts,
     single: Option<(Connection, i64)>,
     cluster: Option<ClusterMap>,
+}
+
+/// Whether a reply holds `bytes` as one of its strings, at any depth (FUNCTION LIST's
+/// `library_code`, in RESP2 arrays or RESP3 maps).
+fn holds_bytes(v: &Value, bytes: &[u8]) -> bool {
+    match v {
+        Value::BulkString(b) => b == bytes,
+        Value::Array(items) | Value::Set(items) => items.iter().any(|i| holds_bytes(i, bytes)),
+        Value::Map(kv) => kv
+            .iter()
+            .any(|(k, v)| holds_bytes(k, bytes) || holds_bytes(v, bytes)),
+        _ => false,
+    }
 }
 
 /// CRC16/XMODEM of the key's hash tag, as Redis Cluster assigns slots.
@@ -79,6 +137,14 @@ impl Target {
         let who = format!("target {}", endpoint.display);
         let mut info = conn::server_info(&mut con, &who)?;
         info.cluster |= force_cluster;
+        if info.version < (5, 0, 0) {
+            return Err(crate::error::usage(format!(
+                "{who} is {}: RESTORE before 5.0 has no ABSTTL, IDLETIME or FREQ, which the copy needs; the target must be 5.0 or newer",
+                info.label
+            )));
+        }
+        info.max_bulk =
+            conn::config_get(&mut con, "proto-max-bulk-len").and_then(|v| v.parse().ok());
         let use_module = info.module && !opts.no_module;
         let mut t = Target {
             endpoint,
@@ -203,9 +269,13 @@ impl Target {
         c
     }
 
-    /// Writes one batch of keys of database `db`; one outcome per key, in order.
-    pub fn write(&mut self, db: i64, recs: &[Rec], replace: bool) -> Result<Vec<Outcome>> {
-        let replace = replace || self.opts.replace;
+    /// Writes one batch of keys of database `db`; one outcome per key, in order. A reply that
+    /// is not the key's own stops the run (`reply.rs`); a busy server is retried with backoff.
+    /// Where a key may already be there from an earlier attempt (`maybe_written`: the batch a
+    /// stopped run was writing, or one resent after a lost connection), a `BUSYKEY` counts as
+    /// copied only when the target's value equals the source's.
+    pub fn write(&mut self, db: u32, recs: &[Rec], maybe_written: bool) -> Result<Vec<Outcome>> {
+        let replace = self.opts.replace;
         let mut outcomes = vec![Outcome::Copied; recs.len()];
         let mut cmds: Vec<(usize, redis::Cmd)> = Vec::with_capacity(recs.len());
         for (i, rec) in recs.iter().enumerate() {
@@ -216,6 +286,15 @@ impl Target {
                 self.opts.field_ttl_persist,
             ) {
                 Prepared::Send(payload, via) => {
+                    if let Some(limit) = self.info.max_bulk {
+                        if payload.len() as u64 > limit {
+                            outcomes[i] = Outcome::Failed(format!(
+                                "its payload of {} bytes is larger than the target's proto-max-bulk-len ({limit}): raise it on the target (CONFIG SET proto-max-bulk-len) to copy this key",
+                                payload.len()
+                            ));
+                            continue;
+                        }
+                    }
                     cmds.push((i, self.restore_cmd(rec, &payload, via, replace)))
                 }
                 Prepared::Expired => {}
@@ -225,51 +304,139 @@ impl Target {
         if cmds.is_empty() {
             return Ok(outcomes);
         }
-        if self.cluster.is_some() {
-            self.write_cluster(cmds, &mut outcomes, recs)?;
+        let mut busy = Vec::new();
+        let resent = if self.cluster.is_some() {
+            self.write_cluster(cmds, &mut outcomes, recs, &mut busy)?
         } else {
-            let db = self.opts.target_db.unwrap_or(db);
-            let who = self.who();
+            self.write_single(db, cmds, &mut outcomes, &mut busy)?
+        };
+        if (maybe_written || resent) && !busy.is_empty() && !replace {
+            self.confirm_busy(db, recs, &busy, &mut outcomes)?;
+        }
+        Ok(outcomes)
+    }
+
+    /// Sends `cmds` to the single server; returns whether any was sent twice (a lost
+    /// connection). `busy` gets the keys answered `BUSYKEY`.
+    fn write_single(
+        &mut self,
+        db: u32,
+        mut cmds: Vec<(usize, redis::Cmd)>,
+        outcomes: &mut [Outcome],
+        busy: &mut Vec<usize>,
+    ) -> Result<bool> {
+        let db = self.opts.target_db.unwrap_or(db);
+        let who = self.who();
+        let mut backoff = Backoff::new();
+        let mut resent = false;
+        loop {
             let (con, current) = self.single.as_mut().expect("single");
             let mut pipe = redis::pipe();
             pipe.ignore_errors();
-            let select = *current != db;
+            let select = *current != i64::from(db);
             if select {
                 pipe.cmd("SELECT").arg(db);
             }
             for (_, c) in &cmds {
                 pipe.add_command(c.clone());
             }
-            let replies: Vec<Value> = pipe.query(con).map_err(|e| fatal(format!("{who}: {e}")))?;
+            let replies: Vec<Value> = match pipe.query(con) {
+                Ok(r) => r,
+                Err(e) if is_connection_error(&e) => {
+                    backoff.wait(&who, &e.to_string())?;
+                    let con = self.endpoint.connect(self.opts.timeout)?;
+                    self.single = Some((con, self.endpoint.db()));
+                    resent = true;
+                    continue;
+                }
+                Err(e) => return Err(fatal(format!("{who}: {e}"))),
+            };
             let mut replies = replies.into_iter();
             if select {
                 if let Some(e) = replies.next().as_ref().and_then(error_text) {
                     return Err(fatal(format!("{who}: SELECT {db}: {e}")));
                 }
-                *current = db;
+                *current = i64::from(db);
             }
-            for ((i, _), reply) in cmds.iter().zip(replies) {
-                if let Some(e) = error_text(&reply) {
-                    outcomes[*i] = Outcome::Failed(e);
+            let mut again = Vec::new();
+            let mut retry_reply = None;
+            for ((i, c), reply) in cmds.into_iter().zip(replies) {
+                let Some(e) = error_text(&reply) else {
+                    outcomes[i] = Outcome::Copied;
+                    continue;
+                };
+                match reply::classify(&e) {
+                    Class::PerKey => {
+                        if e.starts_with("BUSYKEY") {
+                            busy.push(i);
+                        }
+                        outcomes[i] = Outcome::Failed(e);
+                    }
+                    Class::Retry => {
+                        retry_reply = Some(e);
+                        again.push((i, c));
+                    }
+                    Class::Stop(advice) => {
+                        return Err(Fatal::TargetRefused {
+                            who,
+                            reply: e,
+                            advice,
+                        })
+                    }
+                }
+            }
+            match retry_reply {
+                None => return Ok(resent),
+                Some(e) => {
+                    backoff.wait(&who, &e)?;
+                    cmds = again;
                 }
             }
         }
-        Ok(outcomes)
     }
 
+    /// A `BUSYKEY` for a key an earlier attempt may have written: copied if the target holds
+    /// the source's value (type and contents, whatever the encoding), failed otherwise.
+    fn confirm_busy(
+        &mut self,
+        db: u32,
+        recs: &[Rec],
+        busy: &[usize],
+        outcomes: &mut [Outcome],
+    ) -> Result<()> {
+        let keys: Vec<&[u8]> = busy.iter().map(|&i| recs[i].key.as_slice()).collect();
+        let got = self.read(db, &keys)?;
+        let now = crate::source::now_ms();
+        let ttls = self.info.field_ttls;
+        for (&i, (payload, _)) in busy.iter().zip(got) {
+            let same = payload.is_some_and(|p| {
+                let s = canon::of_payload(&recs[i].payload, now, ttls);
+                let d = canon::of_payload(&p, now, ttls);
+                matches!((s, d), (Ok(s), Ok(d)) if s == d)
+            });
+            if same {
+                outcomes[i] = Outcome::Copied;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `cmds` to the cluster, following MOVED (the slot map takes the redirect) and ASK
+    /// per key; returns whether any command was sent twice (a lost connection).
     fn write_cluster(
         &mut self,
         cmds: Vec<(usize, redis::Cmd)>,
         outcomes: &mut [Outcome],
         recs: &[Rec],
-    ) -> Result<()> {
+        busy: &mut Vec<usize>,
+    ) -> Result<bool> {
         // (record index, command, ASK redirection to a node)
         let mut todo: Vec<(usize, redis::Cmd, Option<usize>)> =
             cmds.into_iter().map(|(i, c)| (i, c, None)).collect();
-        for round in 0..6 {
-            if todo.is_empty() {
-                break;
-            }
+        let mut backoff = Backoff::new();
+        let mut redirects = 0u32;
+        let mut resent = false;
+        while !todo.is_empty() {
             let mut by_node: HashMap<usize, Vec<(usize, redis::Cmd, Option<usize>)>> =
                 HashMap::new();
             for item in todo.drain(..) {
@@ -281,7 +448,7 @@ impl Target {
                 };
                 by_node.entry(node).or_default().push(item);
             }
-            let mut refresh = false;
+            let mut retry_reply: Option<(String, String)> = None;
             for (node, items) in by_node {
                 let mut pipe = redis::pipe();
                 pipe.ignore_errors();
@@ -296,61 +463,85 @@ impl Target {
                     format!("target node {h}:{p}")
                 };
                 let con = self.node_con(node)?;
-                let replies: Vec<Value> =
-                    pipe.query(con).map_err(|e| fatal(format!("{who}: {e}")))?;
+                let replies: Vec<Value> = match pipe.query(con) {
+                    Ok(r) => r,
+                    Err(e) if is_connection_error(&e) => {
+                        self.cluster.as_mut().expect("cluster").conns.remove(&node);
+                        retry_reply = Some((who, e.to_string()));
+                        resent = true;
+                        todo.extend(items);
+                        continue;
+                    }
+                    Err(e) => return Err(fatal(format!("{who}: {e}"))),
+                };
                 let mut replies = replies.into_iter();
                 for (i, c, ask) in items {
                     if ask.is_some() {
                         replies.next();
                     }
                     let reply = replies.next().unwrap_or(Value::Nil);
-                    match error_text(&reply) {
-                        None => outcomes[i] = Outcome::Copied,
-                        Some(e) if e.starts_with("MOVED ") || e.starts_with("ASK ") => {
-                            let addr = e.split_whitespace().nth(2).unwrap_or("");
-                            let (host, port) = addr.rsplit_once(':').unwrap_or(("", "0"));
-                            let host = if host.is_empty() {
-                                conn::endpoint_host(&self.endpoint)
-                            } else {
-                                host.to_string()
-                            };
-                            let port = port.parse().unwrap_or(0);
-                            let to = self.node_index(&host, port);
-                            if e.starts_with("MOVED ") {
-                                refresh = true;
-                                if round == 5 {
-                                    outcomes[i] = Outcome::Failed(e);
-                                } else {
-                                    todo.push((i, c, None));
-                                }
-                            } else if round == 5 {
-                                outcomes[i] = Outcome::Failed(e);
-                            } else {
-                                todo.push((i, c, Some(to)));
-                            }
+                    let Some(e) = error_text(&reply) else {
+                        outcomes[i] = Outcome::Copied;
+                        continue;
+                    };
+                    if let Some((moved, slot, to)) = self.redirect(&e) {
+                        redirects += 1;
+                        if redirects > 64 * recs.len() as u32 + 64 {
+                            return Err(fatal(format!("{who}: redirected in a loop: {e}")));
                         }
-                        Some(e) if e.starts_with("TRYAGAIN") || e.starts_with("CLUSTERDOWN") => {
-                            if round == 5 {
-                                outcomes[i] = Outcome::Failed(e);
-                            } else {
-                                std::thread::sleep(Duration::from_millis(100));
-                                todo.push((i, c, ask));
-                            }
+                        if moved {
+                            self.cluster.as_mut().expect("cluster").slots[slot] = to;
+                            todo.push((i, c, None));
+                        } else {
+                            todo.push((i, c, Some(to)));
                         }
-                        Some(e) => outcomes[i] = Outcome::Failed(e),
+                        continue;
+                    }
+                    match reply::classify(&e) {
+                        Class::PerKey => {
+                            if e.starts_with("BUSYKEY") {
+                                busy.push(i);
+                            }
+                            outcomes[i] = Outcome::Failed(e);
+                        }
+                        Class::Retry => {
+                            retry_reply = Some((who.clone(), e));
+                            todo.push((i, c, ask));
+                        }
+                        Class::Stop(advice) => {
+                            return Err(Fatal::TargetRefused {
+                                who,
+                                reply: e,
+                                advice,
+                            })
+                        }
                     }
                 }
             }
-            if refresh {
-                let node = self.cluster.as_ref().expect("cluster").slots[0];
-                let mut con = {
-                    let (h, p) = self.cluster.as_ref().expect("cluster").nodes[node].clone();
-                    self.endpoint.at(&h, p).connect(self.opts.timeout)?
-                };
-                self.refresh_slots(&mut con)?;
+            if let Some((who, e)) = retry_reply {
+                backoff.wait(&who, &e)?;
             }
         }
-        Ok(())
+        Ok(resent)
+    }
+
+    /// A `MOVED slot host:port` or `ASK slot host:port` reply: (moved, slot, node index).
+    fn redirect(&mut self, e: &str) -> Option<(bool, usize, usize)> {
+        let mut parts = e.split_whitespace();
+        let moved = match parts.next()? {
+            "MOVED" => true,
+            "ASK" => false,
+            _ => return None,
+        };
+        let slot: usize = parts.next()?.parse().ok().filter(|&s| s < 16384)?;
+        let (host, port) = parts.next()?.rsplit_once(':')?;
+        let host = if host.is_empty() {
+            conn::endpoint_host(&self.endpoint)
+        } else {
+            host.to_string()
+        };
+        let to = self.node_index(&host, port.parse().ok()?);
+        Some((moved, slot, to))
     }
 
     /// `FUNCTION LOAD [REPLACE] code` (RDB files carry function libraries).
@@ -383,11 +574,8 @@ impl Target {
                     .arg("LIBRARYNAME")
                     .arg(name)
                     .arg("WITHCODE")
-                    .query::<Value>(con)
-                    .map(|v| format!("{v:?}"))
-                    .unwrap_or_default();
-                let code_text = format!("{:?}", Value::BulkString(code.to_vec()));
-                if listed.contains(&code_text) {
+                    .query::<Value>(con);
+                if listed.is_ok_and(|v| holds_bytes(&v, code)) {
                     return Ok(());
                 }
             }
@@ -396,7 +584,7 @@ impl Target {
         if self.cluster.is_some() {
             let n = self.cluster.as_ref().expect("cluster").nodes.len();
             for node in 0..n {
-                let con = self.node_con(node).map_err(|e| e.0)?;
+                let con = self.node_con(node).map_err(|e| e.to_string())?;
                 run(con)?;
             }
             Ok(())
@@ -410,7 +598,7 @@ impl Target {
     /// clusters, the verified keys' idle times restart. Not on clusters: Redis 8.2.3 crashes
     /// (NULL `executing_client` in `lookupKey`) when a NO-TOUCH client sends a command for a
     /// key of a MIGRATING slot that is not there.
-    pub fn read(&mut self, db: i64, keys: &[&[u8]]) -> Result<Vec<KeyRead>> {
+    pub fn read(&mut self, db: u32, keys: &[&[u8]]) -> Result<Vec<KeyRead>> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -523,9 +711,9 @@ impl Target {
             let db = self.opts.target_db.unwrap_or(db);
             let who = self.who();
             let (con, current) = self.single.as_mut().expect("single");
-            if *current != db {
+            if *current != i64::from(db) {
                 conn::query(con, &who, redis::cmd("SELECT").arg(db))?;
-                *current = db;
+                *current = i64::from(db);
             }
             let replies: Vec<Value> = read_pipe(keys, false)
                 .query(con)
@@ -535,6 +723,10 @@ impl Target {
                 .map(|r| r.map_err(|e| fatal(format!("{who}: DUMP: {e}"))))
                 .collect()
         }
+    }
+
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
     }
 
     pub fn describe(&self) -> String {

@@ -365,7 +365,12 @@ owner_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$owner@" 'index($2, p) { pri
 other_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$other@" 'index($2, p) { print $1 }')
 "$REDIS_CLI" -p "$other" CLUSTER SETSLOT "$SLOT" IMPORTING "$owner_id" >/dev/null
 "$REDIS_CLI" -p "$owner" CLUSTER SETSLOT "$SLOT" MIGRATING "$other_id" >/dev/null
-mig migrate "$FILE" "redis://127.0.0.1:${SRV_PORT[n1]}" --verify
+mig migrate "$FILE" "redis://127.0.0.1:${SRV_PORT[n1]}"
+assert_eq "cluster, keys of two databases: refused without --merge-dbs (exit 2)" 2 "$STATUS"
+assert_match "cluster, two databases: says why and what to do" "several databases \(0, 3\) and a cluster target has only database 0.*--merge-dbs" "$ERR"
+# A file's databases show as it is read: db 0's keys were written before db 3 stopped the run.
+for n in n1 n2 n3; do r_on $n FLUSHALL >/dev/null; done
+mig migrate "$FILE" "redis://127.0.0.1:${SRV_PORT[n1]}" --verify --merge-dbs
 assert_eq "cluster: exit status $FN_FAILED" "$FN_FAILED" "$STATUS"
 [ "$STATUS" = "$FN_FAILED" ] || echo "$ERR" | head -n 20
 assert_match "cluster: detected" "cluster of 3 masters" "$ERR"

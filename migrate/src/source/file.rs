@@ -1,0 +1,268 @@
+//! An RDB file read as a stream of records by the core (`restore_core::rdb_file`), in batches
+//! of one database each. Its position is the byte offset after a batch's last record; its
+//! identity is its size and a digest of its first 64 KiB and last 8 bytes (the CRC-64 footer
+//! of RDB 5+ files digests the whole file), so a file replaced at the same path is not taken
+//! for the one a checkpoint was made from.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+
+use restore_core::rdb_file::{Checksum, KeyRecord, RdbFile, Record};
+
+use super::{glob_match, now_ms, Batch, Filter, Lru, Rec, Source};
+use crate::checkpoint::SourceId;
+use crate::error::{Fatal, Result};
+use crate::pos::Pos;
+
+pub struct FileSource {
+    path: String,
+    reader: RdbFile<std::io::BufReader<File>>,
+    size: u64,
+    digest: u64,
+    filter: Filter,
+    batch: usize,
+    max_batch_bytes: usize,
+    /// Keys whose record ends at or before this offset were copied by an earlier run.
+    resume_after: u64,
+    pending: Option<KeyRecord>,
+    functions: Vec<Vec<u8>>,
+    notes: Vec<String>,
+    version: u16,
+    writer: Option<String>,
+    done: bool,
+}
+
+/// Size and digest of the file at `path` (see the module comment).
+fn identify(f: &mut File) -> std::io::Result<(u64, u64)> {
+    let size = f.metadata()?.len();
+    let mut head = vec![0; size.min(64 << 10) as usize];
+    f.read_exact(&mut head)?;
+    let mut tail = [0u8; 8];
+    if size >= 8 {
+        f.seek(SeekFrom::Start(size - 8))?;
+        f.read_exact(&mut tail)?;
+    }
+    head.extend_from_slice(&tail);
+    f.seek(SeekFrom::Start(0))?;
+    Ok((size, restore_core::decode::payload::crc64(&head)))
+}
+
+impl FileSource {
+    pub fn open(
+        path: &str,
+        filter: Filter,
+        batch: usize,
+        max_batch_bytes: usize,
+        max_record: usize,
+    ) -> Result<FileSource> {
+        let err = |e: &dyn std::fmt::Display| Fatal::File(format!("{path}: {e}"));
+        let mut f = File::open(path).map_err(|e| err(&e))?;
+        let (size, digest) = identify(&mut f).map_err(|e| err(&e))?;
+        let mut reader =
+            RdbFile::new(std::io::BufReader::with_capacity(1 << 16, f)).with_max_record(max_record);
+        let header = reader.header().map_err(|e| err(&e))?;
+        Ok(FileSource {
+            path: path.to_string(),
+            reader,
+            size,
+            digest,
+            filter,
+            batch,
+            max_batch_bytes,
+            resume_after: 0,
+            pending: None,
+            functions: Vec::new(),
+            notes: Vec::new(),
+            version: header.version,
+            writer: None,
+            done: false,
+        })
+    }
+
+    fn wanted(&self, k: &KeyRecord) -> bool {
+        if k.end_offset <= self.resume_after {
+            return false;
+        }
+        if self.filter.db.is_some_and(|db| u64::from(db) != k.db) {
+            return false;
+        }
+        if let Some(p) = &self.filter.pattern {
+            if !glob_match(p, &k.key) {
+                return false;
+            }
+        }
+        if let Some(t) = self.filter.key_type {
+            if type_name_of(k.type_id) != t.name() {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn note(&mut self, note: String) {
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
+    }
+}
+
+/// The `TYPE` name of an RDB type id.
+pub fn type_name_of(type_id: u8) -> &'static str {
+    match type_id {
+        0 => "string",
+        1 | 10 | 14 | 18 => "list",
+        2 | 11 | 20 => "set",
+        3 | 5 | 12 | 17 => "zset",
+        4 | 9 | 13 | 16 | 22..=25 | 29..=32 => "hash",
+        15 | 19 | 21 | 26 | 27 => "stream",
+        6 | 7 => "module",
+        28 => "array",
+        _ => "unknown",
+    }
+}
+
+impl Source for FileSource {
+    fn next_batch(&mut self) -> Result<Option<Batch>> {
+        if self.done && self.pending.is_none() {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let mut recs = Vec::new();
+        let (mut skipped, mut bytes) = (0u64, 0usize);
+        let mut db: Option<u64> = None;
+        let mut last_end = None;
+        loop {
+            let rec = match self.pending.take() {
+                Some(k) => Record::Key(k),
+                None if self.done => break,
+                None => match self.reader.next_record() {
+                    Ok(Some(r)) => r,
+                    Ok(None) => {
+                        self.done = true;
+                        break;
+                    }
+                    Err(e) => return Err(Fatal::File(format!("{}: {e}", self.path))),
+                },
+            };
+            match rec {
+                Record::Key(k) => {
+                    if !self.wanted(&k) {
+                        continue;
+                    }
+                    if db.is_some_and(|d| d != k.db)
+                        || recs.len() >= self.batch
+                        || bytes >= self.max_batch_bytes
+                    {
+                        self.pending = Some(k);
+                        break;
+                    }
+                    db = Some(k.db);
+                    last_end = Some(k.end_offset);
+                    if k.expire_ms.is_some_and(|t| t <= now) {
+                        skipped += 1;
+                        continue;
+                    }
+                    bytes += k.payload.len();
+                    recs.push(Rec {
+                        key: k.key,
+                        payload: k.payload,
+                        expire_ms: k.expire_ms,
+                        lru: match (k.freq, k.idle_seconds) {
+                            (Some(f), _) => Some(Lru::Freq(f)),
+                            (None, Some(s)) => Some(Lru::Idle(s)),
+                            _ => None,
+                        },
+                    });
+                }
+                Record::Aux { key, value } => {
+                    if key == b"redis-ver" || key == b"valkey-ver" {
+                        let name = if key == b"valkey-ver" { "valkey" } else { "redis" };
+                        self.writer = Some(format!("{name} {}", String::from_utf8_lossy(&value)));
+                    }
+                }
+                Record::Function { code } => {
+                    if self.resume_after == 0 {
+                        self.functions.push(code);
+                    }
+                }
+                Record::ModuleAux { module, .. } => self.note(format!(
+                    "module aux data of '{module}' not copied (no command writes it)"
+                )),
+                Record::End { checksum } => match checksum {
+                    Checksum::Ok => self.note("file checksum ok".into()),
+                    Checksum::Absent => self.note("file has no checksum".into()),
+                    Checksum::Mismatch { computed, stored } => {
+                        return Err(Fatal::File(format!(
+                            "{}: the file's CRC-64 is {stored:016x} but its contents give {computed:016x}: the file is corrupt",
+                            self.path
+                        )))
+                    }
+                },
+                Record::SelectDb(_)
+                | Record::ResizeDb { .. }
+                | Record::SlotInfo { .. }
+                | Record::SlotImport { .. }
+                | Record::HashTemplate { .. } => {}
+            }
+        }
+        let functions = std::mem::take(&mut self.functions);
+        if recs.is_empty() && functions.is_empty() && skipped == 0 && self.done {
+            return Ok(None);
+        }
+        let offset = last_end.unwrap_or_else(|| self.resume_after.max(self.reader.offset()));
+        let db = u32::try_from(db.unwrap_or(0))
+            .map_err(|_| Fatal::File(format!("{}: a database number above 2^32", self.path)))?;
+        Ok(Some(Batch {
+            db,
+            recs,
+            skipped,
+            functions,
+            pos: Pos::File { offset },
+            source_bytes: self.reader.offset(),
+        }))
+    }
+
+    fn seek(&mut self, pos: &Pos) -> Result<()> {
+        match pos {
+            Pos::File { offset } => {
+                self.resume_after = *offset;
+                Ok(())
+            }
+            other => Err(Fatal::Checkpoint(format!(
+                "the checkpoint's position {other} is not from an RDB file"
+            ))),
+        }
+    }
+
+    fn identity(&self) -> SourceId {
+        SourceId::File {
+            size: self.size,
+            digest: self.digest,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} (RDB {}{}, {} bytes)",
+            self.path,
+            self.version,
+            self.writer
+                .as_ref()
+                .map(|w| format!(", written by {w}"))
+                .unwrap_or_default(),
+            self.size
+        )
+    }
+
+    fn databases(&self) -> Option<Vec<u32>> {
+        None
+    }
+
+    fn total(&self) -> Option<(u64, bool)> {
+        Some((self.size, true))
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+}
