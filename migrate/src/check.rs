@@ -4,14 +4,21 @@
 use std::collections::BTreeMap;
 
 use crate::cli::{FieldTtlPolicy, MigrateArgs};
+use crate::conn::ServerInfo;
 use crate::error::{Exit, Result};
 use crate::plan;
 use crate::reader::{Msg, Reader};
 use crate::source::Source;
-use crate::target::Target;
 
-/// `--check`: what the target can hold, per type, encoding and RDB version.
-pub fn check(a: &MigrateArgs, src: Box<dyn Source>, target: &Target) -> Result<Exit> {
+/// `--check`: what the target can hold, per type, encoding and RDB version. `target` is the
+/// server's, or for a file target the release's (`use_module` false: a file is loaded by the
+/// server itself).
+pub fn check(
+    a: &MigrateArgs,
+    src: Box<dyn Source>,
+    target: &ServerInfo,
+    use_module: bool,
+) -> Result<Exit> {
     #[derive(Default)]
     struct Row {
         keys: u64,
@@ -41,7 +48,7 @@ pub fn check(a: &MigrateArgs, src: Box<dyn Source>, target: &Target) -> Result<E
             row.bytes += rec.payload.len() as u64;
             let verdict = match &s.error {
                 Some(e) => Err(format!("invalid payload: {e}")),
-                None => plan::can_hold(rec, &target.info, target.use_module, persist),
+                None => plan::can_hold(rec, target, use_module, persist),
             };
             match verdict {
                 Ok(()) => row.ok += 1,

@@ -53,9 +53,20 @@ pub struct MigrateArgs {
     #[arg(value_name = "SOURCE")]
     pub source: String,
 
-    /// redis://[user:password@]host:port[/db] of the target server, or any node of a cluster
+    /// redis://[user:password@]host:port[/db] of the target server, or any node of a cluster;
+    /// or the path of an RDB file to write for --target-version/--target-rdb (`-`: standard
+    /// output), which that release loads at boot
     #[arg(value_name = "TARGET")]
     pub target: String,
+
+    /// A file TARGET: the release that will load it (redis-5.0 ... redis-8.4, valkey-7.2 ...
+    /// valkey-9.1). It decides the RDB version, the encodings, the AUX fields and the magic
+    #[arg(long, value_name = "RELEASE")]
+    pub target_version: Option<String>,
+
+    /// A file TARGET: its RDB version instead (9, 10, 11, 12 for Redis; 80 for Valkey 9)
+    #[arg(long, value_name = "N")]
+    pub target_rdb: Option<u16>,
 
     /// Write nothing: read the source and report, per type, encoding and RDB version, how many
     /// keys the target can hold and why not the others

@@ -3,6 +3,9 @@
 //! every key of it (copied, or failed for a reason of the key's own); anything else stops the
 //! run with the batch uncommitted, to be written again on resume — without `REPLACE` unless
 //! asked, a `BUSYKEY` there counting as copied only where the target holds the source's value.
+//!
+//! The target is a [`Sink`]: a server or cluster (`target.rs`), or an RDB file being written
+//! (`sink_rdb.rs`).
 
 use std::time::Instant;
 
@@ -13,17 +16,35 @@ use crate::pos::Pos;
 use crate::progress::Progress;
 use crate::reader::{Msg, Reader};
 use crate::report::{show_key, FailedKeys, Summary};
-use crate::source::Source;
-use crate::target::{Outcome, Target};
+use crate::source::{Rec, Source};
+use crate::target::Outcome;
+
+/// What the copy loop writes batches into.
+pub trait Sink {
+    /// What the target is, for the checkpoint and messages.
+    fn name(&self) -> String;
+    /// A cluster target holds database 0 only.
+    fn is_cluster(&self) -> bool;
+    /// A function library (from an RDB file source): loaded, or written.
+    fn load_function(&mut self, code: &[u8]) -> std::result::Result<(), String>;
+    /// Writes one batch of keys of database `db`; one outcome per key, in order. A key of
+    /// `maybe_written` batches may be there from a stopped run.
+    fn write(&mut self, db: u32, recs: &[Rec], maybe_written: bool) -> Result<Vec<Outcome>>;
+    /// After the last batch, before the run counts as complete (a file is completed and put in
+    /// place here).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
 
 /// Failed keys shown on stderr; the rest are counted (and all go to `--failed-keys`).
 const SHOWN_FAILURES: u32 = 100;
 
-pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut Target) -> Result<Exit> {
+pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut dyn Sink) -> Result<Exit> {
     let mut ck = Checkpoint {
         source: src.identity(),
         filters: a.filters_line(),
-        target: target.endpoint.display.clone(),
+        target: target.name(),
         done: None,
         inflight: None,
         counts: Counts::default(),
@@ -110,6 +131,7 @@ pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut Target) -
                     batch.copied += 1;
                     batch.bytes += rec.payload.len() as u64;
                 }
+                Outcome::Skipped => batch.skipped += 1,
                 Outcome::Failed(why) => {
                     batch.failed += 1;
                     if shown < SHOWN_FAILURES {
@@ -155,6 +177,7 @@ pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut Target) -
         }
     };
     progress.finish();
+    target.finish()?;
     if let Some(f) = &ck_file {
         ck.complete = true;
         f.save(&ck)?;
@@ -186,7 +209,7 @@ fn finish(
         resumable: a.resume.is_some(),
         exit: exit.code(),
     }
-    .print(a.json);
+    .print(a.json, a.target == "-");
     exit
 }
 
@@ -234,7 +257,7 @@ fn continue_from(
                 resumable: true,
                 exit: exit.code(),
             }
-            .print(true);
+            .print(true, a.target == "-");
         } else {
             println!(
                 "restore-migrate: {path}: already complete ({} copied, {} failed, {} skipped)",
@@ -255,7 +278,7 @@ fn continue_from(
     Ok(None)
 }
 
-fn merge_refused(target: &Target, dbs: &[u32]) -> Fatal {
+fn merge_refused(target: &dyn Sink, dbs: &[u32]) -> Fatal {
     let into = if target.is_cluster() {
         "a cluster target has only database 0"
     } else {

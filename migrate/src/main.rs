@@ -3,7 +3,8 @@
 //! restore-asking module is loaded, with the built-in RESTORE elsewhere.
 //!
 //! One file per job: `cli` (options), `copy` (the copy loop), `check`, `verify`; `source/`
-//! (live servers, RDB files) hands out typed batches through `reader`; `target` writes them,
+//! (live servers, RDB files) hands out typed batches through `reader`; `target` writes them
+//! into a server or cluster, `sink_rdb` into an RDB file for an older release;
 //! `reply` says what each error reply means for the run; `checkpoint` and `pos` make runs
 //! resumable; `error` is the one error type and the exit statuses.
 
@@ -22,6 +23,7 @@ mod progress;
 mod reader;
 mod reply;
 mod report;
+mod sink_rdb;
 mod source;
 mod target;
 mod verify;
@@ -87,12 +89,6 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
 }
 
 fn open_target(a: &MigrateArgs) -> Result<Target> {
-    if !is_url(&a.target) {
-        return Err(usage(format!(
-            "TARGET must be a redis:// URL, not {:?}",
-            a.target
-        )));
-    }
     let ep = Endpoint::parse(&a.target.replacen("valkey://", "redis://", 1))?;
     Target::open(
         ep,
@@ -111,6 +107,14 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
     if a.batch == 0 {
         return Err(usage("--batch must be at least 1"));
     }
+    if !is_url(&a.target) {
+        return to_file(a, verify_only);
+    }
+    if a.target_version.is_some() || a.target_rdb.is_some() {
+        return Err(usage(
+            "--target-version and --target-rdb are for a file TARGET; a server's own version decides",
+        ));
+    }
     let src = open_source(a)?;
     let mut target = open_target(a)?;
     if !a.quiet {
@@ -118,7 +122,7 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
         eprintln!("restore-migrate: to   {}", target.describe());
     }
     if a.check {
-        return check::check(a, src, &target);
+        return check::check(a, src, &target.info, target.use_module);
     }
     if verify_only {
         return verify::verify(a, src, &mut target);
@@ -131,4 +135,31 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
         }
     }
     Ok(code)
+}
+
+/// A TARGET that is not a URL: an RDB file written for `--target-version`/`--target-rdb`.
+fn to_file(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
+    if verify_only {
+        return Err(usage(format!(
+            "verify compares with a server: TARGET must be a redis:// URL, not {:?}",
+            a.target
+        )));
+    }
+    if a.check {
+        let release = sink_rdb::release_for(a)?;
+        let src = open_source(a)?;
+        let info = sink_rdb::server_info_of(release);
+        if !a.quiet {
+            eprintln!("restore-migrate: from {}", src.describe());
+            eprintln!("restore-migrate: for  {} (nothing written)", info.label);
+        }
+        return check::check(a, src, &info, false);
+    }
+    let mut sink = sink_rdb::RdbSink::create(a)?;
+    let src = open_source(a)?;
+    if !a.quiet {
+        eprintln!("restore-migrate: from {}", src.describe());
+        eprintln!("restore-migrate: to   {}", sink.describe());
+    }
+    copy::migrate(a, src, &mut sink)
 }

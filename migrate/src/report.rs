@@ -119,15 +119,27 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn print(&self, json: bool) {
-        if json {
-            println!("{}", self.json());
-            return;
+    /// On stdout, or on stderr where stdout carries the RDB file being written (`-`).
+    pub fn print(&self, json: bool, to_stderr: bool) {
+        let text = self.text(json);
+        if to_stderr {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
         }
+    }
+
+    fn text(&self, json: bool) -> String {
+        use std::fmt::Write;
+        if json {
+            return format!("{}\n", self.json());
+        }
+        let mut out = String::new();
         let r = self.run;
         let secs = self.seconds.max(1e-6);
         let mb = r.bytes as f64 / 1e6;
-        println!(
+        let _ = writeln!(
+            out,
             "restore-migrate: {} copied, {} failed, {} skipped (expired or gone), {mb:.1} MB of payload in {secs:.1} s ({:.0} keys/s, {:.1} MB/s)",
             r.copied,
             r.failed,
@@ -137,16 +149,18 @@ impl Summary {
         );
         if self.total != self.run {
             let t = self.total;
-            println!(
+            let _ = writeln!(
+            out,
                 "restore-migrate: over every run of this checkpoint: {} copied, {} failed, {} skipped",
                 t.copied, t.failed, t.skipped
             );
         }
         for n in &self.notes {
-            println!("restore-migrate: note: {n}");
+            let _ = writeln!(out, "restore-migrate: note: {n}");
         }
         if self.stopped {
-            println!(
+            let _ = writeln!(
+                out,
                 "restore-migrate: stopped after {} keys (--limit){}",
                 r.keys(),
                 if self.resumable {
@@ -156,6 +170,7 @@ impl Summary {
                 }
             );
         }
+        out
     }
 
     fn json(&self) -> String {

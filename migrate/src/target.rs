@@ -73,6 +73,8 @@ pub type KeyRead = (Option<Vec<u8>>, Option<i64>);
 pub enum Outcome {
     Copied,
     Failed(String),
+    /// Not written: already expired (a file target leaves such keys out).
+    Skipped,
 }
 
 /// Slot → node of a cluster.
@@ -743,6 +745,21 @@ impl Target {
             "{} ({}, RDB {}, {how}{cluster})",
             self.endpoint.display, self.info.label, self.info.rdb_version
         )
+    }
+}
+
+impl crate::copy::Sink for Target {
+    fn name(&self) -> String {
+        self.endpoint.display.clone()
+    }
+    fn is_cluster(&self) -> bool {
+        Target::is_cluster(self)
+    }
+    fn load_function(&mut self, code: &[u8]) -> std::result::Result<(), String> {
+        Target::load_function(self, code)
+    }
+    fn write(&mut self, db: u32, recs: &[Rec], maybe_written: bool) -> Result<Vec<Outcome>> {
+        Target::write(self, db, recs, maybe_written)
     }
 }
 

@@ -1,0 +1,410 @@
+//! The file sink: an RDB file for a target release (`--target-version redis-7.0`, or
+//! `--target-rdb 10`), that the release loads at boot without the module.
+//!
+//! Each key gets exactly what a server of that release without the module would be sent
+//! (`plan::prepare`: the payload as it is where the release reads it, else the core's
+//! re-encoding, with the same field-TTL policy and the same refusals), and goes into the file
+//! through the core's [`RdbWriter`]. Keys already expired are left out. The file is streamed
+//! (the writer stages 64 KiB, the output buffer is 1 MiB) to `PATH.tmp`, synced and renamed to
+//! `PATH` only once complete; `-` streams to standard output.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Stdout, Write};
+use std::path::{Path, PathBuf};
+
+use restore_core::decode;
+use restore_core::rdb::RDB_OPCODE_KEY_META;
+use restore_core::rdb_writer::{HeaderInfo, KeyAttrs, RdbWriter};
+use restore_core::release::{self, Engine, Family as PayloadFamily, Feature, Release};
+
+use crate::cli::{FieldTtlPolicy, MigrateArgs};
+use crate::conn::{Family, ServerInfo};
+use crate::copy::Sink;
+use crate::error::{fatal, usage, Result};
+use crate::plan::{self, Prepared};
+use crate::source::{now_ms, Lru, Rec};
+use crate::target::Outcome;
+
+/// The release lines a file can be written for: those whose RDB format is known record by
+/// record (Redis 5.0-8.4: RDB 9-12; Valkey 7.2-9.1: RDB 11 and 80).
+fn writable(r: &Release) -> bool {
+    match r.server {
+        Engine::Redis => (0x050000..=0x080400).contains(&r.version),
+        Engine::Valkey => (0x070200..=0x090100).contains(&r.version),
+    }
+}
+
+fn release_name(r: &Release) -> String {
+    let engine = match r.server {
+        Engine::Redis => "redis",
+        Engine::Valkey => "valkey",
+    };
+    format!("{engine}-{}.{}", r.version >> 16, (r.version >> 8) & 0xff)
+}
+
+/// Every name `--target-version` takes.
+pub fn release_names() -> Vec<String> {
+    release::RELEASES
+        .iter()
+        .filter(|r| writable(r))
+        .map(release_name)
+        .collect()
+}
+
+/// The release a file is written for, from `--target-version` or `--target-rdb`.
+pub fn release_for(a: &MigrateArgs) -> Result<&'static Release> {
+    let names = || release_names().join(", ");
+    match (&a.target_version, a.target_rdb) {
+        (Some(_), Some(_)) => Err(usage(
+            "--target-version and --target-rdb both name the file's format: give one",
+        )),
+        (None, None) => Err(usage(format!(
+            "TARGET {:?} is a file: say which release will load it with --target-version ({}) or --target-rdb N",
+            a.target,
+            names()
+        ))),
+        (Some(name), None) => release::RELEASES
+            .iter()
+            .filter(|r| writable(r))
+            .find(|r| release_name(r).eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                usage(format!(
+                    "--target-version {name}: not a release an RDB file can be written for ({})",
+                    names()
+                ))
+            }),
+        (None, Some(v)) => {
+            // RDB 11 is written by Redis 7.2 and Valkey 7.2-8.1 alike (both load either).
+            let engine = if v >= release::FIRST_VALKEY_RDB_VERSION {
+                Engine::Valkey
+            } else {
+                Engine::Redis
+            };
+            let r = release::line_writing(engine, v);
+            if r.rdb_version == v && writable(r) {
+                Ok(r)
+            } else {
+                Err(usage(format!(
+                    "--target-rdb {v}: not an RDB version a file can be written for (9, 10, 11, 12, 80)"
+                )))
+            }
+        }
+    }
+}
+
+/// What a server of `r` is, as far as what it can hold goes (no module: the server loads the
+/// file itself).
+pub fn server_info_of(r: &Release) -> ServerInfo {
+    let (family, name) = match r.server {
+        Engine::Redis => (Family::Redis, "redis"),
+        Engine::Valkey => (Family::Valkey, "valkey"),
+    };
+    let version = (r.version >> 16, (r.version >> 8) & 0xff, 0);
+    ServerInfo {
+        family,
+        version,
+        label: format!(
+            "{name} {}.{} (an RDB {} file)",
+            version.0, version.1, r.rdb_version
+        ),
+        rdb_version: r.rdb_version,
+        cluster: false,
+        module: false,
+        field_ttls: r.has(Feature::HashFieldTtls),
+        pexpiretime: version >= (7, 0, 0),
+        max_bulk: None,
+    }
+}
+
+/// Standard output or the temporary file.
+enum Out {
+    File(File),
+    Stdout(Stdout),
+}
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::File(f) => f.write(buf),
+            Out::Stdout(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::File(f) => f.flush(),
+            Out::Stdout(s) => s.flush(),
+        }
+    }
+}
+
+pub struct RdbSink {
+    /// `None`: standard output.
+    path: Option<PathBuf>,
+    tmp: Option<PathBuf>,
+    writer: Option<RdbWriter<BufWriter<Out>>>,
+    info: ServerInfo,
+    release: &'static Release,
+    persist: bool,
+    no_lru: bool,
+    target_db: Option<u32>,
+    db: Option<u32>,
+    expired: u64,
+}
+
+impl RdbSink {
+    /// Starts the file (its header is written at once: a path that cannot be written fails
+    /// before the source is read).
+    pub fn create(a: &MigrateArgs) -> Result<RdbSink> {
+        let release = release_for(a)?;
+        for (set, flag, why) in [
+            (
+                a.resume.is_some(),
+                "--resume",
+                "a file is written whole, in one run",
+            ),
+            (
+                a.limit.is_some(),
+                "--limit",
+                "a file is written whole, in one run",
+            ),
+            (
+                a.verify,
+                "--verify",
+                "load the file on a server, then run `restore-migrate verify SOURCE redis://...`",
+            ),
+        ] {
+            if set {
+                return Err(usage(format!(
+                    "{flag} does not apply to a file target: {why}"
+                )));
+            }
+        }
+        let (path, tmp, out) = if a.target == "-" {
+            (None, None, Out::Stdout(std::io::stdout()))
+        } else {
+            let path = PathBuf::from(&a.target);
+            let mut tmp = path.clone().into_os_string();
+            tmp.push(".tmp");
+            let tmp = PathBuf::from(tmp);
+            let file = OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .map_err(|e| fatal(format!("{}: {e}", tmp.display())))?;
+            (Some(path), Some(tmp), Out::File(file))
+        };
+        let header = HeaderInfo {
+            ctime: now_ms() / 1000,
+            used_mem: 0,
+        };
+        let writer = RdbWriter::new(BufWriter::with_capacity(1 << 20, out), release, header)
+            .map_err(|e| fatal(format!("{}: {e}", a.target)))?;
+        Ok(RdbSink {
+            path,
+            tmp,
+            writer: Some(writer),
+            info: server_info_of(release),
+            release,
+            persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
+            no_lru: a.no_lru,
+            target_db: a.target_db,
+            db: None,
+            expired: 0,
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        let to = match &self.path {
+            Some(p) => p.display().to_string(),
+            None => "standard output".into(),
+        };
+        format!(
+            "{to} (an RDB {} file for {}, {})",
+            self.release.rdb_version,
+            release_name(self.release),
+            if self.release.server == Engine::Valkey && self.release.rdb_version >= 80 {
+                "VALKEY magic"
+            } else {
+                "REDIS magic"
+            }
+        )
+    }
+
+    fn io_error(&self, e: impl std::fmt::Display) -> crate::error::Fatal {
+        let at = match &self.tmp {
+            Some(t) => t.display().to_string(),
+            None => "standard output".into(),
+        };
+        fatal(format!("writing {at}: {e}"))
+    }
+
+    fn writer(&mut self) -> Result<&mut RdbWriter<BufWriter<Out>>> {
+        self.writer
+            .as_mut()
+            .ok_or_else(|| fatal("the RDB file is already complete"))
+    }
+}
+
+/// Where the type byte is in an object (after a Redis 8.6+ key-metadata block).
+fn type_offset(payload: &[u8]) -> std::result::Result<usize, String> {
+    let env = decode::split_envelope(payload).map_err(|e| format!("bad payload: {e}"))?;
+    if env.object.first() == Some(&RDB_OPCODE_KEY_META)
+        && PayloadFamily::of(env.rdb_version) == PayloadFamily::Redis
+    {
+        let d = decode::decode(payload).map_err(|e| format!("bad payload: {e}"))?;
+        return Ok(d.type_offset);
+    }
+    Ok(0)
+}
+
+impl Sink for RdbSink {
+    fn name(&self) -> String {
+        self.describe()
+    }
+
+    fn is_cluster(&self) -> bool {
+        false
+    }
+
+    fn load_function(&mut self, code: &[u8]) -> std::result::Result<(), String> {
+        let w = self.writer().map_err(|e| e.to_string())?;
+        w.function(code).map_err(|e| e.to_string())
+    }
+
+    fn write(&mut self, db: u32, recs: &[Rec], _maybe_written: bool) -> Result<Vec<Outcome>> {
+        let db = self.target_db.unwrap_or(db);
+        if self.db != Some(db) {
+            let r = self.writer()?.select_db(u64::from(db), None);
+            r.map_err(|e| self.io_error(e))?;
+            self.db = Some(db);
+        }
+        let now = now_ms();
+        let mut outcomes = Vec::with_capacity(recs.len());
+        for rec in recs {
+            if rec.expire_ms.is_some_and(|t| t <= now) {
+                self.expired += 1;
+                outcomes.push(Outcome::Skipped);
+                continue;
+            }
+            let payload = match plan::prepare(rec, &self.info, false, self.persist) {
+                Prepared::Send(p, _) => p,
+                Prepared::Expired => {
+                    self.expired += 1;
+                    outcomes.push(Outcome::Skipped);
+                    continue;
+                }
+                Prepared::Refuse(why) => {
+                    outcomes.push(Outcome::Failed(why));
+                    continue;
+                }
+            };
+            let at = match type_offset(&payload) {
+                Ok(at) => at,
+                Err(why) => {
+                    outcomes.push(Outcome::Failed(why));
+                    continue;
+                }
+            };
+            let (idle_seconds, freq) = match rec.lru.filter(|_| !self.no_lru) {
+                Some(Lru::Idle(s)) => (Some(s), None),
+                Some(Lru::Freq(f)) => (None, Some(f)),
+                None => (None, None),
+            };
+            let attrs = KeyAttrs {
+                expire_ms: rec.expire_ms,
+                idle_seconds,
+                freq,
+            };
+            let object = &payload[..payload.len().saturating_sub(10)];
+            let r = self.writer()?.key_object(&rec.key, &attrs, object, at);
+            r.map_err(|e| self.io_error(e))?;
+            outcomes.push(Outcome::Copied);
+        }
+        Ok(outcomes)
+    }
+
+    /// `EOF` and the checksum, then (a path) fsync, rename over `PATH`, and sync the directory.
+    fn finish(&mut self) -> Result<()> {
+        let Some(w) = self.writer.take() else {
+            return Ok(());
+        };
+        let out = w.finish().map_err(|e| self.io_error(e))?;
+        let out = out.into_inner().map_err(|e| self.io_error(e.error()))?;
+        if let (Out::File(f), Some(tmp), Some(path)) = (out, &self.tmp, &self.path) {
+            f.sync_all().map_err(|e| self.io_error(e))?;
+            drop(f);
+            std::fs::rename(tmp, path).map_err(|e| {
+                fatal(format!(
+                    "renaming {} to {}: {e}",
+                    tmp.display(),
+                    path.display()
+                ))
+            })?;
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Ok(d) = File::open(dir.unwrap_or(Path::new("."))) {
+                let _ = d.sync_all();
+            }
+            self.tmp = None;
+        }
+        if self.expired > 0 {
+            eprintln!(
+                "restore-migrate: {} keys already expired were left out of the file",
+                self.expired
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for RdbSink {
+    /// A run that stopped leaves no partial file behind (only a complete one is renamed).
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.tmp {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use restore_core::rdb_writer::target_of;
+
+    #[test]
+    fn release_names_cover_redis_5_to_8_4_and_valkey_7_2_to_9_1() {
+        let names = release_names();
+        for n in [
+            "redis-5.0",
+            "redis-6.0",
+            "redis-6.2",
+            "redis-7.0",
+            "redis-7.2",
+            "redis-7.4",
+            "redis-8.0",
+            "redis-8.2",
+            "redis-8.4",
+            "valkey-7.2",
+            "valkey-8.0",
+            "valkey-8.1",
+            "valkey-9.0",
+            "valkey-9.1",
+        ] {
+            assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
+        }
+        for n in ["redis-4.0", "redis-8.6", "valkey-9.2"] {
+            assert!(!names.iter().any(|x| x == n), "{n}");
+        }
+    }
+
+    #[test]
+    fn the_release_info_says_what_it_holds() {
+        let r = release::release(Engine::Redis, 0x070000).unwrap();
+        let i = server_info_of(r);
+        assert_eq!((i.rdb_version, i.field_ttls, i.module), (10, false, false));
+        assert_eq!(target_of(r), plan::core_target(&i));
+        let v = release::release(Engine::Valkey, 0x090100).unwrap();
+        assert!(server_info_of(v).field_ttls);
+        assert_eq!(target_of(v), plan::core_target(&server_info_of(v)));
+    }
+}
