@@ -113,6 +113,11 @@ pub struct MigrateArgs {
     #[arg(long)]
     pub merge_dbs: bool,
 
+    /// Only the keys listed in FILE (a --failed-keys file: database, key, and anything after a
+    /// tab ignored), e.g. to retry the keys a run could not copy
+    #[arg(long, value_name = "FILE")]
+    pub keys_from: Option<String>,
+
     /// Write every key that failed, with the reason, to FILE (one per line: database, key
     /// with C-style escapes, reason; tab-separated); appended to on --resume
     #[arg(long, value_name = "FILE")]
@@ -172,11 +177,12 @@ impl MigrateArgs {
         let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
         format!(
-            "match={} type={} db={} target-db={}",
+            "match={} type={} db={} target-db={} keys-from={}",
             opt(self.pattern.as_ref().map(|p| hex(p.as_bytes()))),
             opt(self.key_type.map(|t| t.name().to_string())),
             opt(self.db.map(|d| d.to_string())),
             opt(self.target_db.map(|d| d.to_string())),
+            opt(self.keys_from.as_ref().map(|p| hex(p.as_bytes()))),
         )
     }
 }

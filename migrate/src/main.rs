@@ -66,13 +66,23 @@ fn is_url(s: &str) -> bool {
 }
 
 fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
+    let keys = match &a.keys_from {
+        Some(path) => Some(std::sync::Arc::new(report::read_key_list(path)?)),
+        None => None,
+    };
     let filter = Filter {
         pattern: a.pattern.as_ref().map(|p| p.as_bytes().to_vec()),
         key_type: a.key_type,
         db: a.db,
+        keys,
     };
     let timeout = Duration::from_secs(a.timeout);
     if is_url(&a.source) {
+        if filter.keys.is_some() {
+            return Err(usage(
+                "--keys-from reads the listed keys of an RDB file; for a live source use --match, or copy the file the server SAVEs",
+            ));
+        }
         let ep = Endpoint::parse(&a.source.replacen("valkey://", "redis://", 1))?;
         Ok(Box::new(LiveSource::open(
             ep, timeout, filter, a.batch, a.no_lru,

@@ -24,7 +24,6 @@ pub fn show_key(k: &[u8]) -> String {
 }
 
 /// The inverse of [`show_key`] (`--keys-from` reads `--failed-keys` files with it).
-#[cfg_attr(not(test), allow(dead_code))]
 pub fn parse_key(s: &str) -> Option<Vec<u8>> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -85,6 +84,36 @@ impl FailedKeys {
     fn err(&self, e: std::io::Error) -> Fatal {
         Fatal::Usage(format!("--failed-keys {}: {e}", self.path))
     }
+}
+
+/// The keys of a `--keys-from` file, by database.
+pub type KeyList = std::collections::BTreeMap<u32, std::collections::BTreeSet<Vec<u8>>>;
+
+/// Reads a `--failed-keys` file (`db<TAB>key[<TAB>anything]` per line) as a key list.
+pub fn read_key_list(path: &str) -> Result<KeyList> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Fatal::Usage(format!("--keys-from {path}: {e}")))?;
+    let mut keys = KeyList::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let mut cols = line.split('\t');
+        let db = cols.next().and_then(|d| d.parse::<u32>().ok());
+        let key = cols.next().and_then(parse_key);
+        match (db, key) {
+            (Some(db), Some(key)) => {
+                keys.entry(db).or_default().insert(key);
+            }
+            _ => {
+                return Err(Fatal::Usage(format!(
+                    "--keys-from {path}: line {} is not <db><TAB><key as --failed-keys writes it>",
+                    n + 1
+                )))
+            }
+        }
+    }
+    Ok(keys)
 }
 
 /// A JSON string literal.

@@ -96,6 +96,15 @@ impl FileSource {
                 return false;
             }
         }
+        if let Some(keys) = &self.filter.keys {
+            let listed = u32::try_from(k.db)
+                .ok()
+                .and_then(|db| keys.get(&db))
+                .is_some_and(|set| set.contains(&k.key));
+            if !listed {
+                return false;
+            }
+        }
         true
     }
 

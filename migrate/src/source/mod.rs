@@ -79,6 +79,8 @@ pub struct Filter {
     pub pattern: Option<Vec<u8>>,
     pub key_type: Option<KeyType>,
     pub db: Option<u32>,
+    /// Only these keys (`--keys-from`).
+    pub keys: Option<std::sync::Arc<crate::report::KeyList>>,
 }
 
 pub trait Source: Send {
