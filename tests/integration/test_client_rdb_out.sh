@@ -9,7 +9,10 @@
 #   TTLs persisted on the source first where the host has none), every key equal read back with
 #   commands, the function library where the host has functions; and its own redis-check-rdb
 #   (the host binary run under that name) accepts the file. Also: --check and the reject policy
-#   against a file target, `-` for standard output, no .tmp file left behind.
+#   against a file target, `-` for standard output, no .tmp file left behind. Then the vectors:
+#   every valid payload of tests/vectors as a key of an RDB 15 file and a Valkey RDB 81 file
+#   (vectors_rdb.py), written for the host, loaded, each key read back against its JSON (what
+#   the host cannot hold, path hashes, must be the only keys refused).
 # Module-free: skipped in native and keyapi passes (they would repeat it).
 
 . "$(dirname "$0")/lib.sh"
@@ -212,6 +215,61 @@ PY
   load_and_compare "$s" file "$out" "$digest" "$HAS_FUNCTIONS"
   load_and_compare "$s" live "$live" "$digest" -
   stop_server "src-$s"
+done
+
+# ---------------------------------------------------------------------------------------------
+# The vectors: every valid payload of tests/vectors as a key of a Redis 8.10-style file (RDB 15)
+# or a Valkey 9.2 one (RDB 81), written for the host and read back against its JSON.
+echo "[$TEST_NAME] the vectors, as RDB 15 and Valkey RDB 81 files, written for $REL"
+python3 "$IT_DIR/vectors_rdb.py" "$REPO_ROOT/tests/vectors" "$WORK/vec" >/dev/null ||
+  die "vectors_rdb.py failed"
+for fam in redis valkey; do
+  out=$WORK/out/vectors-$fam.rdb
+  "$BIN" migrate "$WORK/vec/$fam.rdb" "$out" --target-version "$REL" --field-ttl-policy persist \
+    -q --failed-keys "$WORK/vec/failed-$fam.txt" >/dev/null 2>"$WORK/stderr"
+  status=$?
+  assert_match "vectors ($fam file) -> $REL: exit 0 or 1 (keys it cannot hold)" '^[01]$' "$status"
+  check_file "vectors ($fam file)" "$out"
+  mkdir -p "$WORK/vec-$fam"
+  cp "$out" "$WORK/vec-$fam/f.rdb"
+  MODULE='' start_server "vec-$fam" --dbfilename f.rdb
+  py_check "$WORK/vec/index.json" "$fam" "$WORK/vec/failed-$fam.txt" "$HAS_FTTL" <<'PY'
+sys.path.insert(0, os.environ['PY_CHECK_LIB'])
+from check_vectors_local import read_back
+docs = json.load(open(sys.argv[1]))[sys.argv[2]]
+failed = {}
+for line in open(sys.argv[3]):
+    db, key, why = line.rstrip('\n').split('\t', 2)
+    failed[key] = why
+ignore_ttls = sys.argv[4] == '0'
+now = int(R('TIME')[0]) * 1000
+diffs, n, refused, gone = [], 0, 0, 0
+for name, doc in docs.items():
+    if name in failed:
+        refused += 1
+        # What a file cannot hold: a Valkey 9.2 path hash below 9.2, an array below 8.8.
+        if not any(w in failed[name] for w in ('path hash', 'array')):
+            diffs.append('%s refused: %s' % (name, failed[name]))
+        continue
+    ttls = doc.get('field_ttls', {})
+    if doc['type'] == 'hash' and ttls and len(ttls) == len(doc['value']) and max(ttls.values()) <= now:
+        gone += 1  # every field expired: nothing to write
+        if R('EXISTS', name) != 0:
+            diffs.append('%s: all fields expired, yet the key is there' % name)
+        continue
+    n += 1
+    for want, got in read_back(R, name, doc, ignore_ttls):
+        if want != got:
+            diffs.append(('%s: expected %.150r, got %.150r' % (name, want, got)))
+            break
+if diffs:
+    bad('vectors (%s file): %d read back' % (sys.argv[2], n), *diffs[:3])
+else:
+    ok('vectors (%s file): %d keys read back equal to their JSON, %d refused, %d expired' % (sys.argv[2], n, refused, gone))
+eq('vectors (%s file): DBSIZE' % sys.argv[2], n, R('DBSIZE'))
+eq('vectors (%s file): most vectors written' % sys.argv[2], True, n > len(docs) * 0.9)
+PY
+  stop_server "vec-$fam"
 done
 
 finish
