@@ -408,3 +408,115 @@ mod tests {
         assert_eq!(target_of(v), plan::core_target(&server_info_of(v)));
     }
 }
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use restore_core::encode::{finish_payload, put_string};
+    use restore_core::rdb_file::{RdbFile, Record};
+
+    fn args(extra: &[&str]) -> MigrateArgs {
+        let argv = ["restore-migrate", "migrate", "src.rdb"]
+            .iter()
+            .chain(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Migrate(a) | Command::Verify(a) => a,
+        }
+    }
+
+    fn string_rec(key: &[u8], value: &[u8], expire_ms: Option<i64>) -> Rec {
+        let mut object = vec![0u8];
+        put_string(&mut object, value);
+        Rec {
+            key: key.to_vec(),
+            payload: finish_payload(object, 12),
+            expire_ms,
+            lru: Some(Lru::Idle(7)),
+        }
+    }
+
+    #[test]
+    fn the_release_comes_from_exactly_one_flag() {
+        let name = |a: &[&str]| release_for(&args(a)).map(release_name);
+        assert_eq!(
+            name(&["o.rdb", "--target-version", "redis-7.0"]),
+            Ok("redis-7.0".into())
+        );
+        assert_eq!(
+            name(&["o.rdb", "--target-version", "Valkey-9.1"]),
+            Ok("valkey-9.1".into())
+        );
+        assert_eq!(
+            name(&["o.rdb", "--target-rdb", "9"]),
+            Ok("redis-6.2".into())
+        );
+        assert_eq!(
+            name(&["o.rdb", "--target-rdb", "80"]),
+            Ok("valkey-9.1".into())
+        );
+        for bad in [
+            &["o.rdb"][..],
+            &[
+                "o.rdb",
+                "--target-version",
+                "redis-7.0",
+                "--target-rdb",
+                "10",
+            ],
+            &["o.rdb", "--target-version", "redis-4.0"],
+            &["o.rdb", "--target-version", "valkey-9.2"],
+            &["o.rdb", "--target-rdb", "13"],
+            &["o.rdb", "--target-rdb", "8"],
+        ] {
+            assert!(
+                matches!(release_for(&args(bad)), Err(crate::error::Fatal::Usage(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_complete_file_is_renamed_into_place_and_reads_back() {
+        let dir = std::env::temp_dir().join(format!("rdbout-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.rdb");
+        let a = args(&[path.to_str().unwrap(), "--target-version", "redis-7.0"]);
+        let mut sink = RdbSink::create(&a).unwrap();
+        let recs = [
+            string_rec(b"k", b"v", Some(4_000_000_000_000)),
+            string_rec(b"gone", b"v", Some(1)),
+        ];
+        let outcomes = sink.write(3, &recs, false).unwrap();
+        assert_eq!(outcomes, [Outcome::Copied, Outcome::Skipped]);
+        assert!(!path.exists(), "renamed only when complete");
+        sink.finish().unwrap();
+        assert!(path.exists() && !dir.join("out.rdb.tmp").exists());
+        let file = std::fs::read(&path).unwrap();
+        assert_eq!(&file[..9], b"REDIS0010");
+        let mut r = RdbFile::new(file.as_slice());
+        let mut keys = vec![];
+        while let Some(rec) = r.next_record().unwrap() {
+            if let Record::Key(k) = rec {
+                keys.push((k.db, k.key, k.expire_ms, k.idle_seconds));
+            }
+        }
+        assert_eq!(keys, [(3, b"k".to_vec(), Some(4_000_000_000_000), Some(7))]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_run_that_stops_leaves_no_file() {
+        let dir = std::env::temp_dir().join(format!("rdbout-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.rdb");
+        let a = args(&[path.to_str().unwrap(), "--target-version", "valkey-8.0"]);
+        let mut sink = RdbSink::create(&a).unwrap();
+        sink.write(0, &[string_rec(b"k", b"v", None)], false)
+            .unwrap();
+        drop(sink);
+        assert!(std::fs::read_dir(&dir).unwrap().next().is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
