@@ -360,6 +360,7 @@ impl Target {
             }
             let mut again = Vec::new();
             let mut retry_reply = None;
+            let mut failed_over = false;
             for ((i, c), reply) in cmds.into_iter().zip(replies) {
                 let Some(e) = error_text(&reply) else {
                     outcomes[i] = Outcome::Copied;
@@ -376,6 +377,13 @@ impl Target {
                         retry_reply = Some(e);
                         again.push((i, c));
                     }
+                    // Through Sentinel, a read-only server is the old master after a
+                    // failover: ask Sentinel again and resend.
+                    Class::Stop(_) if e.starts_with("READONLY") && self.endpoint.is_sentinel() => {
+                        failed_over = true;
+                        retry_reply = Some(e);
+                        again.push((i, c));
+                    }
                     Class::Stop(advice) => {
                         return Err(Fatal::TargetRefused {
                             who,
@@ -389,6 +397,11 @@ impl Target {
                 None => return Ok(resent),
                 Some(e) => {
                     backoff.wait(&who, &e)?;
+                    if failed_over {
+                        let con = self.endpoint.connect(self.opts.timeout)?;
+                        self.single = Some((con, self.endpoint.db()));
+                        resent = true;
+                    }
                     cmds = again;
                 }
             }
