@@ -262,6 +262,12 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
     pub target_password_file: Option<String>,
 
+    /// After each batch, WAIT for N replicas of the target to acknowledge it, or send it again
+    /// (a failover loses what only the old master held). Default: 1 behind Sentinel when the
+    /// master has a replica, else 0
+    #[arg(long, value_name = "N")]
+    pub wait_replicas: Option<u32>,
+
     /// Socket timeout in seconds
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,

@@ -132,6 +132,7 @@ fn open_target(a: &MigrateArgs) -> Result<Target> {
             no_module: a.no_module,
             target_db: a.target_db,
             timeout: Duration::from_secs(a.timeout),
+            wait_replicas: a.wait_replicas.filter(|&n| n > 0),
         },
     )
 }

@@ -63,7 +63,14 @@ pub struct Opts {
     pub no_module: bool,
     pub target_db: Option<u32>,
     pub timeout: Duration,
+    /// `WAIT` for this many replicas after each batch (a single server): a batch they have
+    /// not acknowledged is not confirmed, and is sent again (through Sentinel, to the master
+    /// it names then). A failover promotes a replica: what only the old master held is lost.
+    pub wait_replicas: Option<u32>,
 }
+
+/// How long a batch's `WAIT` waits for the replicas.
+const WAIT_MS: u64 = 5000;
 
 /// A key read back from the target: its DUMP payload (none if absent) and absolute expiry.
 pub type KeyRead = (Option<Vec<u8>>, Option<i64>);
@@ -145,6 +152,13 @@ impl Target {
         }
         info.max_bulk =
             conn::config_get(&mut con, "proto-max-bulk-len").and_then(|v| v.parse().ok());
+        let mut opts = opts;
+        if opts.wait_replicas.is_none() && endpoint.is_sentinel() {
+            let replicas = conn::info_field_of(&mut con, "replication", "connected_slaves")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0);
+            opts.wait_replicas = (replicas > 0).then_some(1);
+        }
         let use_module = info.module && !opts.no_module;
         let mut t = Target {
             endpoint,
@@ -340,7 +354,10 @@ impl Target {
             for (_, c) in &cmds {
                 pipe.add_command(c.clone());
             }
-            let replies: Vec<Value> = match pipe.query(con) {
+            if let Some(n) = self.opts.wait_replicas {
+                pipe.cmd("WAIT").arg(n).arg(WAIT_MS);
+            }
+            let mut replies: Vec<Value> = match pipe.query(con) {
                 Ok(r) => r,
                 Err(e) if is_connection_error(&e) => {
                     backoff.wait(&who, &e.to_string())?;
@@ -351,6 +368,21 @@ impl Target {
                 }
                 Err(e) => return Err(fatal(format!("{who}: {e}"))),
             };
+            if let Some(n) = self.opts.wait_replicas {
+                let acked = replies.pop().as_ref().and_then(as_int).unwrap_or(0);
+                if acked < i64::from(n) {
+                    // Not on the replicas: a failover now would lose it. Send it all again
+                    // (to the master Sentinel names by then); keys already there are checked.
+                    backoff.wait(
+                        &who,
+                        &format!("WAIT: {acked} of {n} replicas acknowledged the batch"),
+                    )?;
+                    let con = self.endpoint.connect(self.opts.timeout)?;
+                    self.single = Some((con, self.endpoint.db()));
+                    resent = true;
+                    continue;
+                }
+            }
             let mut replies = replies.into_iter();
             if select {
                 if let Some(e) = replies.next().as_ref().and_then(error_text) {

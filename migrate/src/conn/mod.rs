@@ -71,6 +71,13 @@ pub struct ServerInfo {
     pub max_bulk: Option<u64>,
 }
 
+/// One field of an `INFO` section, or `None` where INFO (or the section) is not answered.
+pub fn info_field_of(con: &mut Connection, section: &str, field: &str) -> Option<String> {
+    let v = redis::cmd("INFO").arg(section).query::<Value>(con).ok()?;
+    let text = String::from_utf8_lossy(as_bytes(&v)?).into_owned();
+    info_field(&text, field).map(str::to_string)
+}
+
 /// `CONFIG GET name`'s value, or `None` where CONFIG is renamed, refused or silent.
 pub fn config_get(con: &mut Connection, name: &str) -> Option<String> {
     match redis::cmd("CONFIG")
