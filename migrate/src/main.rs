@@ -73,7 +73,12 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
     if is_url(&a.source) {
         let ep = Endpoint::parse(&a.source.replacen("valkey://", "redis://", 1))?;
         Ok(Box::new(LiveSource::open(
-            ep, timeout, filter, a.batch, a.no_lru,
+            ep,
+            timeout,
+            filter,
+            a.batch,
+            a.batch_bytes,
+            a.no_lru,
         )?))
     } else {
         Ok(Box::new(FileSource::open(
