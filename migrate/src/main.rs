@@ -102,7 +102,12 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
         }
         let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
         Ok(Box::new(LiveSource::open(
-            ep, timeout, filter, a.batch, a.no_lru,
+            ep,
+            timeout,
+            filter,
+            a.batch,
+            a.batch_bytes,
+            a.no_lru,
         )?))
     } else {
         Ok(Box::new(FileSource::open(
