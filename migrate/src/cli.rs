@@ -46,6 +46,18 @@ pub enum Command {
     /// Copy every key of SOURCE into TARGET (or, with --check, report what TARGET can hold)
     Migrate(MigrateArgs),
     /// Compare every key of SOURCE with TARGET (type, value, TTL), writing nothing
+    ///
+    /// Compared, independently of encoding: type and value (stream entries, groups and PELs
+    /// included), hash field TTLs where the target has them, the key's expiry within
+    /// --ttl-tolerance, and where both sides keep the same kind and the copy carried it (not
+    /// --no-lru; single-server targets) the idle time (the target's may be longer, not shorter
+    /// by more than --idle-tolerance) or the LFU counter (not lower by more than 1). With
+    /// --extra, the target is then scanned with the same --match/--type/--db for keys the
+    /// source lacks (each named; "N extra on the target"). Exit status 3 on any difference.
+    ///
+    /// Not checked (the summary says so too): keys on the target that the source lacks
+    /// (without --extra), idle time/LFU on clusters or under different eviction policies,
+    /// function libraries, module aux data, keys written to the source after they were read.
     Verify(MigrateArgs),
 }
 
@@ -155,6 +167,15 @@ pub struct MigrateArgs {
     /// Verification: largest accepted difference between source and target expiry times
     #[arg(long, default_value_t = 5, value_name = "MS")]
     pub ttl_tolerance: i64,
+
+    /// Verification: also scan the target (same --match/--type/--db) for keys the source lacks,
+    /// and name them; any makes the exit status 3. Holds every source key name in memory
+    #[arg(long)]
+    pub extra: bool,
+
+    /// Verification: how much shorter (seconds) the target's idle time may be than the source's
+    #[arg(long, default_value_t = 2, value_name = "SECONDS")]
+    pub idle_tolerance: u64,
 
     /// Stop after this many keys (exit status 4; continue with --resume)
     #[arg(long, value_name = "N")]
