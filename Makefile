@@ -53,7 +53,7 @@ help: ## Show this help
 	@echo "  BENCH_ROUNDS=5 BENCH_SCALE=1  rounds and repetition scale for bench"
 	@echo "  TESTS='contract replication'  subset of tests/integration/test_*.sh; VERBOSE=1 shows passes"
 
-deps: ## Install what is missing: redis-server, redis-cli, libclang, gcc, g++ (apt); Redis 8 + Valkey 9 (.venv)
+deps: ## Install what is missing: redis-server, redis-cli, libclang, gcc, g++, libssl-dev + openssl (a TLS test host) (apt); Redis 8 + Valkey 9 (.venv)
 	@pkgs=""; \
 	[ -x /usr/bin/redis-server ] || pkgs="$$pkgs redis-server"; \
 	command -v redis-cli >/dev/null || pkgs="$$pkgs redis-tools"; \
@@ -61,6 +61,8 @@ deps: ## Install what is missing: redis-server, redis-cli, libclang, gcc, g++ (a
 	command -v g++ >/dev/null || pkgs="$$pkgs g++"; \
 	[ -n "$${LIBCLANG_PATH:-}" ] || dpkg-query -W -f='$${Status}' libclang-dev 2>/dev/null | grep -q 'ok installed' \
 	  || pkgs="$$pkgs libclang-dev"; \
+	dpkg-query -W -f='$${Status}' libssl-dev 2>/dev/null | grep -q 'ok installed' || pkgs="$$pkgs libssl-dev"; \
+	command -v openssl >/dev/null || pkgs="$$pkgs openssl"; \
 	if [ -n "$$pkgs" ]; then \
 	  echo "deps: apt-get install$$pkgs"; \
 	  export DEBIAN_FRONTEND=noninteractive; \

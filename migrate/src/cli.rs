@@ -1,8 +1,19 @@
 //! The command line: every option documented once, `--help` generated from it.
 
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::conn::{EndOpts, Secret};
+use crate::error::Result;
 use crate::source::KeyType;
+
+/// Which end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Source,
+    Target,
+}
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +46,18 @@ pub enum Command {
     /// Copy every key of SOURCE into TARGET (or, with --check, report what TARGET can hold)
     Migrate(MigrateArgs),
     /// Compare every key of SOURCE with TARGET (type, value, TTL), writing nothing
+    ///
+    /// Compared, independently of encoding: type and value (stream entries, groups and PELs
+    /// included), hash field TTLs where the target has them, the key's expiry within
+    /// --ttl-tolerance, and where both sides keep the same kind and the copy carried it (not
+    /// --no-lru; single-server targets) the idle time (the target's may be longer, not shorter
+    /// by more than --idle-tolerance) or the LFU counter (not lower by more than 1). With
+    /// --extra, the target is then scanned with the same --match/--type/--db for keys the
+    /// source lacks (each named; "N extra on the target"). Exit status 3 on any difference.
+    ///
+    /// Not checked (the summary says so too): keys on the target that the source lacks
+    /// (without --extra), idle time/LFU on clusters or under different eviction policies,
+    /// function libraries, module aux data, keys written to the source after they were read.
     Verify(MigrateArgs),
 }
 
@@ -156,9 +179,126 @@ pub struct MigrateArgs {
     #[arg(long, default_value_t = 5, value_name = "MS")]
     pub ttl_tolerance: i64,
 
+    /// Verification: also scan the target (same --match/--type/--db) for keys the source lacks,
+    /// and name them; any makes the exit status 3. Holds every source key name in memory
+    #[arg(long)]
+    pub extra: bool,
+
+    /// Verification: how much shorter (seconds) the target's idle time may be than the source's
+    #[arg(long, default_value_t = 2, value_name = "SECONDS")]
+    pub idle_tolerance: u64,
+
     /// Stop after this many keys (exit status 4; continue with --resume)
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+
+    /// TLS on both ends (as rediss:// does); --source-tls / --target-tls for one
+    #[arg(long, help_heading = "TLS and credentials")]
+    pub tls: bool,
+    #[arg(long, hide_short_help = true, help_heading = "TLS and credentials")]
+    pub source_tls: bool,
+    #[arg(long, hide_short_help = true, help_heading = "TLS and credentials")]
+    pub target_tls: bool,
+
+    /// CA certificate (PEM) to verify the servers with, instead of the system's trust store;
+    /// --source-cacert / --target-cacert for one end
+    #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
+    pub cacert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub source_cacert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub target_cacert: Option<PathBuf>,
+
+    /// A directory of CA certificates (.pem, .crt, .cer); --source-cacert-dir /
+    /// --target-cacert-dir for one end
+    #[arg(long, value_name = "DIR", help_heading = "TLS and credentials")]
+    pub cacert_dir: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "DIR",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub source_cacert_dir: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "DIR",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub target_cacert_dir: Option<PathBuf>,
+
+    /// Client certificate (PEM) for servers that require one (mutual TLS), with --key;
+    /// --source-cert / --target-cert for one end
+    #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
+    pub cert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub source_cert: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub target_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM); --source-key / --target-key for one end
+    #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
+    pub key: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub source_key: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "FILE",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub target_key: Option<PathBuf>,
+
+    /// Skip certificate and host name verification (warned about); --source-insecure /
+    /// --target-insecure for one end
+    #[arg(long, help_heading = "TLS and credentials")]
+    pub insecure: bool,
+    #[arg(long, hide_short_help = true, help_heading = "TLS and credentials")]
+    pub source_insecure: bool,
+    #[arg(long, hide_short_help = true, help_heading = "TLS and credentials")]
+    pub target_insecure: bool,
+
+    /// The source's password from the first line of FILE (else RESTORE_MIGRATE_SOURCE_PASSWORD,
+    /// else the URL's); the user from RESTORE_MIGRATE_SOURCE_USER or the URL
+    #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
+    pub source_password_file: Option<String>,
+
+    /// The target's password from the first line of FILE (else RESTORE_MIGRATE_TARGET_PASSWORD,
+    /// else the URL's); the user from RESTORE_MIGRATE_TARGET_USER or the URL
+    #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
+    pub target_password_file: Option<String>,
+
+    /// After each batch, WAIT for N replicas of the target to acknowledge it, or send it again
+    /// (a failover loses what only the old master held). Default: 1 behind Sentinel when the
+    /// master has a replica, else 0
+    #[arg(long, value_name = "N")]
+    pub wait_replicas: Option<u32>,
 
     /// Socket timeout in seconds
     #[arg(long, default_value_t = 60)]
@@ -184,5 +324,57 @@ impl MigrateArgs {
             opt(self.target_db.map(|d| d.to_string())),
             opt(self.keys_from.as_ref().map(|p| hex(p.as_bytes()))),
         )
+    }
+}
+
+impl MigrateArgs {
+    /// The TLS files and credentials of one end: its own options over the shared ones;
+    /// passwords from a file, else the environment (never from the command line, where `ps`
+    /// and shell histories show them; the URL's stays possible).
+    pub fn end_opts(&self, end: End) -> Result<EndOpts> {
+        let pick = |own: &Option<PathBuf>, both: &Option<PathBuf>| own.clone().or(both.clone());
+        let (name, own) = match end {
+            End::Source => (
+                "SOURCE",
+                (
+                    self.source_tls,
+                    &self.source_cacert,
+                    &self.source_cacert_dir,
+                    &self.source_cert,
+                    &self.source_key,
+                    self.source_insecure,
+                    &self.source_password_file,
+                ),
+            ),
+            End::Target => (
+                "TARGET",
+                (
+                    self.target_tls,
+                    &self.target_cacert,
+                    &self.target_cacert_dir,
+                    &self.target_cert,
+                    &self.target_key,
+                    self.target_insecure,
+                    &self.target_password_file,
+                ),
+            ),
+        };
+        let (tls, cacert, cacert_dir, cert, key, insecure, password_file) = own;
+        let password = match password_file {
+            Some(f) => Some(Secret::from_file(f)?),
+            None => std::env::var(format!("RESTORE_MIGRATE_{name}_PASSWORD"))
+                .ok()
+                .map(Secret::new),
+        };
+        Ok(EndOpts {
+            tls: tls || self.tls,
+            cacert: pick(cacert, &self.cacert),
+            cacert_dir: pick(cacert_dir, &self.cacert_dir),
+            cert: pick(cert, &self.cert),
+            key: pick(key, &self.key),
+            insecure: insecure || self.insecure,
+            user: std::env::var(format!("RESTORE_MIGRATE_{name}_USER")).ok(),
+            password,
+        })
     }
 }

@@ -60,9 +60,10 @@ pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut dyn Sink)
                 if let Some(exit) = continue_from(a, path, &old, &ck, src.as_mut())? {
                     return Ok(exit);
                 }
-                if old.inflight.is_some() && old.inflight != old.done {
-                    unconfirmed = old.inflight;
-                }
+                // Every batch up to the one in flight may be on the target already: the
+                // batch itself, and the chunks of a live SCAN page read again from the
+                // position before the page (they carry that position, equal to `done`).
+                unconfirmed = old.inflight;
                 ck.done = old.done;
                 ck.counts = old.counts;
             }

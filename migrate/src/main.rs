@@ -33,13 +33,18 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use cli::{Cli, Command, FieldTtlPolicy, MigrateArgs};
+use cli::{Cli, Command, End, FieldTtlPolicy, MigrateArgs};
 use conn::Endpoint;
 use error::{usage, Exit, Result};
 use source::{FileSource, Filter, LiveSource, Source};
 use target::{Opts, Target};
 
 fn main() -> ExitCode {
+    // redis-rs takes rustls without a crypto provider: ring is this program's (Cargo.toml).
+    // rustls 0.23.48 deprecates it for lacking post-quantum key exchange, which no Redis or
+    // Valkey TLS setup requires (X25519 is negotiated); aws-lc-rs would add a C build.
+    #[allow(deprecated)]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let (args, verify_only) = match cli.command {
         Command::Migrate(a) => (a, false),
@@ -61,8 +66,22 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether SOURCE/TARGET is a server URL (else a file path).
 fn is_url(s: &str) -> bool {
-    s.starts_with("redis://") || s.starts_with("rediss://") || s.starts_with("valkey://")
+    s.split_once("://").is_some_and(|(scheme, _)| {
+        matches!(
+            scheme,
+            "redis"
+                | "rediss"
+                | "valkey"
+                | "valkeys"
+                | "unix"
+                | "redis+unix"
+                | "valkey+unix"
+                | "redis+sentinel"
+                | "valkey+sentinel"
+        )
+    })
 }
 
 fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
@@ -83,9 +102,14 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
                 "--keys-from reads the listed keys of an RDB file; for a live source use --match, or copy the file the server SAVEs",
             ));
         }
-        let ep = Endpoint::parse(&a.source.replacen("valkey://", "redis://", 1))?;
+        let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
         Ok(Box::new(LiveSource::open(
-            ep, timeout, filter, a.batch, a.no_lru,
+            ep,
+            timeout,
+            filter,
+            a.batch,
+            a.batch_bytes,
+            a.no_lru,
         )?))
     } else {
         Ok(Box::new(FileSource::open(
@@ -99,7 +123,13 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
 }
 
 fn open_target(a: &MigrateArgs) -> Result<Target> {
-    let ep = Endpoint::parse(&a.target.replacen("valkey://", "redis://", 1))?;
+    if !is_url(&a.target) {
+        return Err(usage(format!(
+            "TARGET must be a server URL (redis://, rediss://, unix://, redis+sentinel://, …), not {:?}",
+            a.target
+        )));
+    }
+    let ep = Endpoint::parse(&a.target, &a.end_opts(End::Target)?)?;
     Target::open(
         ep,
         a.cluster,
@@ -109,6 +139,7 @@ fn open_target(a: &MigrateArgs) -> Result<Target> {
             no_module: a.no_module,
             target_db: a.target_db,
             timeout: Duration::from_secs(a.timeout),
+            wait_replicas: a.wait_replicas.filter(|&n| n > 0),
         },
     )
 }
@@ -116,6 +147,14 @@ fn open_target(a: &MigrateArgs) -> Result<Target> {
 fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
     if a.batch == 0 {
         return Err(usage("--batch must be at least 1"));
+    }
+    for (end, insecure) in [
+        ("source", a.insecure || a.source_insecure),
+        ("target", a.insecure || a.target_insecure),
+    ] {
+        if insecure {
+            eprintln!("restore-migrate: warning: --insecure: the {end}'s TLS certificate and host name are not verified; anyone on the path can read and change the data");
+        }
     }
     if !is_url(&a.target) {
         return to_file(a, verify_only);

