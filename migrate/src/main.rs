@@ -205,7 +205,14 @@ fn to_file(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
         return check::check(a, src, &info, false);
     }
     let mut sink = sink_rdb::RdbSink::create(a)?;
-    let src = open_source(a)?;
+    let mut src = open_source(a)?;
+    if is_url(&a.source) {
+        // A file holds the function libraries too, as the server's SAVE would write them.
+        src = Box::new(sink_rdb::WithFunctions {
+            functions: sink_rdb::live_functions(a)?,
+            inner: src,
+        });
+    }
     if !a.quiet {
         eprintln!("restore-migrate: from {}", src.describe());
         eprintln!("restore-migrate: to   {}", sink.describe());

@@ -17,12 +17,16 @@ use restore_core::rdb::RDB_OPCODE_KEY_META;
 use restore_core::rdb_writer::{HeaderInfo, KeyAttrs, RdbWriter};
 use restore_core::release::{self, Engine, Family as PayloadFamily, Feature, Release};
 
-use crate::cli::{FieldTtlPolicy, MigrateArgs};
-use crate::conn::{Family, ServerInfo};
+use std::time::Duration;
+
+use crate::checkpoint::SourceId;
+use crate::cli::{End, FieldTtlPolicy, MigrateArgs};
+use crate::conn::{self, Endpoint, Family, ServerInfo};
 use crate::copy::Sink;
 use crate::error::{fatal, usage, Result};
 use crate::plan::{self, Prepared};
-use crate::source::{now_ms, Lru, Rec};
+use crate::pos::Pos;
+use crate::source::{now_ms, Batch, Lru, Rec, Source};
 use crate::target::Outcome;
 
 /// The release lines a file can be written for: those whose RDB format is known record by
@@ -357,6 +361,104 @@ impl Sink for RdbSink {
     }
 }
 
+/// A live source's function libraries (`FUNCTION LIST WITHCODE`; none before 7.0), which a
+/// file holds as the server's own `SAVE` would. Read once, from the node named (a cluster's
+/// masters hold the same libraries). Server targets do not take them from a live source.
+pub fn live_functions(a: &MigrateArgs) -> Result<Vec<Vec<u8>>> {
+    let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
+    let mut con = ep.connect(Duration::from_secs(a.timeout))?;
+    let who = format!("source {}", ep.display);
+    let info = conn::server_info(&mut con, &who)?;
+    if info.version < (7, 0, 0) {
+        return Ok(Vec::new());
+    }
+    let reply = conn::query(
+        &mut con,
+        &who,
+        redis::cmd("FUNCTION").arg("LIST").arg("WITHCODE"),
+    )?;
+    let mut codes = Vec::new();
+    library_codes(&reply, &mut codes);
+    Ok(codes)
+}
+
+/// Every `library_code` value of a `FUNCTION LIST WITHCODE` reply (RESP2 flat arrays or RESP3
+/// maps).
+fn library_codes(v: &redis::Value, out: &mut Vec<Vec<u8>>) {
+    use redis::Value;
+    let is_name = |v: &Value| match v {
+        Value::BulkString(b) => b == b"library_code",
+        Value::SimpleString(s) => s == "library_code",
+        _ => false,
+    };
+    match v {
+        Value::Array(items) => {
+            for pair in items.windows(2) {
+                if let (true, Value::BulkString(code)) = (is_name(&pair[0]), &pair[1]) {
+                    out.push(code.clone());
+                }
+            }
+            items.iter().for_each(|i| library_codes(i, out));
+        }
+        Value::Map(kv) => {
+            for (k, v) in kv {
+                match (is_name(k), v) {
+                    (true, Value::BulkString(code)) => out.push(code.clone()),
+                    _ => library_codes(v, out),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A source whose first batch also carries `functions` (a live source's libraries, for a file).
+pub struct WithFunctions {
+    pub inner: Box<dyn Source>,
+    pub functions: Vec<Vec<u8>>,
+}
+
+impl Source for WithFunctions {
+    fn next_batch(&mut self) -> Result<Option<Batch>> {
+        let functions = std::mem::take(&mut self.functions);
+        match self.inner.next_batch()? {
+            Some(mut b) => {
+                b.functions.splice(0..0, functions);
+                Ok(Some(b))
+            }
+            // No keys at all: the libraries alone (the position is unused: a file target
+            // keeps no checkpoint).
+            None if !functions.is_empty() => Ok(Some(Batch {
+                db: 0,
+                recs: Vec::new(),
+                skipped: 0,
+                functions,
+                pos: Pos::File { offset: 0 },
+                source_bytes: 0,
+            })),
+            None => Ok(None),
+        }
+    }
+    fn seek(&mut self, pos: &Pos) -> Result<()> {
+        self.inner.seek(pos)
+    }
+    fn identity(&self) -> SourceId {
+        self.inner.identity()
+    }
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    fn databases(&self) -> Option<Vec<u32>> {
+        self.inner.databases()
+    }
+    fn total(&self) -> Option<(u64, bool)> {
+        self.inner.total()
+    }
+    fn notes(&self) -> Vec<String> {
+        self.inner.notes()
+    }
+}
+
 impl Drop for RdbSink {
     /// A run that stopped leaves no partial file behind (only a complete one is renamed).
     fn drop(&mut self) {
@@ -395,6 +497,41 @@ mod tests {
         for n in ["redis-4.0", "redis-8.6", "valkey-9.2"] {
             assert!(!names.iter().any(|x| x == n), "{n}");
         }
+    }
+
+    #[test]
+    fn library_codes_from_resp2_and_resp3_replies() {
+        use redis::Value::{Array, BulkString, Map, SimpleString};
+        let lib = |name: &str, code: &[u8]| {
+            vec![
+                BulkString(b"library_name".to_vec()),
+                BulkString(name.as_bytes().to_vec()),
+                BulkString(b"functions".to_vec()),
+                Array(vec![]),
+                BulkString(b"library_code".to_vec()),
+                BulkString(code.to_vec()),
+            ]
+        };
+        let resp2 = Array(vec![
+            Array(lib("a", b"#!lua name=a")),
+            Array(lib("b", b"#!lua name=b")),
+        ]);
+        let mut out = vec![];
+        library_codes(&resp2, &mut out);
+        assert_eq!(out, [b"#!lua name=a".to_vec(), b"#!lua name=b".to_vec()]);
+        let resp3 = Array(vec![Map(vec![
+            (
+                SimpleString("library_name".into()),
+                BulkString(b"c".to_vec()),
+            ),
+            (
+                SimpleString("library_code".into()),
+                BulkString(b"#!lua name=c".to_vec()),
+            ),
+        ])]);
+        let mut out = vec![];
+        library_codes(&resp3, &mut out);
+        assert_eq!(out, [b"#!lua name=c".to_vec()]);
     }
 
     #[test]
