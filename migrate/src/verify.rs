@@ -14,7 +14,7 @@ use std::time::Duration;
 use redis::{Connection, Value};
 
 use crate::canon;
-use crate::cli::MigrateArgs;
+use crate::cli::{End, MigrateArgs};
 use crate::conn::{self, as_bytes, as_int, Endpoint};
 use crate::error::{fatal, usage, Exit, Result};
 use crate::plan;
@@ -72,7 +72,7 @@ fn extra_dbs(a: &MigrateArgs, con: &mut Connection, cluster: bool) -> Result<Vec
         return Ok(vec![d]);
     }
     if a.source.contains("://") {
-        let ep = Endpoint::parse(&a.source.replacen("valkey://", "redis://", 1))?;
+        let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
         if ep.db_given {
             return Ok(vec![u32::try_from(ep.db()).unwrap_or(0)]);
         }
