@@ -300,6 +300,18 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "N")]
     pub wait_replicas: Option<u32>,
 
+    /// A command the servers know by another name, as managed services rename them:
+    /// --rename CONFIG=MYCONFIG (repeatable; both ends). A command refused outright is
+    /// optional where it can be (CONFIG, CLIENT, OBJECT, MEMORY, INFO): the summary says what
+    /// its absence costs
+    #[arg(long, value_name = "NAME=NEW")]
+    pub rename: Vec<String>,
+
+    /// A live source that does not say what it is (INFO server and HELLO refused): its
+    /// release, e.g. redis-7.0 or valkey-8.0
+    #[arg(long, value_name = "RELEASE")]
+    pub source_version: Option<String>,
+
     /// Socket timeout in seconds
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,

@@ -103,6 +103,10 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
             ));
         }
         let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
+        let assumed = match &a.source_version {
+            Some(v) => Some(conn::parse_release(v)?),
+            None => None,
+        };
         Ok(Box::new(LiveSource::open(
             ep,
             timeout,
@@ -110,6 +114,7 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
             a.batch,
             a.batch_bytes,
             a.no_lru,
+            assumed,
         )?))
     } else {
         Ok(Box::new(FileSource::open(
@@ -140,6 +145,7 @@ fn open_target(a: &MigrateArgs) -> Result<Target> {
             target_db: a.target_db,
             timeout: Duration::from_secs(a.timeout),
             wait_replicas: a.wait_replicas.filter(|&n| n > 0),
+            assumed: None,
         },
     )
 }
@@ -148,6 +154,7 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
     if a.batch == 0 {
         return Err(usage("--batch must be at least 1"));
     }
+    conn::set_renames(&a.rename)?;
     for (end, insecure) in [
         ("source", a.insecure || a.source_insecure),
         ("target", a.insecure || a.target_insecure),

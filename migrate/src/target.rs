@@ -67,6 +67,8 @@ pub struct Opts {
     /// not acknowledged is not confirmed, and is sent again (through Sentinel, to the master
     /// it names then). A failover promotes a replica: what only the old master held is lost.
     pub wait_replicas: Option<u32>,
+    /// What the target is, where it does not say (INFO and HELLO refused): --target-version.
+    pub assumed: Option<(conn::Family, (u32, u32, u32))>,
 }
 
 /// How long a batch's `WAIT` waits for the replicas.
@@ -144,7 +146,7 @@ impl Target {
     pub fn open(endpoint: Endpoint, force_cluster: bool, opts: Opts) -> Result<Target> {
         let mut con = endpoint.connect(opts.timeout)?;
         let who = format!("target {}", endpoint.display);
-        let mut info = conn::server_info(&mut con, &who)?;
+        let mut info = conn::server_info(&mut con, &who, opts.assumed)?;
         info.cluster |= force_cluster;
         if info.version < (5, 0, 0) {
             return Err(crate::error::usage(format!(

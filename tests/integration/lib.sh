@@ -613,9 +613,13 @@ def _common(a, b):
         return [p[0] for p in pairs], [p[1] for p in pairs]
     return a, b
 
-def same_state(desc, expected, actual):
-    """eq() on two key_state()s, XINFO reduced to the fields both have."""
+def same_state(desc, expected, actual, ttl_slack_ms=0):
+    """eq() on two key_state()s, XINFO reduced to the fields both have. ttl_slack_ms: a copy's
+    expiry may come that much earlier (a live copy carries the time left, not the instant)."""
     e, a = dict(expected), dict(actual)
+    pe, pa = e.get('pexpiretime'), a.get('pexpiretime')
+    if ttl_slack_ms and isinstance(pe, int) and isinstance(pa, int) and pe > 0 and 0 <= pe - pa <= ttl_slack_ms:
+        a['pexpiretime'] = pe
     if 'xinfo' in e and 'xinfo' in a:
         e['xinfo'], a['xinfo'] = _common(e['xinfo'], a['xinfo'])
     if ('field_ttls' in e) != ('field_ttls' in a):

@@ -324,7 +324,7 @@ impl Endpoint {
         // A first round trip here: TLS completes its handshake on first use, and a server
         // that wants a password says so to PING; either is then reported as a connection
         // failure in words that say what to do, not at some later command.
-        match redis::cmd("PING").query::<Value>(&mut con) {
+        match super::cmd("PING").query::<Value>(&mut con) {
             Err(e) => return Err(fatal(describe_connect_error(&self.display, &e))),
             Ok(Value::ServerError(e)) if e.code() == "NOAUTH" => {
                 return Err(fatal(describe_connect_error(
@@ -351,7 +351,7 @@ impl Endpoint {
             let reply = client
                 .and_then(|c| c.get_connection_with_timeout(timeout))
                 .and_then(|mut con| {
-                    redis::cmd("SENTINEL")
+                    super::cmd("SENTINEL")
                         .arg("get-master-addr-by-name")
                         .arg(&s.master)
                         .query::<Value>(&mut con)

@@ -6,10 +6,13 @@ mod endpoint;
 
 pub use endpoint::{EndOpts, Endpoint, Secret};
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use redis::{Connection, Value};
 use restore_core::release::{self, Engine, Feature};
 
-use crate::error::{fatal, Result};
+use crate::error::{fatal, usage, Result};
 
 /// A server error reply as text (`ERR ...`, `BUSYKEY ...`).
 pub fn error_text(v: &Value) -> Option<String> {
@@ -69,22 +72,20 @@ pub struct ServerInfo {
     /// `proto-max-bulk-len`, where `CONFIG GET` answers it (targets): larger payloads would
     /// make the server close the connection.
     pub max_bulk: Option<u64>,
+    /// What could not be asked (a managed service's limits), for the summary.
+    pub notes: Vec<String>,
 }
 
 /// One field of an `INFO` section, or `None` where INFO (or the section) is not answered.
 pub fn info_field_of(con: &mut Connection, section: &str, field: &str) -> Option<String> {
-    let v = redis::cmd("INFO").arg(section).query::<Value>(con).ok()?;
+    let v = cmd("INFO").arg(section).query::<Value>(con).ok()?;
     let text = String::from_utf8_lossy(as_bytes(&v)?).into_owned();
     info_field(&text, field).map(str::to_string)
 }
 
 /// `CONFIG GET name`'s value, or `None` where CONFIG is renamed, refused or silent.
 pub fn config_get(con: &mut Connection, name: &str) -> Option<String> {
-    match redis::cmd("CONFIG")
-        .arg("GET")
-        .arg(name)
-        .query::<Value>(con)
-    {
+    match cmd("CONFIG").arg("GET").arg(name).query::<Value>(con) {
         Ok(Value::Array(kv)) if kv.len() == 2 => {
             as_bytes(&kv[1]).map(|b| String::from_utf8_lossy(b).into_owned())
         }
@@ -125,20 +126,147 @@ fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
     })
 }
 
-pub fn server_info(con: &mut Connection, who: &str) -> Result<ServerInfo> {
-    let info = query(con, who, redis::cmd("INFO").arg("server"))?;
-    let info = String::from_utf8_lossy(as_bytes(&info).unwrap_or_default()).into_owned();
-    let (family, version) = match info_field(&info, "valkey_version") {
-        Some(v) => (Family::Valkey, parse_version(v)),
-        None => (
-            Family::Redis,
-            parse_version(info_field(&info, "redis_version").unwrap_or("0")),
+/// Command names as a server knows them. Managed services rename commands (ElastiCache and its
+/// peers: `CONFIG`, `CLIENT`, …); `--rename CONFIG=MYCONFIG` says so, once for the run, and
+/// every command the client sends is built through [`cmd`].
+static RENAMES: OnceLock<HashMap<String, String>> = OnceLock::new();
+
+/// Sets the renames (`NAME=NEW`, case-insensitive names) for the run; only the first call counts.
+pub fn set_renames(pairs: &[String]) -> Result<()> {
+    let mut map = HashMap::new();
+    for p in pairs {
+        let (from, to) = p
+            .split_once('=')
+            .filter(|(f, t)| !f.is_empty() && !t.is_empty())
+            .ok_or_else(|| {
+                usage(format!(
+                    "--rename {p:?}: not NAME=NEW (e.g. CONFIG=MYCONFIG)"
+                ))
+            })?;
+        map.insert(from.to_ascii_uppercase(), to.to_string());
+    }
+    let _ = RENAMES.set(map);
+    Ok(())
+}
+
+/// A command by its standard name, as this run's servers know it.
+pub fn cmd(name: &str) -> redis::Cmd {
+    match RENAMES
+        .get()
+        .and_then(|m| m.get(&name.to_ascii_uppercase()))
+    {
+        Some(to) => redis::cmd(to),
+        None => redis::cmd(name),
+    }
+}
+
+/// A release given on the command line (`redis-7.0`, `valkey-8.0.1`), for a server that does
+/// not say what it is (INFO and HELLO refused).
+pub fn parse_release(s: &str) -> Result<(Family, (u32, u32, u32))> {
+    let (name, v) = s
+        .split_once('-')
+        .ok_or_else(|| usage(format!("{s:?}: not a release (redis-7.0, valkey-8.0.1, …)")))?;
+    let family = match name.to_ascii_lowercase().as_str() {
+        "redis" => Family::Redis,
+        "valkey" => Family::Valkey,
+        _ => {
+            return Err(usage(format!(
+                "{s:?}: not a release (redis-7.0, valkey-8.0.1, …)"
+            )))
+        }
+    };
+    let version = parse_version(v);
+    if version.0 == 0 {
+        return Err(usage(format!(
+            "{s:?}: not a release (redis-7.0, valkey-8.0.1, …)"
+        )));
+    }
+    Ok((family, version))
+}
+
+/// `HELLO`'s server name and version (Redis 6.0+, Valkey), for servers whose `INFO server` is
+/// stripped or refused.
+fn hello(con: &mut Connection) -> Option<(Family, (u32, u32, u32))> {
+    let v = cmd("HELLO").arg(2).query::<Value>(con).ok()?;
+    let pairs: Vec<(String, String)> = match v {
+        Value::Array(items) => items
+            .chunks(2)
+            .filter_map(|kv| {
+                let k = as_bytes(kv.first()?)?;
+                let v = as_bytes(kv.get(1)?)?;
+                Some((
+                    String::from_utf8_lossy(k).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                ))
+            })
+            .collect(),
+        Value::Map(kv) => kv
+            .iter()
+            .filter_map(|(k, v)| {
+                Some((
+                    String::from_utf8_lossy(as_bytes(k)?).into_owned(),
+                    String::from_utf8_lossy(as_bytes(v)?).into_owned(),
+                ))
+            })
+            .collect(),
+        _ => return None,
+    };
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let version = parse_version(get("version")?);
+    let family = match get("server") {
+        Some("valkey") => Family::Valkey,
+        _ => Family::Redis,
+    };
+    (version.0 > 0).then_some((family, version))
+}
+
+/// What a server is. Each source of the answer is optional, as on managed services: `INFO
+/// server`, else `HELLO`, else `assumed` (`--source-version`/`--target-version`); cluster mode
+/// from `INFO cluster`, else `CLUSTER INFO`; the module from `COMMAND INFO`. What could not be
+/// asked is said in `notes`.
+pub fn server_info(
+    con: &mut Connection,
+    who: &str,
+    assumed: Option<(Family, (u32, u32, u32))>,
+) -> Result<ServerInfo> {
+    let mut notes = Vec::new();
+    let info = cmd("INFO")
+        .arg("server")
+        .query::<Value>(con)
+        .ok()
+        .and_then(|v| as_bytes(&v).map(|b| String::from_utf8_lossy(b).into_owned()))
+        .unwrap_or_default();
+    let from_info = match info_field(&info, "valkey_version") {
+        Some(v) => Some((Family::Valkey, parse_version(v))),
+        None => info_field(&info, "redis_version").map(|v| (Family::Redis, parse_version(v))),
+    };
+    let (family, version) = match (from_info, assumed) {
+        (_, Some(a)) => a,
+        (Some(i), None) => i,
+        (None, None) => match hello(con) {
+            Some(h) => {
+                notes.push(format!(
+                    "{who} does not answer INFO server: its version is HELLO's"
+                ));
+                h
+            }
+            None => {
+                return Err(usage(format!(
+                    "{who} says neither in INFO server nor in HELLO what it is: name its release with --source-version / --target-version (e.g. redis-7.0, valkey-8.0)"
+                )))
+            }
+        },
+    };
+    let cluster = match cmd("INFO").arg("cluster").query::<Value>(con) {
+        Ok(v) if as_bytes(&v).is_some_and(|b| !b.is_empty()) => {
+            String::from_utf8_lossy(as_bytes(&v).unwrap_or_default()).contains("cluster_enabled:1")
+        }
+        _ => matches!(
+            cmd("CLUSTER").arg("INFO").query::<Value>(con),
+            Ok(Value::BulkString(_))
         ),
     };
-    let cluster_info = query(con, who, redis::cmd("INFO").arg("cluster"))?;
-    let cluster = String::from_utf8_lossy(as_bytes(&cluster_info).unwrap_or_default())
-        .contains("cluster_enabled:1");
-    let module = match redis::cmd("COMMAND")
+    let module = match cmd("COMMAND")
         .arg("INFO")
         .arg("restore.asking")
         .query::<Value>(con)
@@ -161,6 +289,7 @@ pub fn server_info(con: &mut Connection, who: &str) -> Result<ServerInfo> {
         field_ttls: release::has(engine, packed, Feature::HashFieldTtls),
         pexpiretime: version >= (7, 0, 0),
         max_bulk: None,
+        notes,
     })
 }
 
@@ -184,7 +313,7 @@ pub struct Masters {
 /// Masters of a cluster, from `CLUSTER NODES`. A master flagged `fail` or `fail?` serves slots
 /// nobody can read now: that stops the run (its keys would be missed without a word).
 pub fn cluster_masters(con: &mut Connection, who: &str, default_host: &str) -> Result<Masters> {
-    let nodes = query(con, who, redis::cmd("CLUSTER").arg("NODES"))?;
+    let nodes = query(con, who, cmd("CLUSTER").arg("NODES"))?;
     let text = String::from_utf8_lossy(as_bytes(&nodes).unwrap_or_default()).into_owned();
     parse_cluster_nodes(&text, default_host).map_err(|e| fatal(format!("{who}: {e}")))
 }

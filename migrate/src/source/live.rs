@@ -73,14 +73,10 @@ struct Page {
     after: Pos,
 }
 
-/// The replication id of a server (`master_replid`), which its dataset keeps across restarts.
-fn replid(con: &mut Connection, who: &str) -> Result<String> {
-    let v = conn::query(con, who, redis::cmd("INFO").arg("replication"))?;
-    let text = String::from_utf8_lossy(as_bytes(&v).unwrap_or_default()).into_owned();
-    text.lines()
-        .find_map(|l| l.strip_prefix("master_replid:"))
-        .map(|s| s.trim().to_string())
-        .ok_or_else(|| fatal(format!("{who}: INFO replication has no master_replid")))
+/// The replication id of a server (`master_replid`), which its dataset keeps across restarts;
+/// `None` where `INFO replication` is not answered (a managed service).
+fn replid(con: &mut Connection) -> Option<String> {
+    conn::info_field_of(con, "replication", "master_replid")
 }
 
 impl LiveSource {
@@ -91,10 +87,12 @@ impl LiveSource {
         batch: usize,
         batch_bytes: usize,
         no_lru: bool,
+        assumed: Option<(conn::Family, (u32, u32, u32))>,
     ) -> Result<LiveSource> {
         let mut con = endpoint.connect(timeout)?;
         let who = format!("source {}", endpoint.display);
-        let info = conn::server_info(&mut con, &who)?;
+        let info = conn::server_info(&mut con, &who, assumed)?;
+        let mut notes = info.notes.clone();
         if filter.key_type.is_some() && info.version < (6, 0, 0) {
             return Err(usage(format!(
                 "--type: {who} is {}, whose SCAN has no TYPE option (6.0+)",
@@ -125,7 +123,13 @@ impl LiveSource {
                 port: 0,
             };
             let id = SourceId::Live {
-                replid: replid(&mut con, &who)?,
+                replid: match replid(&mut con) {
+                    Some(r) => r,
+                    None => {
+                        notes.push("the source does not answer INFO replication: a checkpoint knows it only by its address".into());
+                        format!("unknown@{}", endpoint.display)
+                    }
+                },
             };
             (vec![node], id)
         };
@@ -133,11 +137,37 @@ impl LiveSource {
             None
         } else {
             let policy = conn::config_get(&mut con, "maxmemory-policy").unwrap_or_default();
-            Some(if policy.contains("lfu") {
+            let lru = if policy.contains("lfu") {
                 "FREQ"
             } else {
                 "IDLETIME"
-            })
+            };
+            // OBJECT refused (renamed away, or not permitted) would abort every transaction
+            // it is queued in: probe it once.
+            match conn::cmd("OBJECT")
+                .arg(lru)
+                .arg("restore-migrate:probe")
+                .query::<Value>(&mut con)
+            {
+                Ok(Value::ServerError(e))
+                    if e.code() == "NOPERM"
+                        || e.details().is_some_and(|d| d.contains("unknown command")) =>
+                {
+                    notes.push(
+                        "the source refuses OBJECT: idle times and LFU counters not copied".into(),
+                    );
+                    None
+                }
+                Err(e)
+                    if e.code() == Some("NOPERM") || e.to_string().contains("unknown command") =>
+                {
+                    notes.push(
+                        "the source refuses OBJECT: idle times and LFU counters not copied".into(),
+                    );
+                    None
+                }
+                _ => Some(lru),
+            }
         };
         let mut src = LiveSource {
             endpoint,
@@ -165,7 +195,7 @@ impl LiveSource {
             others: HashMap::new(),
             read_bytes: 0,
             read_keys_count: 0,
-            notes: Vec::new(),
+            notes,
         };
         let mut total = 0;
         let mut known = Vec::new();
@@ -195,9 +225,14 @@ impl LiveSource {
 
     /// Databases with keys on a node (the URL's, if it names one), ascending, with key counts.
     fn databases(&self, con: &mut Connection) -> Result<Vec<(u32, u64)>> {
-        let who = format!("source {}", self.endpoint.display);
-        let ks = conn::query(con, &who, redis::cmd("INFO").arg("keyspace"))?;
-        let text = String::from_utf8_lossy(as_bytes(&ks).unwrap_or_default()).into_owned();
+        let ks = conn::cmd("INFO").arg("keyspace").query::<Value>(con).ok();
+        let Some(text) = ks
+            .as_ref()
+            .and_then(as_bytes)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+        else {
+            return self.probe_databases(con);
+        };
         let mut dbs = Vec::new();
         for line in text.lines() {
             if let Some((db, rest)) = line.strip_prefix("db").and_then(|l| l.split_once(':')) {
@@ -219,6 +254,40 @@ impl LiveSource {
         let only = self.filter.db.or(url_db);
         dbs.sort_unstable();
         Ok(match only {
+            Some(db) => vec![(db, dbs.iter().find(|d| d.0 == db).map_or(0, |d| d.1))],
+            None => dbs,
+        })
+    }
+
+    /// Databases with keys where `INFO keyspace` is refused (a managed service): `SELECT` and
+    /// `DBSIZE` each, up to the first the server refuses (its `databases`), at most 1024.
+    fn probe_databases(&self, con: &mut Connection) -> Result<Vec<(u32, u64)>> {
+        let mut dbs = Vec::new();
+        for db in 0..1024u32 {
+            if self.filter.db.is_some_and(|d| d != db) {
+                continue;
+            }
+            match conn::cmd("SELECT").arg(db).query::<Value>(con) {
+                Ok(Value::Okay) | Ok(Value::SimpleString(_)) => {}
+                _ => break,
+            }
+            let n = conn::cmd("DBSIZE")
+                .query::<Value>(con)
+                .ok()
+                .as_ref()
+                .and_then(as_int)
+                .unwrap_or(0);
+            if n > 0 {
+                dbs.push((db, n as u64));
+            }
+        }
+        let _ = conn::cmd("SELECT").arg(0).query::<Value>(con);
+        let url_db = self
+            .endpoint
+            .db_given
+            .then(|| u32::try_from(self.endpoint.db()).ok())
+            .flatten();
+        Ok(match self.filter.db.or(url_db) {
             Some(db) => vec![(db, dbs.iter().find(|d| d.0 == db).map_or(0, |d| d.1))],
             None => dbs,
         })
@@ -305,7 +374,7 @@ impl LiveSource {
         } else if self.info.version < (7, 2, 0) {
             Some("the source has no CLIENT NO-TOUCH (7.2+): reading each key reset its idle time / counted as an access")
         } else {
-            match redis::cmd("CLIENT")
+            match conn::cmd("CLIENT")
                 .arg("NO-TOUCH")
                 .arg("ON")
                 .query::<Value>(con)
@@ -333,7 +402,9 @@ impl LiveSource {
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
         for k in keys {
-            pipe.cmd("MEMORY").arg("USAGE").arg(k.as_slice());
+            pipe.add_command(conn::cmd("MEMORY"))
+                .arg("USAGE")
+                .arg(k.as_slice());
         }
         let replies: Vec<Value> = pipe
             .query(con)
@@ -451,7 +522,7 @@ impl LiveSource {
                     .ok_or_else(|| fatal(format!("{}: a redirect to {addr:?}", self.who())))?;
                 let mut con = self.endpoint.at(host, port).connect(self.timeout)?;
                 if db != 0 {
-                    conn::query(&mut con, &addr, redis::cmd("SELECT").arg(db))?;
+                    conn::query(&mut con, &addr, conn::cmd("SELECT").arg(db))?;
                 }
                 self.others.insert(addr.clone(), con);
             }
@@ -609,23 +680,25 @@ fn read_txs(
     pipe.ignore_errors();
     for keys in groups {
         if asking {
-            pipe.cmd("ASKING");
+            pipe.add_command(conn::cmd("ASKING"));
         }
-        pipe.cmd("MULTI");
-        pipe.cmd("TIME");
+        pipe.add_command(conn::cmd("MULTI"));
+        pipe.add_command(conn::cmd("TIME"));
         for k in keys.iter() {
             if let Some(l) = layout.lru {
-                pipe.cmd("OBJECT").arg(l).arg(k.as_slice());
+                pipe.add_command(conn::cmd("OBJECT"))
+                    .arg(l)
+                    .arg(k.as_slice());
             }
             if layout.pexpiretime {
-                pipe.cmd("PEXPIRETIME").arg(k.as_slice());
+                pipe.add_command(conn::cmd("PEXPIRETIME")).arg(k.as_slice());
             } else {
-                pipe.cmd("TIME");
-                pipe.cmd("PTTL").arg(k.as_slice());
+                pipe.add_command(conn::cmd("TIME"));
+                pipe.add_command(conn::cmd("PTTL")).arg(k.as_slice());
             }
-            pipe.cmd("DUMP").arg(k.as_slice());
+            pipe.add_command(conn::cmd("DUMP")).arg(k.as_slice());
         }
-        pipe.cmd("EXEC");
+        pipe.add_command(conn::cmd("EXEC"));
     }
     let sent = super::now_ms();
     let replies: Vec<Value> = pipe
@@ -711,11 +784,11 @@ impl Source for LiveSource {
             let who = self.who();
             if !self.selected {
                 let con = self.con.as_mut().ok_or_else(|| fatal("not connected"))?;
-                conn::query(con, &who, redis::cmd("SELECT").arg(db))?;
+                conn::query(con, &who, conn::cmd("SELECT").arg(db))?;
                 self.selected = true;
                 self.seen.clear();
             }
-            let mut scan = redis::cmd("SCAN");
+            let mut scan = conn::cmd("SCAN");
             scan.arg(self.cursor);
             if let Some(p) = &self.filter.pattern {
                 scan.arg("MATCH").arg(p.as_slice());
