@@ -82,8 +82,10 @@ pub struct MigrateArgs {
     #[arg(value_name = "TARGET")]
     pub target: String,
 
-    /// A file TARGET: the release that will load it (redis-5.0 ... redis-8.4, valkey-7.2 ...
-    /// valkey-9.1). It decides the RDB version, the encodings, the AUX fields and the magic
+    /// The target's release, e.g. redis-7.0 or valkey-8.0.1. A file TARGET: the release that
+    /// will load it (redis-5.0 ... redis-8.4, valkey-7.2 ... valkey-9.1), which decides the RDB
+    /// version, the encodings, the AUX fields and the magic. A server that does not say what it
+    /// is (INFO server and HELLO refused): what it is
     #[arg(long, value_name = "RELEASE")]
     pub target_version: Option<String>,
 

@@ -145,7 +145,10 @@ fn open_target(a: &MigrateArgs) -> Result<Target> {
             target_db: a.target_db,
             timeout: Duration::from_secs(a.timeout),
             wait_replicas: a.wait_replicas.filter(|&n| n > 0),
-            assumed: None,
+            assumed: match &a.target_version {
+                Some(v) => Some(conn::parse_release(v)?),
+                None => None,
+            },
         },
     )
 }
@@ -166,9 +169,9 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
     if !is_url(&a.target) {
         return to_file(a, verify_only);
     }
-    if a.target_version.is_some() || a.target_rdb.is_some() {
+    if a.target_rdb.is_some() {
         return Err(usage(
-            "--target-version and --target-rdb are for a file TARGET; a server's own version decides",
+            "--target-rdb is for a file TARGET; a server's own version decides",
         ));
     }
     let src = open_source(a)?;

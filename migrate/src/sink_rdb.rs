@@ -67,16 +67,22 @@ pub fn release_for(a: &MigrateArgs) -> Result<&'static Release> {
             a.target,
             names()
         ))),
-        (Some(name), None) => release::RELEASES
-            .iter()
-            .filter(|r| writable(r))
-            .find(|r| release_name(r).eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                usage(format!(
-                    "--target-version {name}: not a release an RDB file can be written for ({})",
-                    names()
-                ))
-            }),
+        (Some(name), None) => {
+            // The same names as --source-version (a patch release names its line).
+            let (family, (major, minor, patch)) = conn::parse_release(name)?;
+            let engine = match family {
+                Family::Redis => Engine::Redis,
+                Family::Valkey => Engine::Valkey,
+            };
+            release::release(engine, major << 16 | minor << 8 | patch.min(255))
+                .filter(|r| writable(r))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--target-version {name}: not a release an RDB file can be written for ({})",
+                        names()
+                    ))
+                })
+        }
         (None, Some(v)) => {
             // RDB 11 is written by Redis 7.2 and Valkey 7.2-8.1 alike (both load either).
             let engine = if v >= release::FIRST_VALKEY_RDB_VERSION {
@@ -117,6 +123,7 @@ pub fn server_info_of(r: &Release) -> ServerInfo {
         field_ttls: r.has(Feature::HashFieldTtls),
         pexpiretime: version >= (7, 0, 0),
         max_bulk: None,
+        notes: Vec::new(),
     }
 }
 
@@ -368,7 +375,11 @@ pub fn live_functions(a: &MigrateArgs) -> Result<Vec<Vec<u8>>> {
     let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
     let mut con = ep.connect(Duration::from_secs(a.timeout))?;
     let who = format!("source {}", ep.display);
-    let info = conn::server_info(&mut con, &who)?;
+    let assumed = match &a.source_version {
+        Some(v) => Some(conn::parse_release(v)?),
+        None => None,
+    };
+    let info = conn::server_info(&mut con, &who, assumed)?;
     if info.version < (7, 0, 0) {
         return Ok(Vec::new());
     }
@@ -592,6 +603,10 @@ mod file_tests {
         assert_eq!(
             name(&["o.rdb", "--target-rdb", "80"]),
             Ok("valkey-9.1".into())
+        );
+        assert_eq!(
+            name(&["o.rdb", "--target-version", "redis-7.0.15"]),
+            Ok("redis-7.0".into())
         );
         for bad in [
             &["o.rdb"][..],
