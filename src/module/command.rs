@@ -99,7 +99,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     }
     fault::after_decode(key);
     // The plan, decided once; nothing is deleted or written before it is known to work.
-    let path = write::path(ctx, &decoded.value);
+    let path = write::path(ctx, &decoded.value, ttl != 0);
     write::preflight(ctx, &decoded, path)?;
 
     // The clock is read only when something is compared with it: a key TTL, field TTLs.
@@ -125,20 +125,18 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
         return Ok(Outcome::ExpiredOnArrival);
     }
 
+    let native_opts = native::Options {
+        expire_at: if ttl != 0 { expire_at } else { 0 },
+        replace: opts.replace,
+        idle_seconds: opts.idle_seconds,
+        freq: opts.freq,
+    };
     match path {
         Path::ServerRestore => {
             // The server's RESTORE changes the key under the handle: it is closed first. It
             // replaces an old value only once the new one has loaded, all or nothing, and it
-            // signals the key and fires `new`/`restore` itself.
+            // signals the key, fires `new`/`restore` and propagates itself.
             drop(handle);
-            let target = host::host(ctx).target();
-            let encode_opts = EncodeOptions {
-                field_ttl_policy: match field_ttl_policy() {
-                    FieldTtlPolicy::persist => encode::FieldTtlPolicy::Persist,
-                    FieldTtlPolicy::reject => encode::FieldTtlPolicy::Reject,
-                },
-                now_ms: now,
-            };
             // Redis 6.0's RESTORE exits the server on a module type no loaded module has, and
             // the module API cannot ask which are: there module values are refused.
             if let Value::Module(m) = &decoded.value {
@@ -149,14 +147,7 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
                     )));
                 }
             }
-            let p = encode::payload_for_target(&decoded, payload, target, &encode_opts)
-                .map_err(Reply::Unsupported)?;
-            let native_opts = native::Options {
-                expire_at: if ttl != 0 { expire_at } else { 0 },
-                replace: existed,
-                idle_seconds: opts.idle_seconds,
-                freq: opts.freq,
-            };
+            let p = target_payload(ctx, &decoded, payload, now)?;
             native::restore(ctx, key, argv[3].as_ptr(), &p, &native_opts).map_err(|e| {
                 let module = match &decoded.value {
                     Value::Module(m) => Some((m.type_name_str(), m.encver)),
@@ -165,12 +156,46 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
                 native::refusal(e, module)
             })?;
         }
-        Path::KeyApi => write_with_key_api(
-            ctx, key, handle, &decoded, existed, &opts, now, ttl, expire_at,
-        )?,
+        Path::KeyApi if native::available(ctx) => {
+            // A string written with one StringSet: replicas and the AOF get the built-in
+            // RESTORE the server path would have run (its payload decided before the write).
+            let p = target_payload(ctx, &decoded, payload, now)?;
+            write_with_key_api(
+                ctx, key, handle, &decoded, existed, &opts, now, ttl, expire_at,
+            )?;
+            if native::replicate(ctx, key, argv[3].as_ptr(), &p, &native_opts).is_err() {
+                ffi::log_warning(ctx, "restore.asking: could not propagate the command");
+            }
+        }
+        Path::KeyApi => {
+            write_with_key_api(
+                ctx, key, handle, &decoded, existed, &opts, now, ttl, expire_at,
+            )?;
+            // The built-in RESTORE is renamed or disabled here, and so, as a rule, on the
+            // replicas and for this server's own AOF load: they run `restore.asking` too.
+            replicate_restore_asking(ctx, argv, ttl, expire_at, opts.absttl);
+        }
     }
-    replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
     Ok(Outcome::Restored)
+}
+
+/// The payload this server's RESTORE reads for `decoded` (`payload`, the client's bytes, where
+/// it already does).
+fn target_payload<'a>(
+    ctx: Ctx,
+    decoded: &decode::Decoded<'a>,
+    payload: &'a [u8],
+    now: i64,
+) -> Result<std::borrow::Cow<'a, [u8]>, Reply> {
+    let encode_opts = EncodeOptions {
+        field_ttl_policy: match field_ttl_policy() {
+            FieldTtlPolicy::persist => encode::FieldTtlPolicy::Persist,
+            FieldTtlPolicy::reject => encode::FieldTtlPolicy::Reject,
+        },
+        now_ms: now,
+    };
+    encode::payload_for_target(decoded, payload, host::host(ctx).target(), &encode_opts)
+        .map_err(Reply::Unsupported)
 }
 
 /// The key-API path: the old value deleted first, the value written element by element into
@@ -284,9 +309,10 @@ fn keeps_expired_keys(ctx: Ctx) -> bool {
     flags & (raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_SLAVE) as c_int != 0
 }
 
-/// Propagates the command as native does: a relative TTL becomes absolute, with `ABSTTL`
-/// appended; everything else verbatim. Replicas and the AOF run `restore.asking` too.
-fn replicate_restore(ctx: Ctx, argv: &[Arg], ttl: i64, expire_at: i64, absttl: bool) {
+/// Where the built-in RESTORE is renamed away: propagates `restore.asking` as native propagates
+/// RESTORE (a relative TTL becomes absolute, with `ABSTTL` appended; everything else
+/// verbatim). Replicas and the AOF need the module there.
+fn replicate_restore_asking(ctx: Ctx, argv: &[Arg], ttl: i64, expire_at: i64, absttl: bool) {
     if ttl == 0 || absttl {
         // Nothing to rewrite: verbatim is the cheap path (no command lookup, no new argv).
         if ffi::replicate_verbatim(ctx).is_err() {

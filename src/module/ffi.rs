@@ -175,6 +175,12 @@ pub fn server_version() -> c_int {
     }
 }
 
+/// Whether the server sets an absolute expiry exactly (`SetAbsExpire`: 6.2+); Redis 6.0 sets
+/// it relative to its own clock read, which may land a millisecond off.
+pub fn has_abs_expire() -> bool {
+    api!(RedisModule_SetAbsExpire).is_some()
+}
+
 /// Whether the server has module configs (`CONFIG GET/SET` of `restore.*`: Redis 7.0+).
 pub fn has_module_configs() -> bool {
     api!(RedisModule_RegisterEnumConfig).is_some() && api!(RedisModule_LoadConfigs).is_some()
@@ -627,6 +633,20 @@ pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
     let fmt = call_format(c"vE", c"v");
     // SAFETY: RM_Call with format "v" takes (RedisModuleString **argv, size_t argc); every
     // pointer in args is a live string object for the duration of the call.
+    let ptr = unsafe { f(ctx, cmd.as_ptr(), fmt.as_ptr(), args.as_ptr(), args.len()) };
+    CallReply { ptr }
+}
+
+/// Calls `cmd` like [`call`], but with `!`: the server propagates the command as it ran it to
+/// replicas and the AOF (alsoPropagate of the inner client's argv; on 6.x inside the
+/// MULTI/EXEC the server wraps a module command's propagation in, as for `RM_Replicate`).
+pub fn call_propagated(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
+    let Some(f) = api!(RedisModule_Call) else {
+        return CallReply::NONE;
+    };
+    let fmt = call_format(c"v!E", c"v!");
+    // SAFETY: as in `call`: format "v" takes (RedisModuleString **argv, size_t argc), `!` and
+    // `E` take no arguments; every pointer in args is a live string object for the call.
     let ptr = unsafe { f(ctx, cmd.as_ptr(), fmt.as_ptr(), args.as_ptr(), args.len()) };
     CallReply { ptr }
 }
