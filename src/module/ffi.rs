@@ -291,6 +291,46 @@ impl OwnedString {
     }
 }
 
+impl OwnedString {
+    /// A new string object of `n` in decimal (no formatting on our side).
+    pub fn from_i64(ctx: Ctx, n: i64) -> OwnedString {
+        let ptr = match api!(RedisModule_CreateStringFromLongLong) {
+            // SAFETY: ctx is a live context; the server formats the number itself.
+            Some(f) => unsafe { f(ctx, n as c_longlong) },
+            None => return OwnedString::new(ctx, n.to_string().as_bytes()),
+        };
+        OwnedString { ctx, ptr }
+    }
+}
+
+/// A constant command argument (`ABSTTL`, `REPLACE`, ...): one string object, created on first
+/// use and kept for the life of the module, instead of one per call. Commands take their own
+/// reference to an argument (`RM_Call` and `RM_Replicate` with format `v` count it) and never
+/// change one whose count is above one.
+pub struct ConstString {
+    bytes: &'static [u8],
+    ptr: OnceLock<usize>,
+}
+
+impl ConstString {
+    pub const fn new(bytes: &'static [u8]) -> ConstString {
+        ConstString {
+            bytes,
+            ptr: OnceLock::new(),
+        }
+    }
+
+    /// The string object (created with `ctx` on first use: the module does not use automatic
+    /// memory, so nothing frees it).
+    pub fn get(&self, ctx: Ctx) -> RString {
+        // The address is kept as an integer: a pointer is not Sync, and only the main thread
+        // ever reads it.
+        *self.ptr.get_or_init(|| {
+            std::mem::ManuallyDrop::new(OwnedString::new(ctx, self.bytes)).ptr as usize
+        }) as RString
+    }
+}
+
 impl Drop for OwnedString {
     fn drop(&mut self) {
         if self.ptr.is_null() {

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::errors::{Reply, Unsupported};
-use super::ffi::{self, Ctx, OwnedString, RString};
+use super::ffi::{self, ConstString, Ctx, OwnedString, RString};
 
 /// Whether this server has its built-in `RESTORE` under that name (`rename-command RESTORE ""`
 /// removes it; a rename cannot change at run time). Asked once: `COMMAND INFO restore`.
@@ -45,9 +45,16 @@ pub struct Options {
     pub freq: Option<u8>,
 }
 
+static ABSTTL: ConstString = ConstString::new(b"ABSTTL");
+static REPLACE: ConstString = ConstString::new(b"REPLACE");
+static IDLETIME: ConstString = ConstString::new(b"IDLETIME");
+static FREQ: ConstString = ConstString::new(b"FREQ");
+
 /// `RESTORE key <expire_at> <payload> [ABSTTL] [REPLACE] [IDLETIME s] [FREQ f]`: the argument
 /// vector, with the strings it owns. It is what native RESTORE propagates for the same client
 /// command (a relative TTL rewritten to an absolute one with `ABSTTL`, the rest as sent).
+/// The constant words are [`ConstString`]s: a small restore's cost included one string object
+/// created and freed per word.
 struct Command {
     _owned: Vec<OwnedString>,
     argv: Vec<RString>,
@@ -58,8 +65,8 @@ impl Command {
     /// `payload_for_target` borrowed it unchanged.
     #[allow(clippy::ptr_arg)] // a `&Cow` on purpose: whether it borrows decides what is handed over
     fn new(ctx: Ctx, key: RString, arg: RString, payload: &Cow<'_, [u8]>, opts: &Options) -> Self {
-        let mut owned = Vec::with_capacity(8);
-        owned.push(OwnedString::new(ctx, opts.expire_at.to_string().as_bytes()));
+        let mut owned = Vec::with_capacity(4);
+        owned.push(OwnedString::from_i64(ctx, opts.expire_at));
         let body = match payload {
             Cow::Borrowed(_) => arg,
             Cow::Owned(bytes) => {
@@ -69,22 +76,20 @@ impl Command {
         };
         let mut argv = Vec::with_capacity(9);
         argv.extend([key, owned[0].as_ptr(), body]);
-        let first_option = owned.len();
         if opts.expire_at != 0 {
-            owned.push(OwnedString::new(ctx, b"ABSTTL"));
+            argv.push(ABSTTL.get(ctx));
         }
         if opts.replace {
-            owned.push(OwnedString::new(ctx, b"REPLACE"));
+            argv.push(REPLACE.get(ctx));
         }
         if let Some(idle) = opts.idle_seconds {
-            owned.push(OwnedString::new(ctx, b"IDLETIME"));
-            owned.push(OwnedString::new(ctx, idle.to_string().as_bytes()));
+            owned.push(OwnedString::from_i64(ctx, idle));
+            argv.extend([IDLETIME.get(ctx), owned[owned.len() - 1].as_ptr()]);
         }
         if let Some(freq) = opts.freq {
-            owned.push(OwnedString::new(ctx, b"FREQ"));
-            owned.push(OwnedString::new(ctx, freq.to_string().as_bytes()));
+            owned.push(OwnedString::from_i64(ctx, i64::from(freq)));
+            argv.extend([FREQ.get(ctx), owned[owned.len() - 1].as_ptr()]);
         }
-        argv.extend(owned[first_option..].iter().map(OwnedString::as_ptr));
         Command {
             _owned: owned,
             argv,
