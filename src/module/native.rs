@@ -56,8 +56,12 @@ static FREQ: ConstString = ConstString::new(b"FREQ");
 /// The constant words are [`ConstString`]s: a small restore's cost included one string object
 /// created and freed per word.
 struct Command {
-    _owned: Vec<OwnedString>,
-    argv: Vec<RString>,
+    _ttl: OwnedString,
+    _body: Option<OwnedString>,
+    _hint: Option<OwnedString>,
+    /// On the stack: two vectors per restore were ~400 instructions of allocation.
+    argv: [RString; 8],
+    argc: usize,
 }
 
 impl Command {
@@ -65,35 +69,48 @@ impl Command {
     /// `payload_for_target` borrowed it unchanged.
     #[allow(clippy::ptr_arg)] // a `&Cow` on purpose: whether it borrows decides what is handed over
     fn new(ctx: Ctx, key: RString, arg: RString, payload: &Cow<'_, [u8]>, opts: &Options) -> Self {
-        let mut owned = Vec::with_capacity(4);
-        owned.push(OwnedString::from_i64(ctx, opts.expire_at));
+        let ttl = OwnedString::from_i64(ctx, opts.expire_at);
         let body = match payload {
-            Cow::Borrowed(_) => arg,
-            Cow::Owned(bytes) => {
-                owned.push(OwnedString::new(ctx, bytes));
-                owned[1].as_ptr()
-            }
+            Cow::Borrowed(_) => None,
+            Cow::Owned(bytes) => Some(OwnedString::new(ctx, bytes)),
         };
-        let mut argv = Vec::with_capacity(9);
-        argv.extend([key, owned[0].as_ptr(), body]);
+        // IDLETIME and FREQ exclude each other (the options parser refuses both, as native).
+        let hint = match (opts.idle_seconds, opts.freq) {
+            (Some(idle), _) => Some((IDLETIME.get(ctx), OwnedString::from_i64(ctx, idle))),
+            (None, Some(freq)) => Some((FREQ.get(ctx), OwnedString::from_i64(ctx, freq.into()))),
+            (None, None) => None,
+        };
+        let mut argv = [std::ptr::null_mut(); 8];
+        let mut argc = 0;
+        let mut push = |s: RString| {
+            argv[argc] = s;
+            argc += 1;
+        };
+        push(key);
+        push(ttl.as_ptr());
+        push(body.as_ref().map_or(arg, OwnedString::as_ptr));
         if opts.expire_at != 0 {
-            argv.push(ABSTTL.get(ctx));
+            push(ABSTTL.get(ctx));
         }
         if opts.replace {
-            argv.push(REPLACE.get(ctx));
+            push(REPLACE.get(ctx));
         }
-        if let Some(idle) = opts.idle_seconds {
-            owned.push(OwnedString::from_i64(ctx, idle));
-            argv.extend([IDLETIME.get(ctx), owned[owned.len() - 1].as_ptr()]);
-        }
-        if let Some(freq) = opts.freq {
-            owned.push(OwnedString::from_i64(ctx, i64::from(freq)));
-            argv.extend([FREQ.get(ctx), owned[owned.len() - 1].as_ptr()]);
-        }
+        let hint = hint.map(|(word, value)| {
+            push(word);
+            push(value.as_ptr());
+            value
+        });
         Command {
-            _owned: owned,
+            _ttl: ttl,
+            _body: body,
+            _hint: hint,
             argv,
+            argc,
         }
+    }
+
+    fn argv(&self) -> &[RString] {
+        &self.argv[..self.argc]
     }
 }
 
@@ -109,7 +126,7 @@ pub fn restore(
     opts: &Options,
 ) -> Result<(), String> {
     let command = Command::new(ctx, key, arg, payload, opts);
-    match ffi::call_propagated(ctx, c"RESTORE", &command.argv).error() {
+    match ffi::call_propagated(ctx, c"RESTORE", command.argv()).error() {
         None => Ok(()),
         Some(e) => Err(e),
     }
@@ -126,7 +143,7 @@ pub fn replicate(
     opts: &Options,
 ) -> ffi::ApiResult {
     let command = Command::new(ctx, key, arg, payload, opts);
-    ffi::replicate(ctx, c"RESTORE", &command.argv)
+    ffi::replicate(ctx, c"RESTORE", command.argv())
 }
 
 /// What the server's refusal means: for a module value, that its module is not loaded (or
