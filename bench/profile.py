@@ -36,7 +36,7 @@ TOGGLE = "call"
 def payloads(server, module, classes):
     srv = rb.Server(server, module)
     try:
-        c = rb.Client(srv.port)
+        c = rb.Resp(srv.port)
         out = {}
         for cls in classes:
             if "payload" in cls:  # a real DUMP from another server
@@ -74,10 +74,10 @@ def profile(server, module, method, classes, dumps, reps, keep):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
-                c = rb.Client(port)
-                if c.call("PING") == b"PONG":
+                c = rb.Resp(port)
+                if c("PING") == "PONG":
                     break
-            except (OSError, rb.RespError):
+            except (OSError, rb.ReplyError):
                 time.sleep(0.2)
         else:
             sys.exit("profile: server under valgrind did not start")
@@ -89,10 +89,10 @@ def profile(server, module, method, classes, dumps, reps, keep):
             def restore(key):
                 if method == "replay":
                     for w in cls["writes"]:
-                        reply = c.call(*rb.substitute(w, key))
+                        reply = c(*rb.substitute(w, key))
                 else:
                     command = "RESTORE" if method == "native" else "RESTORE.ASKING"
-                    reply = c.call(command, key, "0", payload)
+                    reply = c(command, key, "0", payload)
                 if isinstance(reply, rb.RespError) or reply is None:
                     raise RuntimeError("%s %s: %r" % (cls["name"], method, reply))
 
@@ -100,7 +100,7 @@ def profile(server, module, method, classes, dumps, reps, keep):
             # host's RESTORE refuses (a newer server's) is n/a for native.
             try:
                 restore("warm:%d" % ci)
-            except (RuntimeError, rb.RespError) as e:
+            except RuntimeError as e:
                 print("profile: %s" % e, file=sys.stderr)
                 result[cls["name"]] = None
                 continue

@@ -78,28 +78,126 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     }
     let key = argv[1].as_ptr();
     let opts = RestoreOptions::parse_with(argv.len() - 4, |i| arg_bytes(argv, 4 + i))?;
+    let mut target = Target::new(ctx, key);
+    let mut seen = None;
+    let result = restore_into(ctx, argv, &opts, &mut target, &mut seen);
+    // Native checks BUSYKEY right after the options, before the TTL and the payload: whatever
+    // went wrong, an existing key without REPLACE is the reply. (Where the server's RESTORE
+    // writes the value, it checks that itself: no lookup of ours on the way to a success.)
+    let result = match result {
+        Err(e) if e != Reply::BusyKey && !opts.replace && target.exists() => Err(Reply::BusyKey),
+        r => r,
+    };
+    if result != Err(Reply::BusyKey) {
+        if let Some(seen) = seen {
+            seen.count();
+        }
+    }
+    result
+}
 
-    // Native does a write lookup here without REPLACE (which may lazily expire the key); we do
-    // it either way, to know whether there is an old value to protect. The handle stays open
-    // for a key-API write: one key lookup per restore.
-    let handle = Key::open(ctx, key, ffi::MODE_WRITE);
-    let existed = !handle.is_empty();
-    if existed && !opts.replace {
+/// The key, looked up at most once and only where the command must know about an old value:
+/// on a host whose RESTORE is renamed (the decoder's duplicate check depends on it), for a
+/// key-API write, the already-expired case, and an error reply (BUSYKEY comes first).
+struct Target {
+    ctx: Ctx,
+    key: RString,
+    handle: Option<Key>,
+}
+
+impl Target {
+    fn new(ctx: Ctx, key: RString) -> Self {
+        Target {
+            ctx,
+            key,
+            handle: None,
+        }
+    }
+
+    /// The key opened for writing (native's write lookup, which may lazily expire it).
+    fn handle(&mut self) -> &Key {
+        let (ctx, key) = (self.ctx, self.key);
+        self.handle
+            .get_or_insert_with(|| Key::open(ctx, key, ffi::MODE_WRITE))
+    }
+
+    fn exists(&mut self) -> bool {
+        !self.handle().is_empty()
+    }
+
+    /// The open handle, for a key-API write.
+    fn take(mut self) -> Key {
+        self.handle();
+        self.handle
+            .take()
+            .unwrap_or_else(|| Key::open(self.ctx, self.key, ffi::MODE_WRITE))
+    }
+
+    /// Closes the key: the server's RESTORE changes it under the handle.
+    fn close(&mut self) {
+        self.handle = None;
+    }
+}
+
+/// A payload decoded, for `INFO restore` (counted unless the reply is BUSYKEY, which native
+/// gives before reading the payload).
+struct Seen {
+    rdb_version: u16,
+    type_id: u8,
+    bytes: usize,
+    native_would_refuse: bool,
+}
+
+impl Seen {
+    fn count(&self) {
+        stats::count_payload(self.rdb_version, self.type_id, self.bytes);
+        if self.native_would_refuse {
+            stats::count(&stats::counter::native_would_refuse, 1);
+        }
+    }
+}
+
+fn restore_into(
+    ctx: Ctx,
+    argv: &[Arg],
+    opts: &RestoreOptions,
+    target: &mut Target,
+    seen: &mut Option<Seen>,
+) -> Result<Outcome, Reply> {
+    let key = argv[1].as_ptr();
+    let native_available = native::available(ctx);
+    // Without the server's RESTORE the decoder checks duplicates only where there is an old
+    // value to protect (the key-API writers find them otherwise).
+    let existed_before = if native_available {
+        None
+    } else {
+        Some(target.exists())
+    };
+    if existed_before == Some(true) && !opts.replace {
         return Err(Reply::BusyKey);
     }
     let ttl = parse_ttl(arg_bytes(argv, 2))?;
     let payload = arg_bytes(argv, 3);
-    let decoded = decode::decode_with(payload, write::checks(ctx, existed)).map_err(|e| {
-        log_rejection(ctx, key, &e);
-        Reply::from(e)
-    })?;
-    stats::count_payload(decoded.rdb_version, decoded.type_id, payload.len());
-    if !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id) {
-        stats::count(&stats::counter::native_would_refuse, 1);
-    }
+    let checks = write::checks(ctx, existed_before.unwrap_or(true));
+    let decoded = match decode::decode_with(payload, checks) {
+        Ok(d) => d,
+        Err(e) => {
+            if !opts.replace && target.exists() {
+                return Err(Reply::BusyKey);
+            }
+            log_rejection(ctx, key, &e);
+            return Err(Reply::from(e));
+        }
+    };
+    *seen = Some(Seen {
+        rdb_version: decoded.rdb_version,
+        type_id: decoded.type_id,
+        bytes: payload.len(),
+        native_would_refuse: !host::host(ctx).native_accepts(decoded.rdb_version, decoded.type_id),
+    });
     fault::after_decode(key);
     // The plan, decided once; nothing is deleted or written before it is known to work.
-    let path = write::path(ctx, &decoded.value);
+    let path = write::path(ctx, &decoded.value, ttl != 0);
     write::preflight(ctx, &decoded, path)?;
 
     // The clock is read only when something is compared with it: a key TTL, field TTLs.
@@ -116,8 +214,11 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
     };
     let expired = ttl != 0 && expire_at <= now && !keeps_expired_keys(ctx);
     if expired || write::nothing_to_write(&decoded.value, now) {
-        if existed {
-            let _ = handle.delete();
+        if target.exists() {
+            if !opts.replace {
+                return Err(Reply::BusyKey);
+            }
+            let _ = target.handle().delete();
             ffi::signal_modified(ctx, key);
             ffi::notify_generic(ctx, c"del", key);
             replicate_delete(ctx, key);
@@ -125,20 +226,18 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
         return Ok(Outcome::ExpiredOnArrival);
     }
 
+    let native_opts = native::Options {
+        expire_at: if ttl != 0 { expire_at } else { 0 },
+        replace: opts.replace,
+        idle_seconds: opts.idle_seconds,
+        freq: opts.freq,
+    };
     match path {
         Path::ServerRestore => {
             // The server's RESTORE changes the key under the handle: it is closed first. It
             // replaces an old value only once the new one has loaded, all or nothing, and it
-            // signals the key and fires `new`/`restore` itself.
-            drop(handle);
-            let target = host::host(ctx).target();
-            let encode_opts = EncodeOptions {
-                field_ttl_policy: match field_ttl_policy() {
-                    FieldTtlPolicy::persist => encode::FieldTtlPolicy::Persist,
-                    FieldTtlPolicy::reject => encode::FieldTtlPolicy::Reject,
-                },
-                now_ms: now,
-            };
+            // signals the key, fires `new`/`restore` and propagates itself, and checks BUSYKEY.
+            target.close();
             // Redis 6.0's RESTORE exits the server on a module type no loaded module has, and
             // the module API cannot ask which are: there module values are refused.
             if let Value::Module(m) = &decoded.value {
@@ -149,15 +248,11 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
                     )));
                 }
             }
-            let p = encode::payload_for_target(&decoded, payload, target, &encode_opts)
-                .map_err(Reply::Unsupported)?;
-            let native_opts = native::Options {
-                expire_at: if ttl != 0 { expire_at } else { 0 },
-                replace: existed,
-                idle_seconds: opts.idle_seconds,
-                freq: opts.freq,
-            };
+            let p = target_payload(ctx, &decoded, payload, now)?;
             native::restore(ctx, key, argv[3].as_ptr(), &p, &native_opts).map_err(|e| {
+                if e.starts_with("BUSYKEY") {
+                    return Reply::BusyKey;
+                }
                 let module = match &decoded.value {
                     Value::Module(m) => Some((m.type_name_str(), m.encver)),
                     _ => None,
@@ -165,12 +260,53 @@ fn restore(ctx: Ctx, argv: &[Arg]) -> Result<Outcome, Reply> {
                 native::refusal(e, module)
             })?;
         }
-        Path::KeyApi => write_with_key_api(
-            ctx, key, handle, &decoded, existed, &opts, now, ttl, expire_at,
-        )?,
+        Path::KeyApi if native::available(ctx) => {
+            // A string written with one StringSet: replicas and the AOF get the built-in
+            // RESTORE the server path would have run (its payload decided before the write).
+            let p = target_payload(ctx, &decoded, payload, now)?;
+            let handle = std::mem::replace(target, Target::new(ctx, key)).take();
+            let existed = !handle.is_empty();
+            if existed && !opts.replace {
+                return Err(Reply::BusyKey);
+            }
+            write_with_key_api(
+                ctx, key, handle, &decoded, existed, opts, now, ttl, expire_at,
+            )?;
+            if native::replicate(ctx, key, argv[3].as_ptr(), &p, &native_opts).is_err() {
+                ffi::log_warning(ctx, "restore.asking: could not propagate the command");
+            }
+        }
+        Path::KeyApi => {
+            let handle = std::mem::replace(target, Target::new(ctx, key)).take();
+            let existed = !handle.is_empty();
+            write_with_key_api(
+                ctx, key, handle, &decoded, existed, opts, now, ttl, expire_at,
+            )?;
+            // The built-in RESTORE is renamed or disabled here, and so, as a rule, on the
+            // replicas and for this server's own AOF load: they run `restore.asking` too.
+            replicate_restore_asking(ctx, argv, ttl, expire_at, opts.absttl);
+        }
     }
-    replicate_restore(ctx, argv, ttl, expire_at, opts.absttl);
     Ok(Outcome::Restored)
+}
+
+/// The payload this server's RESTORE reads for `decoded` (`payload`, the client's bytes, where
+/// it already does).
+fn target_payload<'a>(
+    ctx: Ctx,
+    decoded: &decode::Decoded<'a>,
+    payload: &'a [u8],
+    now: i64,
+) -> Result<std::borrow::Cow<'a, [u8]>, Reply> {
+    let encode_opts = EncodeOptions {
+        field_ttl_policy: match field_ttl_policy() {
+            FieldTtlPolicy::persist => encode::FieldTtlPolicy::Persist,
+            FieldTtlPolicy::reject => encode::FieldTtlPolicy::Reject,
+        },
+        now_ms: now,
+    };
+    encode::payload_for_target(decoded, payload, host::host(ctx).target(), &encode_opts)
+        .map_err(Reply::Unsupported)
 }
 
 /// The key-API path: the old value deleted first, the value written element by element into
@@ -284,9 +420,10 @@ fn keeps_expired_keys(ctx: Ctx) -> bool {
     flags & (raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_SLAVE) as c_int != 0
 }
 
-/// Propagates the command as native does: a relative TTL becomes absolute, with `ABSTTL`
-/// appended; everything else verbatim. Replicas and the AOF run `restore.asking` too.
-fn replicate_restore(ctx: Ctx, argv: &[Arg], ttl: i64, expire_at: i64, absttl: bool) {
+/// Where the built-in RESTORE is renamed away: propagates `restore.asking` as native propagates
+/// RESTORE (a relative TTL becomes absolute, with `ABSTTL` appended; everything else
+/// verbatim). Replicas and the AOF need the module there.
+fn replicate_restore_asking(ctx: Ctx, argv: &[Arg], ttl: i64, expire_at: i64, absttl: bool) {
     if ttl == 0 || absttl {
         // Nothing to rewrite: verbatim is the cheap path (no command lookup, no new argv).
         if ffi::replicate_verbatim(ctx).is_err() {

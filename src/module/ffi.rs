@@ -175,6 +175,12 @@ pub fn server_version() -> c_int {
     }
 }
 
+/// Whether the server sets an absolute expiry exactly (`SetAbsExpire`: 6.2+); Redis 6.0 sets
+/// it relative to its own clock read, which may land a millisecond off.
+pub fn has_abs_expire() -> bool {
+    api!(RedisModule_SetAbsExpire).is_some()
+}
+
 /// Whether the server has module configs (`CONFIG GET/SET` of `restore.*`: Redis 7.0+).
 pub fn has_module_configs() -> bool {
     api!(RedisModule_RegisterEnumConfig).is_some() && api!(RedisModule_LoadConfigs).is_some()
@@ -282,6 +288,46 @@ impl OwnedString {
 
     pub fn as_ptr(&self) -> RString {
         self.ptr
+    }
+}
+
+impl OwnedString {
+    /// A new string object of `n` in decimal (no formatting on our side).
+    pub fn from_i64(ctx: Ctx, n: i64) -> OwnedString {
+        let ptr = match api!(RedisModule_CreateStringFromLongLong) {
+            // SAFETY: ctx is a live context; the server formats the number itself.
+            Some(f) => unsafe { f(ctx, n as c_longlong) },
+            None => return OwnedString::new(ctx, n.to_string().as_bytes()),
+        };
+        OwnedString { ctx, ptr }
+    }
+}
+
+/// A constant command argument (`ABSTTL`, `REPLACE`, ...): one string object, created on first
+/// use and kept for the life of the module, instead of one per call. Commands take their own
+/// reference to an argument (`RM_Call` and `RM_Replicate` with format `v` count it) and never
+/// change one whose count is above one.
+pub struct ConstString {
+    bytes: &'static [u8],
+    ptr: OnceLock<usize>,
+}
+
+impl ConstString {
+    pub const fn new(bytes: &'static [u8]) -> ConstString {
+        ConstString {
+            bytes,
+            ptr: OnceLock::new(),
+        }
+    }
+
+    /// The string object (created with `ctx` on first use: the module does not use automatic
+    /// memory, so nothing frees it).
+    pub fn get(&self, ctx: Ctx) -> RString {
+        // The address is kept as an integer: a pointer is not Sync, and only the main thread
+        // ever reads it.
+        *self.ptr.get_or_init(|| {
+            std::mem::ManuallyDrop::new(OwnedString::new(ctx, self.bytes)).ptr as usize
+        }) as RString
     }
 }
 
@@ -627,6 +673,20 @@ pub fn call(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
     let fmt = call_format(c"vE", c"v");
     // SAFETY: RM_Call with format "v" takes (RedisModuleString **argv, size_t argc); every
     // pointer in args is a live string object for the duration of the call.
+    let ptr = unsafe { f(ctx, cmd.as_ptr(), fmt.as_ptr(), args.as_ptr(), args.len()) };
+    CallReply { ptr }
+}
+
+/// Calls `cmd` like [`call`], but with `!`: the server propagates the command as it ran it to
+/// replicas and the AOF (alsoPropagate of the inner client's argv; on 6.x inside the
+/// MULTI/EXEC the server wraps a module command's propagation in, as for `RM_Replicate`).
+pub fn call_propagated(ctx: Ctx, cmd: &CStr, args: &[RString]) -> CallReply {
+    let Some(f) = api!(RedisModule_Call) else {
+        return CallReply::NONE;
+    };
+    let fmt = call_format(c"v!E", c"v!");
+    // SAFETY: as in `call`: format "v" takes (RedisModuleString **argv, size_t argc), `!` and
+    // `E` take no arguments; every pointer in args is a live string object for the call.
     let ptr = unsafe { f(ctx, cmd.as_ptr(), fmt.as_ptr(), args.as_ptr(), args.len()) };
     CallReply { ptr }
 }

@@ -52,13 +52,16 @@ pub fn checks(ctx: Ctx, existed: bool) -> Checks {
 /// The path for `value` on this host, by measurement (`make profile`, README): the server's
 /// RESTORE wherever it is callable, except for strings that are not integers, which one
 /// `StringSet` writes for less than the call costs (the same encoding, memory and events as
-/// native: `new`, then `restore`).
-pub fn path(ctx: Ctx, value: &Value<'_>) -> Path {
+/// native: `new`, then `restore`). On Redis 6.0 (no `SetAbsExpire`) such a string with a TTL
+/// goes to RESTORE too: only there is its expiry exactly the one the replicas and the AOF get.
+pub fn path(ctx: Ctx, value: &Value<'_>, has_ttl: bool) -> Path {
     if !native::available(ctx) {
         return Path::KeyApi;
     }
     match value {
-        Value::String(s) if !is_integer(s.as_element()) => Path::KeyApi,
+        Value::String(s) if !is_integer(s.as_element()) && (!has_ttl || ffi::has_abs_expire()) => {
+            Path::KeyApi
+        }
         _ => Path::ServerRestore,
     }
 }
