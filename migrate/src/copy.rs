@@ -35,6 +35,10 @@ pub trait Sink {
     fn finish(&mut self) -> Result<()> {
         Ok(())
     }
+    /// What the target could not be asked (a managed service's limits), for the summary.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Failed keys shown on stderr; the rest are counted (and all go to `--failed-keys`).
@@ -90,7 +94,10 @@ pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut dyn Sink)
     let mut first_db: Option<u32> = None;
     let notes = loop {
         let b = match reader.next()? {
-            Msg::End { notes } => break notes,
+            Msg::End { mut notes } => {
+                notes.extend(target.notes());
+                break notes;
+            }
             Msg::Batch(b) => b,
         };
         if merging && !a.merge_dbs && !b.recs.is_empty() {

@@ -386,7 +386,7 @@ pub fn live_functions(a: &MigrateArgs) -> Result<Vec<Vec<u8>>> {
     let reply = conn::query(
         &mut con,
         &who,
-        redis::cmd("FUNCTION").arg("LIST").arg("WITHCODE"),
+        conn::cmd("FUNCTION").arg("LIST").arg("WITHCODE"),
     )?;
     let mut codes = Vec::new();
     library_codes(&reply, &mut codes);

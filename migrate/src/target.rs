@@ -192,7 +192,7 @@ impl Target {
 
     fn refresh_slots(&mut self, con: &mut Connection) -> Result<()> {
         let who = self.who();
-        let reply = conn::query(con, &who, redis::cmd("CLUSTER").arg("SLOTS"))?;
+        let reply = conn::query(con, &who, conn::cmd("CLUSTER").arg("SLOTS"))?;
         let default_host = conn::endpoint_host(&self.endpoint);
         let map = self
             .cluster
@@ -353,13 +353,13 @@ impl Target {
             pipe.ignore_errors();
             let select = *current != i64::from(db);
             if select {
-                pipe.cmd("SELECT").arg(db);
+                pipe.add_command(conn::cmd("SELECT")).arg(db);
             }
             for (_, c) in &cmds {
                 pipe.add_command(c.clone());
             }
             if let Some(n) = self.opts.wait_replicas {
-                pipe.cmd("WAIT").arg(n).arg(WAIT_MS);
+                pipe.add_command(conn::cmd("WAIT")).arg(n).arg(WAIT_MS);
             }
             let mut replies: Vec<Value> = match pipe.query(con) {
                 Ok(r) => r,
@@ -503,7 +503,7 @@ impl Target {
                 pipe.ignore_errors();
                 for (_, c, ask) in &items {
                     if ask.is_some() {
-                        pipe.cmd("ASKING");
+                        pipe.add_command(conn::cmd("ASKING"));
                     }
                     pipe.add_command(c.clone());
                 }
@@ -598,7 +598,7 @@ impl Target {
         if self.info.version < (7, 0, 0) {
             return Err(format!("{} has no functions (7.0+)", self.info.label));
         }
-        let mut c = redis::cmd("FUNCTION");
+        let mut c = conn::cmd("FUNCTION");
         c.arg("LOAD");
         if self.opts.replace {
             c.arg("REPLACE");
@@ -618,7 +618,7 @@ impl Target {
             };
             // The same library with the same code (a second run, a resumed one) is no error.
             if let (true, Some(name)) = (err.contains("already exists"), &name) {
-                let listed = redis::cmd("FUNCTION")
+                let listed = conn::cmd("FUNCTION")
                     .arg("LIST")
                     .arg("LIBRARYNAME")
                     .arg(name)
@@ -657,18 +657,21 @@ impl Target {
             let mut pipe = redis::pipe();
             pipe.ignore_errors();
             if no_touch {
-                pipe.cmd("CLIENT").arg("NO-TOUCH").arg("ON").ignore();
+                pipe.add_command(conn::cmd("CLIENT"))
+                    .arg("NO-TOUCH")
+                    .arg("ON")
+                    .ignore();
             }
             if !pexpiretime {
-                pipe.cmd("TIME");
+                pipe.add_command(conn::cmd("TIME"));
             }
             for k in keys {
                 if asking {
-                    pipe.cmd("ASKING").ignore();
+                    pipe.add_command(conn::cmd("ASKING")).ignore();
                 }
-                pipe.cmd("DUMP").arg(*k);
+                pipe.add_command(conn::cmd("DUMP")).arg(*k);
                 if asking {
-                    pipe.cmd("ASKING").ignore();
+                    pipe.add_command(conn::cmd("ASKING")).ignore();
                 }
                 pipe.cmd(if pexpiretime { "PEXPIRETIME" } else { "PTTL" })
                     .arg(*k);
@@ -761,7 +764,7 @@ impl Target {
             let who = self.who();
             let (con, current) = self.single.as_mut().expect("single");
             if *current != i64::from(db) {
-                conn::query(con, &who, redis::cmd("SELECT").arg(db))?;
+                conn::query(con, &who, conn::cmd("SELECT").arg(db))?;
                 *current = i64::from(db);
             }
             let replies: Vec<Value> = read_pipe(keys, false)
@@ -798,6 +801,17 @@ impl Target {
 impl crate::copy::Sink for Target {
     fn name(&self) -> String {
         self.endpoint.display.clone()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let mut notes = self.info.notes.clone();
+        if self.info.max_bulk.is_none() {
+            notes.push(format!(
+                "{} does not answer CONFIG GET proto-max-bulk-len: a payload above its limit is not named in advance (the server closes the connection, and the run stops resumable)",
+                self.who()
+            ));
+        }
+        notes
     }
     fn is_cluster(&self) -> bool {
         Target::is_cluster(self)

@@ -28,13 +28,13 @@ use crate::target::Target;
 fn target_lru(con: &mut Connection, db: u32, keys: &[(&[u8], Lru)]) -> Result<Vec<Option<u64>>> {
     let mut pipe = redis::pipe();
     pipe.ignore_errors();
-    pipe.cmd("SELECT").arg(db).ignore();
+    pipe.add_command(conn::cmd("SELECT")).arg(db).ignore();
     for (k, lru) in keys {
         let sub = match lru {
             Lru::Idle(_) => "IDLETIME",
             Lru::Freq(_) => "FREQ",
         };
-        pipe.cmd("OBJECT").arg(sub).arg(*k);
+        pipe.add_command(conn::cmd("OBJECT")).arg(sub).arg(*k);
     }
     let replies: Vec<Value> = pipe
         .query(con)
@@ -77,7 +77,7 @@ fn extra_dbs(a: &MigrateArgs, con: &mut Connection, cluster: bool) -> Result<Vec
             return Ok(vec![u32::try_from(ep.db()).unwrap_or(0)]);
         }
     }
-    let info = conn::query(con, "target", redis::cmd("INFO").arg("keyspace"))?;
+    let info = conn::query(con, "target", conn::cmd("INFO").arg("keyspace"))?;
     let text = String::from_utf8_lossy(as_bytes(&info).unwrap_or_default()).into_owned();
     Ok(text
         .lines()
@@ -93,11 +93,11 @@ fn scan_extra(
     seen: &HashSet<(u32, Vec<u8>)>,
     found: &mut dyn FnMut(&[u8]),
 ) -> Result<()> {
-    conn::query(con, "target", redis::cmd("SELECT").arg(db))?;
+    conn::query(con, "target", conn::cmd("SELECT").arg(db))?;
     let mut cursor = 0u64;
     let mut key = (db, Vec::new());
     loop {
-        let mut cmd = redis::cmd("SCAN");
+        let mut cmd = conn::cmd("SCAN");
         cmd.arg(cursor).arg("COUNT").arg(a.batch);
         if let Some(p) = &a.pattern {
             cmd.arg("MATCH").arg(p.as_bytes());

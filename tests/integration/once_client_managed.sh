@@ -49,6 +49,7 @@ assert_match "every key copied" "^restore-migrate: $N copied, 0 failed" "$OUT"
 assert_match "verified" "verify: $N equal, 0 different, 0 missing" "$OUT"
 assert_match "the version from HELLO, said once" "does not answer INFO server: its version is HELLO's" "$OUT$ERR"
 assert_match "OBJECT refused: said" "refuses OBJECT" "$OUT$ERR"
+assert_match "the target's limits: said" "note: target .* does not answer INFO server: its version is HELLO's" "$OUT"
 assert_eq "the target holds every key" "$N" "$(r_on dst --raw DBSIZE)"
 
 # HELLO cannot be refused by ACL (a no-auth command): renamed away, with INFO, on a third server.
