@@ -202,6 +202,20 @@ assert_match "no RESTORE: says so" "unknown command.*lacks the command" "$ERR"
 stop_server renamed
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a payload above the target's proto-max-bulk-len"
+r_on source FLUSHALL >/dev/null
+fill small 20
+fill huge 1 2097152
+save_file huge.rdb
+r_on target FLUSHALL >/dev/null
+r_on target CONFIG SET proto-max-bulk-len 1mb >/dev/null
+mig migrate "$WORK/huge.rdb" "$DST"
+assert_eq "a payload above the limit: exit status 1 (that key), not 2" 1 "$STATUS"
+assert_match "the key is named with the limit and what to do" "huge:0: its payload of [0-9]+ bytes is larger than the target's proto-max-bulk-len \(1048576\).*CONFIG SET proto-max-bulk-len" "$ERR"
+assert_eq "every other key copied" 20 "$(r_on target --raw DBSIZE)"
+r_on target CONFIG SET proto-max-bulk-len 512mb >/dev/null
+
+# ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] usage errors up front"
 r_on source SELECT 0 >/dev/null
 r_on source -n 2 SET in:db2 x >/dev/null
