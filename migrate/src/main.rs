@@ -97,11 +97,6 @@ fn open_source(a: &MigrateArgs) -> Result<Box<dyn Source>> {
     };
     let timeout = Duration::from_secs(a.timeout);
     if is_url(&a.source) {
-        if filter.keys.is_some() {
-            return Err(usage(
-                "--keys-from reads the listed keys of an RDB file; for a live source use --match, or copy the file the server SAVEs",
-            ));
-        }
         let ep = Endpoint::parse(&a.source, &a.end_opts(End::Source)?)?;
         let assumed = match &a.source_version {
             Some(v) => Some(conn::parse_release(v)?),

@@ -147,6 +147,11 @@ mig migrate "$WORK/e.rdb" "$DST" --keys-from "$WORK/fk" --replace
 assert_eq "--keys-from --replace: exit status 0" 0 "$STATUS"
 assert_match "--keys-from: the failed keys copied" "^restore-migrate: 150 copied, 0 failed" "$OUT"
 assert_eq "--keys-from: the source's value" "value e 0" "$(r_on target --raw GET e:0)"
+r_on target FLUSHALL >/dev/null
+mig migrate "$SRC" "$DST" --keys-from "$WORK/fk" --batch 40
+assert_eq "--keys-from, a live source: exit status 0" 0 "$STATUS"
+assert_match "--keys-from, a live source: the listed keys copied" "^restore-migrate: 150 copied, 0 failed" "$OUT"
+assert_eq "--keys-from, a live source: only they" 150 "$(r_on target --raw DBSIZE)"
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a checkpoint used by another run"

@@ -29,6 +29,9 @@ pub struct LiveSource {
     identity: SourceId,
     timeout: Duration,
     filter: Filter,
+    /// `--keys-from`: the listed keys by database, read in this order instead of SCAN pages
+    /// (the cursor is then an index into the database's list).
+    listed: Option<std::collections::BTreeMap<u32, Vec<Vec<u8>>>>,
     batch: usize,
     /// Bytes of payload after which a batch closes (estimated before reading).
     batch_bytes: u64,
@@ -169,7 +172,18 @@ impl LiveSource {
                 _ => Some(lru),
             }
         };
+        if filter.keys.is_some() && info.cluster {
+            return Err(usage(
+                "--keys-from with a cluster source: copy from each master's URL, or from an RDB file",
+            ));
+        }
+        let listed = filter.keys.as_ref().map(|k| {
+            k.iter()
+                .map(|(db, keys)| (*db, keys.iter().cloned().collect::<Vec<_>>()))
+                .collect()
+        });
         let mut src = LiveSource {
+            listed,
             endpoint,
             info,
             identity,
@@ -293,15 +307,73 @@ impl LiveSource {
         })
     }
 
+    /// Takes the keys of one page of database `db` (a SCAN page, or the next listed keys),
+    /// with `next` the cursor after it: an empty page is a batch of its own (its position
+    /// moves on); otherwise the page is sized and kept for `next_chunk` to read in chunks.
+    fn page_of(&mut self, db: u32, next: u64, keys: Vec<Vec<u8>>) -> Result<Option<Batch>> {
+        let keys: Vec<Vec<u8>> = keys
+            .into_iter()
+            .filter(|k| !self.redirected.contains(k) && self.first_sight(k))
+            .collect();
+        let before = Pos::Live(LivePos {
+            node: self.nodes[self.node].node,
+            db,
+            pages: self.pages,
+            cursor: Cursor::At(self.cursor),
+        });
+        self.pages += 1;
+        let pos = Pos::Live(LivePos {
+            node: self.nodes[self.node].node,
+            db,
+            pages: self.pages,
+            cursor: if next == 0 {
+                Cursor::End
+            } else {
+                Cursor::At(next)
+            },
+        });
+        self.cursor = next;
+        if next == 0 {
+            self.dbs.remove(0);
+            self.selected = false;
+            self.pages = 0;
+        }
+        if keys.is_empty() {
+            return Ok(Some(Batch {
+                db,
+                recs: Vec::new(),
+                skipped: 0,
+                functions: Vec::new(),
+                pos,
+                source_bytes: 0,
+            }));
+        }
+        let sizes = self.estimate(&keys)?;
+        self.page = Some(Page {
+            db,
+            keys: keys.into_iter().zip(sizes).collect(),
+            before,
+            after: pos,
+        });
+        Ok(None)
+    }
+
     /// Opens the current node and lists its databases from `from` on.
     fn open_node(&mut self, from: u32) -> Result<()> {
         let mut con = self.node_endpoint(self.node).connect(self.timeout)?;
-        self.dbs = self
-            .databases(&mut con)?
-            .into_iter()
-            .map(|d| d.0)
-            .filter(|&db| db >= from)
-            .collect();
+        self.dbs = match &self.listed {
+            Some(l) => l
+                .keys()
+                .copied()
+                .filter(|&db| db >= from && self.filter.db.is_none_or(|d| d == db))
+                .collect(),
+            None => self
+                .databases(&mut con)?
+                .into_iter()
+                .map(|d| d.0)
+                .filter(|&db| db >= from)
+                .collect(),
+        };
         self.no_touch(&mut con);
         self.con = Some(con);
         self.selected = false;
@@ -788,6 +860,18 @@ impl Source for LiveSource {
                 self.selected = true;
                 self.seen.clear();
             }
+            if let Some(list) = &self.listed {
+                // --keys-from: the next `batch` listed keys of this database.
+                let all = list.get(&db).map_or(&[][..], |v| v.as_slice());
+                let start = (self.cursor as usize).min(all.len());
+                let keys: Vec<Vec<u8>> = all[start..].iter().take(self.batch).cloned().collect();
+                let end = start + keys.len();
+                let next = if end >= all.len() { 0 } else { end as u64 };
+                if let Some(b) = self.page_of(db, next, keys)? {
+                    return Ok(Some(b));
+                }
+                continue;
+            }
             let mut scan = conn::cmd("SCAN");
             scan.arg(self.cursor);
             if let Some(p) = &self.filter.pattern {
@@ -819,50 +903,9 @@ impl Source for LiveSource {
                 }
                 other => return Err(fatal(format!("{who}: SCAN: {other:?}"))),
             };
-            let keys: Vec<Vec<u8>> = keys
-                .into_iter()
-                .filter(|k| !self.redirected.contains(k) && self.first_sight(k))
-                .collect();
-            let before = Pos::Live(LivePos {
-                node: self.nodes[self.node].node,
-                db,
-                pages: self.pages,
-                cursor: Cursor::At(self.cursor),
-            });
-            self.pages += 1;
-            let pos = Pos::Live(LivePos {
-                node: self.nodes[self.node].node,
-                db,
-                pages: self.pages,
-                cursor: if next == 0 {
-                    Cursor::End
-                } else {
-                    Cursor::At(next)
-                },
-            });
-            self.cursor = next;
-            if next == 0 {
-                self.dbs.remove(0);
-                self.selected = false;
-                self.pages = 0;
+            if let Some(b) = self.page_of(db, next, keys)? {
+                return Ok(Some(b));
             }
-            if keys.is_empty() {
-                return Ok(Some(Batch {
-                    db,
-                    recs: Vec::new(),
-                    skipped: 0,
-                    functions: Vec::new(),
-                    pos,
-                    source_bytes: 0,
-                }));
-            }
-            let sizes = self.estimate(&keys)?;
-            self.page = Some(Page {
-                db,
-                keys: keys.into_iter().zip(sizes).collect(),
-                before,
-                after: pos,
-            });
         }
     }
 
