@@ -625,10 +625,11 @@ def same_state(desc, expected, actual, ttl_slack_ms=0):
     if ('field_ttls' in e) != ('field_ttls' in a):
         e.pop('field_ttls', None)
         a.pop('field_ttls', None)
-    # A Redis 6.x side's expiry is an estimate (a float: PTTL + TIME): equal within 50 ms.
+    # A Redis 6.x side's expiry is an estimate (a float: PTTL + TIME, two commands a loaded
+    # machine can preempt the server between: 56 ms seen on 2 cores): equal within 250 ms.
     pe, pa = e.get('pexpiretime'), a.get('pexpiretime')
     if (isinstance(pe, float) or isinstance(pa, float)) and pe is not None and pa is not None \
-            and pe > 0 and pa > 0 and abs(pe - pa) <= 50:
+            and pe > 0 and pa > 0 and abs(pe - pa) <= 250:
         a['pexpiretime'] = e['pexpiretime'] = int(pe)
     return eq(desc, e, a)
 PYEOF

@@ -196,7 +196,7 @@ for port in sys.argv[1:]:
     t = key_state(Resp(int(port)), 'ft:h')
     eq('persist: the fields', s['value'], t['value'])
     if isinstance(t['pexpiretime'], float):  # a Redis 6.x target: PTTL + TIME, a few ms
-        eq('persist: the key expiry time (6.x: within 50 ms)', True, abs(s['pexpiretime'] - t['pexpiretime']) <= 50)
+        eq('persist: the key expiry time (6.x: within 250 ms)', True, abs(s['pexpiretime'] - t['pexpiretime']) <= 250)
     else:
         # A live copy carries the time left (skew-free): up to a second early, never late.
         eq('persist: the key expiry time (live: up to 1 s early)', True, 0 <= s['pexpiretime'] - t['pexpiretime'] <= 1000)

@@ -118,7 +118,7 @@ for db in (0, 1):
         e, a = key_state(src, k), key_state(R, k)
         e['pexpiretime'] = expiry(src, k, e['pexpiretime'])
         a['pexpiretime'] = expiry(R, k, a['pexpiretime'])
-        if e['pexpiretime'] > 0 and abs(e['pexpiretime'] - a['pexpiretime']) <= 50:
+        if e['pexpiretime'] > 0 and abs(e['pexpiretime'] - a['pexpiretime']) <= 250:
             a['pexpiretime'] = e['pexpiretime']  # TIME + PTTL here, two calls apart: a few ms
         if not (isinstance(e.get('xinfo'), dict) and isinstance(a.get('xinfo'), dict)):
             e.pop('xinfo', None)  # 5.0 has no XINFO STREAM FULL

@@ -83,7 +83,7 @@ for k in keys:
     got['encoding'] = R('OBJECT', 'ENCODING', k)
     w = dict(want[k])
     # Hash-table sets list members in dict order; key_state sorts them, so only the rest differs.
-    # (On 6.x the expiry is an estimate: same_state takes it within 50 ms.)
+    # (On 6.x the expiry is an estimate: same_state takes it within 250 ms.)
     if w == got or same_state('%s: %s' % (desc, k.decode(errors='replace')), w, got):
         same += 1
 eq('%s: keys identical to the master' % desc, len(want), same)
