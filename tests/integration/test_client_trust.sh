@@ -90,6 +90,28 @@ assert_eq "an RDB file for a live checkpoint: exit status 2" 2 "$STATUS"
 assert_match "an RDB file for a live checkpoint: says so" "this checkpoint is for a server with replication id" "$ERR"
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a live resume after another database got its first key"
+r_on source FLUSHALL >/dev/null
+r_on target FLUSHALL >/dev/null
+r_on source SET d0:k zero >/dev/null
+use_server source
+py_check <<'PY'
+R('SELECT', 5)
+R('MSET', *[x for i in range(300) for x in ('d5:%d' % i, 'five %d' % i)])
+PY
+mig migrate "$SRC" "$DST" --batch 50 --limit 60 --resume "$WORK/ck-db"
+assert_eq "--limit inside db 5: exit status 4" 4 "$STATUS"
+assert_match "the checkpoint names db 5 by its number" "done live - 5 " "$(cat "$WORK/ck-db")"
+# A database between the two gains its first key: by list index, 'the second database' is now
+# db 2, and the old client went on scanning db 2 with db 5's cursor.
+r_on source -n 2 SET d2:new late >/dev/null
+mig migrate "$SRC" "$DST" --batch 50 --resume "$WORK/ck-db"
+assert_eq "resumed: exit status 0" 0 "$STATUS"
+assert_eq "resumed: every key of db 5 on the target's db 5" 300 "$(r_on target -n 5 --raw DBSIZE)"
+assert_eq "resumed: db 0 was done before" zero "$(r_on target --raw GET d0:k)"
+assert_eq "resumed: db 2 was behind the position (a live copy reads what is there when it passes)" 0 "$(r_on target -n 2 --raw DBSIZE)"
+
+# ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] the batch in flight is rewritten without REPLACE"
 r_on source FLUSHALL >/dev/null
 r_on target FLUSHALL >/dev/null
