@@ -39,6 +39,8 @@ pub trait Sink {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
+    /// The source's key and expiry counts for database `db` (a file target's RESIZEDB).
+    fn size_hint(&mut self, _db: u32, _sizes: (u64, u64)) {}
 }
 
 /// Failed keys shown on stderr; the rest are counted (and all go to `--failed-keys`).
@@ -131,6 +133,9 @@ pub fn migrate(a: &MigrateArgs, mut src: Box<dyn Source>, target: &mut dyn Sink)
                 ));
                 batch.failed += 1;
             }
+        }
+        if let Some(sizes) = b.db_sizes {
+            target.size_hint(b.db, sizes);
         }
         let outcomes = target.write(b.db, &b.recs, maybe_written)?;
         for (rec, outcome) in b.recs.iter().zip(&outcomes) {

@@ -146,6 +146,7 @@ mod tests {
                         offset: u64::from(self.left),
                     },
                     source_bytes: 0,
+                    db_sizes: None,
                 }));
             }
             match self.then {

@@ -159,6 +159,8 @@ pub struct RdbSink {
     no_lru: bool,
     target_db: Option<u32>,
     db: Option<u32>,
+    /// The source's counts for the next database, for its RESIZEDB.
+    size_hint: Option<(u32, (u64, u64))>,
     expired: u64,
 }
 
@@ -221,6 +223,7 @@ impl RdbSink {
             no_lru: a.no_lru,
             target_db: a.target_db,
             db: None,
+            size_hint: None,
             expired: 0,
         })
     }
@@ -283,10 +286,22 @@ impl Sink for RdbSink {
         w.function(code).map_err(|e| e.to_string())
     }
 
+    fn size_hint(&mut self, db: u32, sizes: (u64, u64)) {
+        self.size_hint = Some((self.target_db.unwrap_or(db), sizes));
+    }
+
     fn write(&mut self, db: u32, recs: &[Rec], _maybe_written: bool) -> Result<Vec<Outcome>> {
+        if recs.is_empty() {
+            return Ok(Vec::new()); // no SELECTDB for a batch of function libraries alone
+        }
         let db = self.target_db.unwrap_or(db);
         if self.db != Some(db) {
-            let r = self.writer()?.select_db(u64::from(db), None);
+            // The source's counts for this database, when they came with it (RESIZEDB).
+            let sizes = match self.size_hint.take() {
+                Some((d, sizes)) if d == db => Some(sizes),
+                _ => None,
+            };
+            let r = self.writer()?.select_db(u64::from(db), sizes);
             r.map_err(|e| self.io_error(e))?;
             self.db = Some(db);
         }
@@ -446,6 +461,7 @@ impl Source for WithFunctions {
                 functions,
                 pos: Pos::File { offset: 0 },
                 source_bytes: 0,
+                db_sizes: None,
             })),
             None => Ok(None),
         }

@@ -171,6 +171,14 @@ PY
   [ "$want_exit" = 0 ] || assert_match "$s file -> $REL: the library is refused by name" \
     'has no functions' "$(cat "$WORK/stderr")"
   assert_eq "$s file -> $REL: no .tmp file left" "no" "$([ -e "$out.tmp" ] && echo yes || echo no)"
+  # The source file's RESIZEDB counts pass on (SELECTDB 0 then RESIZEDB: FE 00 FB); a filtered
+  # copy carries none (the counts would overstate it).
+  assert_eq "$s file -> $REL: RESIZEDB after SELECTDB 0" yes \
+    "$(python3 -c 'import sys; print("yes" if b"\xfe\x00\xfb" in open(sys.argv[1], "rb").read() else "no")' "$out")"
+  "$BIN" migrate "$src_file" "$WORK/out/$s-some.rdb" --target-version "$REL" --match 'h:*' \
+    --field-ttl-policy $POLICY -q >/dev/null 2>&1
+  assert_eq "$s file --match -> $REL: no RESIZEDB" no \
+    "$(python3 -c 'import sys; print("yes" if b"\xfe\x00\xfb" in open(sys.argv[1], "rb").read() else "no")' "$WORK/out/$s-some.rdb")"
   live=$WORK/out/$s-live.rdb
   "$BIN" migrate "redis://127.0.0.1:$port" "$live" --target-version "$REL" \
     --field-ttl-policy $POLICY -q >/dev/null 2>"$WORK/stderr"

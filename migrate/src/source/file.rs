@@ -30,6 +30,10 @@ pub struct FileSource {
     version: u16,
     writer: Option<String>,
     done: bool,
+    /// The database the last SELECTDB named, and the RESIZEDB counts of each database not yet
+    /// handed on (a batch of one database ends only when the next one's records are read).
+    selected: u64,
+    sizes: std::collections::BTreeMap<u64, (u64, u64)>,
 }
 
 /// Size and digest of the file at `path` (see the module comment).
@@ -76,6 +80,8 @@ impl FileSource {
             version: header.version,
             writer: None,
             done: false,
+            selected: 0,
+            sizes: Default::default(),
         })
     }
 
@@ -207,9 +213,11 @@ impl Source for FileSource {
                         )))
                     }
                 },
-                Record::SelectDb(_)
-                | Record::ResizeDb { .. }
-                | Record::SlotInfo { .. }
+                Record::SelectDb(db) => self.selected = db,
+                Record::ResizeDb { keys, expires } => {
+                    self.sizes.insert(self.selected, (keys, expires));
+                }
+                Record::SlotInfo { .. }
                 | Record::SlotImport { .. }
                 | Record::HashTemplate { .. } => {}
             }
@@ -221,6 +229,19 @@ impl Source for FileSource {
         let offset = last_end.unwrap_or_else(|| self.resume_after.max(self.reader.offset()));
         let db = u32::try_from(db.unwrap_or(0))
             .map_err(|_| Fatal::File(format!("{}: a database number above 2^32", self.path)))?;
+        // Counts of a filtered read would overstate what is copied (a target sizing a table
+        // for them wastes memory): only an unfiltered read passes them on.
+        let unfiltered = self.filter.pattern.is_none()
+            && self.filter.key_type.is_none()
+            && self.filter.keys.is_none();
+        let db_sizes = match self.sizes.remove(&u64::from(db)) {
+            Some(sizes) if unfiltered && !recs.is_empty() => Some(sizes),
+            Some(sizes) if recs.is_empty() => {
+                self.sizes.insert(u64::from(db), sizes); // for the batch with its keys
+                None
+            }
+            _ => None,
+        };
         Ok(Some(Batch {
             db,
             recs,
@@ -228,6 +249,7 @@ impl Source for FileSource {
             functions,
             pos: Pos::File { offset },
             source_bytes: self.reader.offset(),
+            db_sizes,
         }))
     }
 

@@ -346,6 +346,7 @@ impl LiveSource {
                 functions: Vec::new(),
                 pos,
                 source_bytes: 0,
+                db_sizes: None,
             }));
         }
         let sizes = self.estimate(&keys)?;
@@ -412,6 +413,7 @@ impl LiveSource {
             functions: Vec::new(),
             pos,
             source_bytes: 0,
+            db_sizes: None,
         }))
     }
 

@@ -47,6 +47,9 @@ pub struct Batch {
     pub pos: Pos,
     /// Bytes of source read so far (files), for progress.
     pub source_bytes: u64,
+    /// The source's key and expiry counts for this database (an RDB file's RESIZEDB), where
+    /// known and every key of it is read: a hint for a file target's RESIZEDB.
+    pub db_sizes: Option<(u64, u64)>,
 }
 
 /// The key types `--type` takes: the names `TYPE` and `SCAN ... TYPE` use.
