@@ -51,6 +51,14 @@ impl Backoff {
     }
 }
 
+/// A reply the key owns: its outcome, and a `BUSYKEY` kept for the equal-value check.
+fn key_failed(i: usize, e: String, outcomes: &mut [Outcome], busy: &mut Vec<usize>) {
+    if e.starts_with("BUSYKEY") {
+        busy.push(i);
+    }
+    outcomes[i] = Outcome::Failed(e);
+}
+
 /// A lost or reset connection (the keys sent may or may not have been written).
 fn is_connection_error(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_connection_dropped() || e.is_timeout()
@@ -403,12 +411,7 @@ impl Target {
                     continue;
                 };
                 match reply::classify(&e) {
-                    Class::PerKey => {
-                        if e.starts_with("BUSYKEY") {
-                            busy.push(i);
-                        }
-                        outcomes[i] = Outcome::Failed(e);
-                    }
+                    Class::PerKey => key_failed(i, e, outcomes, busy),
                     Class::Retry => {
                         retry_reply = Some(e);
                         again.push((i, c));
@@ -547,12 +550,7 @@ impl Target {
                         continue;
                     }
                     match reply::classify(&e) {
-                        Class::PerKey => {
-                            if e.starts_with("BUSYKEY") {
-                                busy.push(i);
-                            }
-                            outcomes[i] = Outcome::Failed(e);
-                        }
+                        Class::PerKey => key_failed(i, e, outcomes, busy),
                         Class::Retry => {
                             retry_reply = Some((who.clone(), e));
                             todo.push((i, c, ask));
