@@ -4,8 +4,7 @@
 //! run with the batch uncommitted, to be written again on resume — without `REPLACE` unless
 //! asked, a `BUSYKEY` there counting as copied only where the target holds the source's value.
 //!
-//! The target is a [`Sink`]: a server or cluster (`target.rs`), or an RDB file being written
-//! (`sink_rdb.rs`).
+//! The target is a `Sink` (`sink.rs`): a server or cluster, or an RDB file being written.
 
 use std::time::Instant;
 
@@ -16,32 +15,8 @@ use crate::pos::Pos;
 use crate::progress::Progress;
 use crate::reader::{Msg, Reader};
 use crate::report::{show_key, FailedKeys, Summary};
-use crate::source::{Rec, Source};
-use crate::target::Outcome;
-
-/// What the copy loop writes batches into.
-pub trait Sink {
-    /// What the target is, for the checkpoint and messages.
-    fn name(&self) -> String;
-    /// A cluster target holds database 0 only.
-    fn is_cluster(&self) -> bool;
-    /// A function library (from an RDB file source): loaded, or written.
-    fn load_function(&mut self, code: &[u8]) -> std::result::Result<(), String>;
-    /// Writes one batch of keys of database `db`; one outcome per key, in order. A key of
-    /// `maybe_written` batches may be there from a stopped run.
-    fn write(&mut self, db: u32, recs: &[Rec], maybe_written: bool) -> Result<Vec<Outcome>>;
-    /// After the last batch, before the run counts as complete (a file is completed and put in
-    /// place here).
-    fn finish(&mut self) -> Result<()> {
-        Ok(())
-    }
-    /// What the target could not be asked (a managed service's limits), for the summary.
-    fn notes(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// The source's key and expiry counts for database `db` (a file target's RESIZEDB).
-    fn size_hint(&mut self, _db: u32, _sizes: (u64, u64)) {}
-}
+use crate::sink::{Outcome, Sink};
+use crate::source::Source;
 
 /// Failed keys shown on stderr; the rest are counted (and all go to `--failed-keys`).
 const SHOWN_FAILURES: u32 = 100;

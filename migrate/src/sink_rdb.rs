@@ -22,12 +22,11 @@ use std::time::Duration;
 use crate::checkpoint::SourceId;
 use crate::cli::{End, FieldTtlPolicy, MigrateArgs};
 use crate::conn::{self, Endpoint, Family, ServerInfo};
-use crate::copy::Sink;
 use crate::error::{fatal, usage, Result};
 use crate::plan::{self, Prepared};
 use crate::pos::Pos;
+use crate::sink::{Outcome, Sink};
 use crate::source::{now_ms, Batch, Lru, Rec, Source};
-use crate::target::Outcome;
 
 /// The release lines a file can be written for: those whose RDB format is known record by
 /// record (Redis 5.0-8.4: RDB 9-12; Valkey 7.2-9.1: RDB 11 and 80).

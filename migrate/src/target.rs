@@ -12,6 +12,7 @@ use crate::conn::{self, as_int, error_text, Endpoint, ServerInfo};
 use crate::error::{fatal, Fatal, Result};
 use crate::plan::{self, Prepared, Via};
 use crate::reply::{self, Class};
+use crate::sink::{Outcome, Sink};
 use crate::source::{Lru, Rec};
 
 /// Pauses between retries of a busy or unreachable target: 100 ms doubling to 5 s, 10 tries
@@ -84,15 +85,6 @@ const WAIT_MS: u64 = 5000;
 
 /// A key read back from the target: its DUMP payload (none if absent) and absolute expiry.
 pub type KeyRead = (Option<Vec<u8>>, Option<i64>);
-
-/// What happened to one key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Copied,
-    Failed(String),
-    /// Not written: already expired (a file target leaves such keys out).
-    Skipped,
-}
 
 /// Slot → node of a cluster.
 struct ClusterMap {
@@ -796,7 +788,7 @@ impl Target {
     }
 }
 
-impl crate::copy::Sink for Target {
+impl Sink for Target {
     fn name(&self) -> String {
         self.endpoint.display.clone()
     }
