@@ -6,7 +6,6 @@ mod endpoint;
 
 pub use endpoint::{EndOpts, Endpoint, Secret};
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use redis::{Connection, Value};
@@ -129,11 +128,11 @@ fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
 /// Command names as a server knows them. Managed services rename commands (ElastiCache and its
 /// peers: `CONFIG`, `CLIENT`, …); `--rename CONFIG=MYCONFIG` says so, once for the run, and
 /// every command the client sends is built through [`cmd`].
-static RENAMES: OnceLock<HashMap<String, String>> = OnceLock::new();
+static RENAMES: OnceLock<Vec<(String, String)>> = OnceLock::new();
 
 /// Sets the renames (`NAME=NEW`, case-insensitive names) for the run; only the first call counts.
 pub fn set_renames(pairs: &[String]) -> Result<()> {
-    let mut map = HashMap::new();
+    let mut renames = Vec::new();
     for p in pairs {
         let (from, to) = p
             .split_once('=')
@@ -143,19 +142,20 @@ pub fn set_renames(pairs: &[String]) -> Result<()> {
                     "--rename {p:?}: not NAME=NEW (e.g. CONFIG=MYCONFIG)"
                 ))
             })?;
-        map.insert(from.to_ascii_uppercase(), to.to_string());
+        renames.push((from.to_string(), to.to_string()));
     }
-    let _ = RENAMES.set(map);
+    let _ = RENAMES.set(renames);
     Ok(())
 }
 
-/// A command by its standard name, as this run's servers know it.
+/// A command by its standard name, as this run's servers know it. Called for every command
+/// of every key: no allocation beyond the command's own, and none at all to look a name up.
 pub fn cmd(name: &str) -> redis::Cmd {
-    match RENAMES
+    let renamed = RENAMES
         .get()
-        .and_then(|m| m.get(&name.to_ascii_uppercase()))
-    {
-        Some(to) => redis::cmd(to),
+        .and_then(|r| r.iter().find(|(from, _)| from.eq_ignore_ascii_case(name)));
+    match renamed {
+        Some((_, to)) => redis::cmd(to),
         None => redis::cmd(name),
     }
 }
