@@ -36,6 +36,81 @@ pub enum Command {
     Migrate(MigrateArgs),
     /// Compare every key of SOURCE with TARGET (type, value, TTL), writing nothing
     Verify(MigrateArgs),
+    /// Follow a live SOURCE as its replica: copy its snapshot, then apply every write it takes
+    /// to TARGET until stopped (or, with --until-caught-up, until TARGET has caught up)
+    Sync(SyncArgs),
+}
+
+#[derive(Args, Clone)]
+#[command(
+    after_help = "Exit status: 0 caught up (--until-caught-up); 1 caught up, but some \
+snapshot keys could not be copied (each listed); 2 usage error, a source that refuses \
+replication, or a fatal error (the sync stopped; continue with --resume); 4 stopped by \
+SIGINT/SIGTERM after the batch in flight (continue with --resume)."
+)]
+pub struct SyncArgs {
+    /// redis://[user:password@]host:port of the live source (one server; every database is
+    /// followed)
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// redis://[user:password@]host:port of the target server
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+
+    /// Resume file: created if missing, continued from if present. A rerun after any stop
+    /// (kill -9 included) continues the stream where the target's offset key says, with
+    /// PSYNC, when the source's backlog still holds it; else it loads a new snapshot
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<String>,
+
+    /// Directory for the snapshot and the stream received ahead of the target (default: a
+    /// temporary directory, removed at the end)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<String>,
+
+    /// Key on the target holding "<replid> <offset>" of the last applied batch, written in
+    /// the same MULTI as the batch (default restore-migrate:sync:offset:<replid>)
+    #[arg(long, value_name = "NAME")]
+    pub offset_key: Option<String>,
+
+    /// Exit 0 the first time the target has applied everything up to the source's
+    /// master_repl_offset read at that moment (pause writes on the source first)
+    #[arg(long)]
+    pub until_caught_up: bool,
+
+    /// Overwrite keys that exist on the target when loading the snapshot
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Hashes with field TTLs, and the field-TTL commands of the stream, on a target without
+    /// them: reject (stop), or persist (the fields without their TTLs)
+    #[arg(long, value_enum, default_value = "reject", value_name = "POLICY")]
+    pub field_ttl_policy: FieldTtlPolicy,
+
+    /// Write every database into this database of the target
+    #[arg(long, value_name = "N")]
+    pub target_db: Option<u32>,
+
+    /// Never use RESTORE.ASKING for the snapshot, even where it is loaded
+    #[arg(long)]
+    pub no_module: bool,
+
+    /// Snapshot keys, and stream commands, per batch (a stream batch is one MULTI)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch: usize,
+
+    /// Snapshot: refuse a single key record larger than this (memory bound of the reader)
+    #[arg(long, default_value_t = restore_core::rdb_file::DEFAULT_MAX_RECORD, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+
+    /// Socket timeout in seconds (also how long a silent source is waited for)
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+
+    /// No progress lines (the summary is still printed)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]

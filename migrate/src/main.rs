@@ -5,7 +5,7 @@
 //! One file per job: `cli` (options), `copy` (the copy loop), `check`, `verify`; `source/`
 //! (live servers, RDB files) hands out typed batches through `reader`; `target` writes them,
 //! `reply` says what each error reply means for the run; `checkpoint` and `pos` make runs
-//! resumable; `error` is the one error type and the exit statuses.
+//! resumable; `sync/` follows a live source as its replica; `error` is the one error type and the exit statuses.
 
 #![forbid(unsafe_code)]
 
@@ -23,6 +23,7 @@ mod reader;
 mod reply;
 mod report;
 mod source;
+mod sync;
 mod target;
 mod verify;
 
@@ -42,6 +43,15 @@ fn main() -> ExitCode {
     let (args, verify_only) = match cli.command {
         Command::Migrate(a) => (a, false),
         Command::Verify(a) => (a, true),
+        Command::Sync(a) => {
+            return match sync::sync(&a) {
+                Ok(exit) => ExitCode::from(exit.code()),
+                Err(e) => {
+                    eprintln!("restore-migrate: {e}");
+                    ExitCode::from(Exit::Fatal.code())
+                }
+            }
+        }
     };
     match run(&args, verify_only) {
         Ok(exit) => ExitCode::from(exit.code()),

@@ -1,0 +1,615 @@
+//! `sync`: follows a live source as its replica, for moves without downtime.
+//!
+//! ```text
+//! source ──link (handshake, receiver, ACK writer)──▶ spool (snapshot.rdb, stream.resp)
+//!                                                      │
+//!   snapshot: rdb_file → Rec → Target::write ◀─────────┤
+//!   stream:   stream::parse → translate → apply (MULTI + offset key) ◀──┘
+//! ```
+//!
+//! One file per job: `link` (the replica link), `spool` (files between the socket and the
+//! target), `stream` (RESP frames), `translate` (the table of what each command becomes),
+//! `apply` (exactly-once batches), `state` (the resume file); this file is the loop.
+
+mod apply;
+mod link;
+mod spool;
+mod state;
+mod stream;
+mod translate;
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufReader;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::Value;
+use restore_core::rdb_file::{Checksum, RdbFile, Record};
+
+use crate::cli::{FieldTtlPolicy, SyncArgs};
+use crate::conn::{self, as_bytes, Endpoint};
+use crate::error::{fatal, usage, Exit, Fatal, Result};
+use crate::report::show_key;
+use crate::source::{now_ms, rec_of, Rec};
+use crate::target::{Opts, Outcome, Target};
+use apply::{Applier, Cmd};
+use link::Start;
+use spool::{Follow, Shared, Spool, Tail};
+use state::{State, StateFile};
+use translate::{Action, Caps, Control};
+
+const LINE_EVERY: Duration = Duration::from_secs(5);
+const SHOWN_FAILURES: u64 = 100;
+/// Snapshot batches close at this many payload bytes too.
+const SNAPSHOT_BATCH_BYTES: usize = 64 << 20;
+/// Stream bytes read from the spool at a time.
+const READ_AHEAD: usize = 4 << 20;
+
+/// What a run did, for the summary.
+#[derive(Default)]
+struct Tally {
+    copied: u64,
+    failed: u64,
+    expired: u64,
+    commands: u64,
+    batches: u64,
+    dropped: BTreeMap<&'static str, u64>,
+}
+
+fn url(s: &str) -> Result<Endpoint> {
+    if !(s.starts_with("redis://") || s.starts_with("valkey://") || s.starts_with("rediss://")) {
+        return Err(usage(format!("{s:?} is not a redis:// URL")));
+    }
+    Endpoint::parse(&s.replacen("valkey://", "redis://", 1))
+}
+
+fn open_target(a: &SyncArgs, ep: &Endpoint, replace: bool) -> Result<Target> {
+    Target::open(
+        ep.clone(),
+        false,
+        Opts {
+            replace,
+            field_ttl_persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
+            no_module: a.no_module,
+            target_db: a.target_db,
+            timeout: Duration::from_secs(a.timeout),
+        },
+    )
+}
+
+/// The target's commands (`COMMAND LIST` from 7.0, `COMMAND` before), for the table.
+fn target_caps(a: &SyncArgs, ep: &Endpoint, t: &Target) -> Result<Caps> {
+    let mut con = ep.connect(Duration::from_secs(a.timeout))?;
+    let who = t.who();
+    let names: Vec<Vec<u8>> = match redis::cmd("COMMAND").arg("LIST").query::<Value>(&mut con) {
+        Ok(Value::Array(items)) => items
+            .iter()
+            .filter_map(as_bytes)
+            .map(<[u8]>::to_vec)
+            .collect(),
+        _ => match conn::query(&mut con, &who, &redis::cmd("COMMAND"))? {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| match i {
+                    Value::Array(info) => info.first().and_then(as_bytes).map(<[u8]>::to_vec),
+                    _ => None,
+                })
+                .collect(),
+            other => return Err(fatal(format!("{who}: COMMAND: {other:?}"))),
+        },
+    };
+    let commands: HashSet<Vec<u8>> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    if commands.is_empty() {
+        return Err(fatal(format!("{who}: COMMAND lists no commands")));
+    }
+    Ok(Caps {
+        commands,
+        family: t.info.family,
+        version: t.info.version,
+        field_ttls: t.info.field_ttls,
+        persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
+    })
+}
+
+/// The source's `master_repl_offset`.
+fn source_offset(con: &mut redis::Connection, who: &str) -> Result<u64> {
+    let v = conn::query(con, who, redis::cmd("INFO").arg("replication"))?;
+    let text = String::from_utf8_lossy(as_bytes(&v).unwrap_or_default()).into_owned();
+    text.lines()
+        .find_map(|l| l.strip_prefix("master_repl_offset:"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| fatal(format!("{who}: INFO replication has no master_repl_offset")))
+}
+
+pub fn sync(a: &SyncArgs) -> Result<Exit> {
+    if a.batch == 0 {
+        return Err(usage("--batch must be at least 1"));
+    }
+    let src_ep = url(&a.source)?;
+    let tgt_ep = url(&a.target)?;
+    if src_ep.db_given {
+        return Err(usage(
+            "sync follows every database of the source: give its URL without /db (--target-db N writes them all into database N)",
+        ));
+    }
+    // SIGINT/SIGTERM set a flag the loops poll: a stop falls between batches.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| fatal(format!("cannot take signal {sig}: {e}")))?;
+    }
+    let timeout = Duration::from_secs(a.timeout);
+    let src_who = format!("source {}", src_ep.display);
+    let mut src_con = src_ep.connect(timeout)?;
+    let src_info = conn::server_info(&mut src_con, &src_who)?;
+    if src_info.cluster {
+        return Err(usage(format!(
+            "{src_who} is a cluster node: sync follows one server for now; copy a cluster with `restore-migrate migrate`"
+        )));
+    }
+    let mut target = open_target(a, &tgt_ep, a.replace)?;
+    if target.is_cluster() {
+        return Err(usage(format!(
+            "{} is a cluster: sync writes into one server for now",
+            target.who()
+        )));
+    }
+    let caps = target_caps(a, &tgt_ep, &target)?;
+    let offset_db = a.target_db.unwrap_or(0);
+
+    // Where the target stands: the resume file names the offset key, the key holds the offset.
+    let (state_file, old) = match &a.resume {
+        Some(p) => {
+            let (f, old) = StateFile::open(p)?;
+            (Some(f), old)
+        }
+        None => (None, None),
+    };
+    if let Some(old) = &old {
+        if old.source != src_ep.display || old.target != tgt_ep.display {
+            return Err(Fatal::Checkpoint(format!(
+                "{}: this resume file is for {} -> {}, not {} -> {}: start a new one",
+                a.resume.as_deref().unwrap_or_default(),
+                old.source,
+                old.target,
+                src_ep.display,
+                tgt_ep.display
+            )));
+        }
+        if a.offset_key.as_ref().is_some_and(|k| *k != old.offset_key) {
+            return Err(usage(format!(
+                "this resume file keeps its offset in {:?}: run without --offset-key, or with that one",
+                old.offset_key
+            )));
+        }
+    }
+    let mut from: Option<(String, u64, u32)> = None;
+    let mut replace = a.replace;
+    if let Some(old) = &old {
+        let mut ap = Applier::open(&tgt_ep, timeout, &old.offset_key, offset_db)?;
+        match (old.snapshot_done, ap.read_offset()?) {
+            (true, Some(at)) => from = Some(at),
+            (true, None) => {
+                eprintln!(
+                    "restore-migrate: the target has no offset key {:?}: loading a new snapshot over the keys there (replacing them)",
+                    old.offset_key
+                );
+                replace = true;
+            }
+            (false, _) => {
+                eprintln!(
+                    "restore-migrate: the earlier run stopped before its snapshot was loaded in full: loading a new one over it (replacing keys)"
+                );
+                replace = true;
+            }
+        }
+    }
+
+    let link = match link::handshake(
+        &src_ep,
+        timeout,
+        from.as_ref().map(|(id, off, _)| (id.as_str(), *off)),
+        stop.clone(),
+    ) {
+        Ok(l) => l,
+        Err(_) if stop.load(Ordering::SeqCst) => {
+            eprintln!("restore-migrate: stopped by a signal before the sync began");
+            return Ok(Exit::Stopped);
+        }
+        Err(e) => return Err(e),
+    };
+    let (replid, base, snapshot) = match &link.start {
+        Start::Full { replid, offset } => {
+            if let Some((_, off, _)) = &from {
+                eprintln!(
+                    "restore-migrate: the source's backlog no longer holds offset {} (PSYNC answered FULLRESYNC): loading a new snapshot (replacing keys)",
+                    off + 1
+                );
+                replace = true;
+            }
+            (Some(replid.clone()), *offset, true)
+        }
+        Start::Continue { replid, offset } => {
+            if !a.quiet {
+                eprintln!(
+                    "restore-migrate: continuing the stream at offset {} (the source's backlog holds it)",
+                    offset + 1
+                );
+            }
+            (Some(replid.clone()), *offset, false)
+        }
+        Start::Sync => {
+            if a.until_caught_up {
+                return Err(usage(format!(
+                    "{src_who} answered SYNC, not PSYNC: without replication offsets --until-caught-up cannot tell when the target has caught up"
+                )));
+            }
+            (None, 0, true)
+        }
+    };
+    let offset_key = a
+        .offset_key
+        .clone()
+        .or_else(|| old.as_ref().map(|o| o.offset_key.clone()))
+        .unwrap_or_else(|| {
+            format!(
+                "restore-migrate:sync:offset:{}",
+                replid.as_deref().unwrap_or("sync")
+            )
+        });
+    let mut state = State {
+        source: src_ep.display.clone(),
+        target: tgt_ep.display.clone(),
+        offset_key: offset_key.clone(),
+        replid: replid.clone(),
+        snapshot_done: !snapshot,
+    };
+    if let Some(f) = &state_file {
+        f.save(&state)?;
+    }
+    if !a.quiet {
+        eprintln!("restore-migrate: from {src_who} ({})", src_info.label);
+        eprintln!("restore-migrate: to   {}", target.describe());
+    }
+
+    let spool = Spool::open(a.spool.as_deref())?;
+    let shared = Arc::new(Shared::default());
+    shared.applied.store(base, Ordering::SeqCst);
+    let running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
+    let mut applier = Applier::open(&tgt_ep, timeout, &offset_key, offset_db)?;
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let id = replid.clone().unwrap_or_else(|| "-".into());
+
+    if snapshot {
+        if replace && !a.replace {
+            target = open_target(a, &tgt_ep, true)?;
+        }
+        if !load_snapshot(a, &spool, &shared, &stop, &mut target, &mut tally)? {
+            drop(running);
+            summary(
+                &tally,
+                &id,
+                shared.applied.load(Ordering::SeqCst),
+                None,
+                started,
+            );
+            return Ok(Exit::Stopped);
+        }
+        if replid.is_some() {
+            applier.write_offset(&id, base, 0)?;
+        }
+        state.snapshot_done = true;
+        if let Some(f) = &state_file {
+            f.save(&state)?;
+        }
+        let _ = std::fs::remove_file(spool.snapshot());
+    }
+    let db0 = from.as_ref().map_or(0, |(_, _, db)| *db);
+    let exit = follow(
+        a,
+        &spool,
+        &shared,
+        &stop,
+        &caps,
+        &mut applier,
+        Follow0 {
+            base,
+            db: db0,
+            replid: &id,
+        },
+        &mut src_con,
+        &src_who,
+        &mut tally,
+        started,
+    );
+    drop(running);
+    let exit = exit?;
+    Ok(match exit {
+        Exit::Ok if tally.failed > 0 => Exit::KeysFailed,
+        e => e,
+    })
+}
+
+/// Loads the snapshot from the spool as the receiver writes it; `false` when stopped.
+fn load_snapshot(
+    a: &SyncArgs,
+    spool: &Spool,
+    shared: &Arc<Shared>,
+    stop: &AtomicBool,
+    target: &mut Target,
+    tally: &mut Tally,
+) -> Result<bool> {
+    let path = spool.snapshot();
+    let follow = Follow::open(&path, shared.clone())?;
+    let mut rdb =
+        RdbFile::new(BufReader::with_capacity(1 << 16, follow)).with_max_record(a.max_record_bytes);
+    let err = |e: &dyn std::fmt::Display| match shared.failure() {
+        Some(why) => fatal(why),
+        None => Fatal::File(format!("the source's snapshot: {e}")),
+    };
+    rdb.header().map_err(|e| err(&e))?;
+    let mut recs: Vec<Rec> = Vec::new();
+    let (mut db, mut bytes) = (0u32, 0usize);
+    let mut last_line = Instant::now();
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            flush(target, db, &mut recs, tally)?;
+            eprintln!("restore-migrate: stopped while loading the snapshot; a rerun with --resume loads a new one");
+            return Ok(false);
+        }
+        let rec = match rdb.next_record() {
+            Ok(Some(r)) => r,
+            Ok(None) => break,
+            Err(e) => return Err(err(&e)),
+        };
+        match rec {
+            Record::Key(k) => {
+                let kdb = u32::try_from(k.db)
+                    .map_err(|_| Fatal::File("a database number above 2^32".into()))?;
+                if kdb != db || recs.len() >= a.batch || bytes >= SNAPSHOT_BATCH_BYTES {
+                    flush(target, db, &mut recs, tally)?;
+                    bytes = 0;
+                    db = kdb;
+                }
+                if k.expire_ms.is_some_and(|t| t <= now_ms()) {
+                    tally.expired += 1;
+                    continue;
+                }
+                bytes += k.payload.len();
+                recs.push(rec_of(k));
+            }
+            Record::Function { code } => {
+                if let Err(e) = target.load_function(&code) {
+                    eprintln!("restore-migrate: function library not loaded: {e}");
+                    tally.failed += 1;
+                }
+            }
+            Record::End {
+                checksum: Checksum::Mismatch { computed, stored },
+            } => {
+                return Err(Fatal::File(format!(
+                    "the source's snapshot has CRC-64 {stored:016x} but its contents give {computed:016x}: it arrived corrupt; run again"
+                )));
+            }
+            _ => {}
+        }
+        if !a.quiet && last_line.elapsed() >= LINE_EVERY {
+            last_line = Instant::now();
+            let got = shared.snap_bytes.load(Ordering::SeqCst);
+            let total = shared.snap_total.load(Ordering::SeqCst);
+            eprintln!(
+                "restore-migrate: snapshot: {} keys copied, {:.1} MB received{}",
+                tally.copied,
+                got as f64 / 1e6,
+                if total > 0 {
+                    format!(" of {:.1} MB", total as f64 / 1e6)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    flush(target, db, &mut recs, tally)?;
+    if !a.quiet {
+        eprintln!(
+            "restore-migrate: snapshot loaded: {} keys copied, {} failed, {} expired",
+            tally.copied, tally.failed, tally.expired
+        );
+    }
+    Ok(true)
+}
+
+/// Writes a batch of snapshot keys; failed keys are listed (the first 100) and counted.
+fn flush(target: &mut Target, db: u32, recs: &mut Vec<Rec>, tally: &mut Tally) -> Result<()> {
+    if recs.is_empty() {
+        return Ok(());
+    }
+    let outcomes = target.write(db, recs, false)?;
+    for (rec, o) in recs.iter().zip(outcomes) {
+        match o {
+            Outcome::Copied => tally.copied += 1,
+            Outcome::Failed(why) => {
+                if tally.failed < SHOWN_FAILURES {
+                    eprintln!("restore-migrate: {}: {why}", show_key(&rec.key));
+                }
+                tally.failed += 1;
+            }
+        }
+    }
+    recs.clear();
+    Ok(())
+}
+
+/// Where the stream starts: the offset before its first byte, the source database selected
+/// there, the replication id.
+struct Follow0<'a> {
+    base: u64,
+    db: u32,
+    replid: &'a str,
+}
+
+/// Commands parsed but not yet applied: those up to the last point outside a transaction
+/// (`ready` of them, ending at offset `ready_end` with the source database `ready_db`), and
+/// those of a transaction still open.
+struct Pending {
+    cmds: Vec<Cmd>,
+    ready: usize,
+    ready_end: u64,
+    ready_db: u32,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn follow(
+    a: &SyncArgs,
+    spool: &Spool,
+    shared: &Shared,
+    stop: &AtomicBool,
+    caps: &Caps,
+    applier: &mut Applier,
+    start: Follow0,
+    src_con: &mut redis::Connection,
+    src_who: &str,
+    tally: &mut Tally,
+    started: Instant,
+) -> Result<Exit> {
+    let mut tail = Tail::open(&spool.stream())?;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut pos = 0usize; // parsed up to here in buf
+    let mut at = start.base; // the offset of the last byte parsed
+    let mut src_db = start.db;
+    let mut in_tx = false;
+    let mut p = Pending {
+        cmds: Vec::new(),
+        ready: 0,
+        ready_end: start.base,
+        ready_db: start.db,
+    };
+    let map_db = |db: u32| a.target_db.unwrap_or(db);
+    let mut last_line = Instant::now();
+    let mut last_check = Instant::now() - Duration::from_secs(1);
+    let mut lag: Option<u64> = None;
+    let mut apply = |p: &mut Pending, tally: &mut Tally| -> Result<()> {
+        if p.ready > 0 {
+            applier.apply(&p.cmds[..p.ready], start.replid, p.ready_end, p.ready_db)?;
+            tally.commands += p.ready as u64;
+            tally.batches += 1;
+            p.cmds.drain(..p.ready);
+            p.ready = 0;
+        }
+        shared.applied.store(p.ready_end, Ordering::SeqCst);
+        Ok(())
+    };
+    loop {
+        if pos > (1 << 20) || pos == buf.len() {
+            buf.drain(..pos);
+            pos = 0;
+        }
+        let have = shared.stream_bytes.load(Ordering::SeqCst);
+        let got = tail.read_available(have, &mut buf, READ_AHEAD)?;
+        loop {
+            let frame = match stream::parse(&buf[pos..]) {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    apply(&mut p, tally)?;
+                    return Err(fatal(format!(
+                        "{src_who}: the replication stream is corrupt after offset {at}: {e}"
+                    )));
+                }
+            };
+            pos += frame.len;
+            at += frame.len as u64;
+            let argv = frame.argv;
+            let shown = (translate::name(&argv), apply::key_of(&argv));
+            match translate::translate(argv, caps, now_ms()) {
+                Action::Control(Control::Select(db)) => src_db = db,
+                Action::Control(Control::Multi) => in_tx = true,
+                Action::Control(Control::Exec) => in_tx = false,
+                Action::Control(Control::Nothing) => {}
+                Action::Control(Control::GetAck) => shared.ack_now.store(true, Ordering::SeqCst),
+                Action::Send(cmds) => {
+                    for argv in cmds {
+                        p.cmds.push(Cmd {
+                            db: map_db(src_db),
+                            argv,
+                            end: at,
+                        });
+                    }
+                }
+                Action::Dropped(what) => *tally.dropped.entry(what).or_default() += 1,
+                Action::Refuse(why) => {
+                    apply(&mut p, tally)?;
+                    return Err(fatal(format!(
+                        "{} on key {} at stream offset {at}: {why}. The target has everything up to offset {}; the sync stopped",
+                        shown.0, shown.1, p.ready_end
+                    )));
+                }
+            }
+            if !in_tx {
+                p.ready = p.cmds.len();
+                p.ready_end = at;
+                p.ready_db = src_db;
+                if p.ready >= a.batch {
+                    apply(&mut p, tally)?;
+                }
+            }
+        }
+        apply(&mut p, tally)?;
+        if stop.load(Ordering::SeqCst) {
+            summary(tally, start.replid, p.ready_end, lag, started);
+            eprintln!("restore-migrate: stopped by a signal after the batch in flight; continue with --resume");
+            return Ok(Exit::Stopped);
+        }
+        if got == 0 {
+            if let Some(why) = shared.failure() {
+                if pos == buf.len() && tail.pos() == shared.stream_bytes.load(Ordering::SeqCst) {
+                    return Err(fatal(format!(
+                        "{why} (the target has everything up to offset {})",
+                        p.ready_end
+                    )));
+                }
+            }
+            if last_check.elapsed() >= Duration::from_millis(500) {
+                last_check = Instant::now();
+                let src_off = source_offset(src_con, src_who)?;
+                let behind = src_off.saturating_sub(p.ready_end);
+                lag = Some(behind);
+                if a.until_caught_up && behind == 0 && !in_tx {
+                    summary(tally, start.replid, p.ready_end, lag, started);
+                    return Ok(Exit::Ok);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if !a.quiet && last_line.elapsed() >= LINE_EVERY {
+            last_line = Instant::now();
+            eprintln!(
+                "restore-migrate: stream: offset {}, {} commands applied, lag {}",
+                p.ready_end,
+                tally.commands,
+                lag.map_or("?".into(), |l| format!("{l} bytes"))
+            );
+        }
+    }
+}
+
+fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<u64>, started: Instant) {
+    let dropped = if t.dropped.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = t.dropped.iter().map(|(w, n)| format!("{n} {w}")).collect();
+        format!("; dropped: {}", parts.join(", "))
+    };
+    println!(
+        "restore-migrate: sync: snapshot {} keys copied, {} failed, {} expired; stream {} commands applied in {} batches{dropped}; applied offset {offset} of replication id {replid}{}; {:.1} s",
+        t.copied,
+        t.failed,
+        t.expired,
+        t.commands,
+        t.batches,
+        lag.map_or(String::new(), |l| format!(", {l} bytes behind the source")),
+        started.elapsed().as_secs_f64()
+    );
+}
