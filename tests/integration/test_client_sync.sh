@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# restore-migrate sync: the client follows a live Redis 8.2.3 source as its replica and applies
+# its writes to the host under test (with the module, and without it).
+#   - a disk-syncing source under a bounded write load (sync_writer.py: SET/EX/PX, INCR,
+#     EXPIRE, DEL, MULTI/EXEC, LPUSH, XADD with a consumer group, HSET, database 1, field TTL
+#     commands): the sync runs during the load, is stopped by SIGTERM (exit 4), and a rerun
+#     with --resume continues the stream (PSYNC +CONTINUE) and exits 0 with --until-caught-up;
+#     every key equal (read with commands), `restore-migrate verify` finds no difference
+#   - a diskless source ($EOF: framing), the client killed with SIGKILL at random points of
+#     the load and resumed each time: counters equal (no INCR applied twice or lost), verify 0
+#   - a source whose backlog is too small to continue after the kill: the rerun says so and
+#     loads a new snapshot; everything equal
+#   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
+
+. "$(dirname "$0")/lib.sh"
+
+BIN=$REPO_ROOT/target/release/restore-migrate
+[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+start_server target
+HOST=$(host_label)
+MODULE='' start_server plain
+SRC_BIN=$(bash "$IT_DIR/hosts.sh" redis8)
+REDIS_SERVER=$SRC_BIN MODULE='' start_server source --repl-diskless-sync no
+echo "[$TEST_NAME] source $(host_label) -> target $HOST (with the module, and without)"
+SRC=redis://127.0.0.1:${SRV_PORT[source]}
+HAS_FTTL=$(r_on target --raw COMMAND INFO HPEXPIRE | grep -qi hpexpire && echo 1 || echo 0)
+POLICY=()
+[ "$HAS_FTTL" = 1 ] || POLICY=(--field-ttl-policy persist)
+
+# preload NAME N: N string keys and a hash, before the sync starts (the snapshot's share).
+preload() {
+  use_server "$1"
+  py_check "$2" <<'PY'
+from resp import encode
+n = int(sys.argv[1])
+R.pipeline([encode('SET', 'pre:%d' % i, 'x' * (i % 50)) for i in range(n)])
+R('HSET', 'pre:hash', *[x for i in range(200) for x in ('f%d' % i, i)])
+R('RPUSH', 'pre:list', *range(500))
+ok('preloaded %d keys' % n)
+PY
+}
+
+# writer NAME OPS SEED: the write load in the background; WRITER_PID.
+writer() {
+  python3 "$IT_DIR/sync_writer.py" "${SRV_PORT[$1]}" "$2" "$3" 1 >"$WORK/writer-$1.log" 2>&1 &
+  WRITER_PID=$!
+  BG_PIDS+=("$WRITER_PID")
+}
+
+# sync_bg LOG ARGS...: the client in the background; SYNC_PID.
+sync_bg() {
+  local log=$1
+  shift
+  "$BIN" sync "$@" >>"$log" 2>&1 &
+  SYNC_PID=$!
+  BG_PIDS+=("$SYNC_PID")
+}
+
+# sync_fg ARGS...: the client, bounded to 120 s; sets OUT (stdout and stderr) and STATUS.
+sync_fg() {
+  OUT=$(timeout 120 "$BIN" sync "$@" 2>&1)
+  STATUS=$?
+}
+
+# same_data SRC_NAME DST_NAME: every w:* and pre:* key of databases 0 and 1 equal, read with
+# commands: strings, counters, lists, hashes (fields), streams (entries, group state).
+same_data() {
+  use_server "$2"
+  py_check "${SRV_PORT[$1]}" "$1" <<'PY'
+src = Resp(int(sys.argv[1]))
+def unseen(v):
+    """XINFO STREAM FULL without the consumers' seen-time and active-time: a replica sets
+    them when it applies the master's XCLAIM, a native replica as much as this one."""
+    if isinstance(v, list):
+        out, skip = [], False
+        for i, x in enumerate(v):
+            if skip:
+                skip = False
+                continue
+            if x in (b'seen-time', b'active-time') and i % 2 == 0:
+                skip = True
+                continue
+            out.append(unseen(x))
+        return out
+    return v
+def state(r, k):
+    t = r('TYPE', k)
+    if t == 'string':
+        return r('GET', k)
+    if t == 'list':
+        return r('LRANGE', k, 0, -1)
+    if t == 'hash':
+        return sorted(r('HGETALL', k))
+    if t == 'stream':
+        return unseen(r('XINFO', 'STREAM', k, 'FULL'))
+    return t
+for db in (0, 1):
+    src('SELECT', db); R('SELECT', db)
+    keys = sorted(k for p in ('w:*', 'pre:*') for k in src('KEYS', p) if not k.startswith(b'w:e:'))
+    eq('%s db %d: the same %d keys on the target' % (sys.argv[2], db, len(keys)), keys,
+       sorted(k for p in ('w:*', 'pre:*') for k in R('KEYS', p) if not k.startswith(b'w:e:')))
+    diff = [k for k in keys if state(src, k) != state(R, k)]
+    eq('%s db %d: every value equal (counters, lists, streams, hashes)' % (sys.argv[2], db), [], diff[:5])
+cnt = lambda r: sum(int(r('GET', 'w:cnt:%d' % i) or 0) for i in range(40)) + int(r('GET', 'w:tx:cnt') or 0)
+src('SELECT', 0); R('SELECT', 0)
+eq('%s: INCR total and MULTI counter equal' % sys.argv[2], cnt(src), cnt(R))
+eq('%s: the MULTI list has one element per MULTI counter increment' % sys.argv[2],
+   int(R('GET', 'w:tx:cnt') or 0), R('LLEN', 'w:tx:list'))
+PY
+}
+
+# verify_zero DST_URL: restore-migrate verify finds no difference but in streams (whose only
+# difference, by same_data, is their consumers' seen-time: verify compares it exactly, and
+# no replica, native or this one, gets the master's).
+verify_zero() {
+  local out status other
+  out=$("$BIN" verify "$SRC_URL" "$1" "${POLICY[@]}" -q 2>&1)
+  status=$?
+  other=$(printf '%s\n' "$out" | grep 'verify: ' | grep -v 'verify: w:st:[0-9]*: stream value differs' |
+    grep -v ' 0 missing on the target')
+  assert_match "verify $1: exit 0, or 3 for the streams' consumer seen-time alone" '^(0|3)$' "$status"
+  assert_eq "verify $1: no other difference" "" "$other"
+}
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] disk source: sync during a write load, SIGTERM, resume until caught up"
+SRC_URL=$SRC
+DST=redis://127.0.0.1:${SRV_PORT[target]}
+preload source 3000
+writer source 4000 11
+sync_bg "$WORK/a.log" "$SRC" "$DST" --resume "$WORK/a.resume" --spool "$WORK/spool-a" "${POLICY[@]}"
+wait "$WRITER_PID"
+sleep 0.5
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+assert_eq "SIGTERM stops the sync after the batch in flight: exit 4" 4 "$?"
+assert_match "the stop says how to continue" "continue with --resume" "$(cat "$WORK/a.log")"
+sync_fg "$SRC" "$DST" --resume "$WORK/a.resume" --until-caught-up "${POLICY[@]}"
+assert_eq "resumed with --until-caught-up: exit 0" 0 "$STATUS"
+assert_match "the rerun continues the stream (PSYNC +CONTINUE)" "continuing the stream at offset" "$OUT"
+[ "$STATUS" = 0 ] || echo "$OUT" | tail -n 5
+same_data source target
+verify_zero "$DST"
+OFFKEY=$(r_on target --raw KEYS 'restore-migrate:sync:offset:*')
+assert_match "the offset key on the target holds replid, offset and database" \
+  '^[0-9a-f]{40} [0-9]+ [0-9]+$' "$(r_on target --raw GET "$OFFKEY")"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] diskless source: SIGKILL at random points, resumed each time"
+REDIS_SERVER=$SRC_BIN MODULE='' start_server dl --repl-diskless-sync yes --repl-diskless-sync-delay 0
+SRC_URL=redis://127.0.0.1:${SRV_PORT[dl]}
+DST=redis://127.0.0.1:${SRV_PORT[plain]}
+preload dl 3000
+writer dl 6000 22
+kills=0
+for round in 1 2 3; do
+  kill -0 "$WRITER_PID" 2>/dev/null || break
+  sync_bg "$WORK/b.log" "$SRC_URL" "$DST" --resume "$WORK/b.resume" "${POLICY[@]}"
+  sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+  kill -KILL "$SYNC_PID" 2>/dev/null && kills=$((kills + 1))
+  wait "$SYNC_PID" 2>/dev/null
+done
+wait "$WRITER_PID"
+echo "  killed $kills times; $(grep -c 'continuing the stream' "$WORK/b.log") reruns continued the stream"
+sync_fg "$SRC_URL" "$DST" --resume "$WORK/b.resume" --until-caught-up "${POLICY[@]}"
+assert_eq "after SIGKILLs, resumed with --until-caught-up: exit 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$OUT" | tail -n 5
+same_data dl plain
+verify_zero "$DST"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a backlog too small to continue: the rerun loads a new snapshot"
+REDIS_SERVER=$SRC_BIN MODULE='' start_server small --repl-backlog-size 16384
+SRC_URL=redis://127.0.0.1:${SRV_PORT[small]}
+r_on plain FLUSHALL >/dev/null
+preload small 500
+sync_fg "$SRC_URL" "$DST" --resume "$WORK/c.resume" --until-caught-up "${POLICY[@]}"
+assert_eq "first sync: exit 0" 0 "$STATUS"
+use_server small
+py_check <<'PY'
+from resp import encode
+R.pipeline([encode('SET', 'w:big:%d' % i, 'y' * 100) for i in range(2000)])
+R.pipeline([encode('INCR', 'w:cnt:%d' % (i % 40)) for i in range(1000)])
+ok('wrote 200 KB more than the 16 KB backlog holds')
+PY
+sync_fg "$SRC_URL" "$DST" --resume "$WORK/c.resume" --until-caught-up "${POLICY[@]}"
+assert_eq "rerun past the backlog: exit 0" 0 "$STATUS"
+assert_match "it says the backlog no longer holds the offset" "no longer holds offset" "$OUT"
+same_data small plain
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a source that refuses replication"
+REDIS_SERVER=$SRC_BIN MODULE='' start_server closed --rename-command PSYNC '' --rename-command SYNC ''
+sync_fg "redis://127.0.0.1:${SRV_PORT[closed]}" "$DST" --until-caught-up
+assert_eq "PSYNC and SYNC refused: exit 2" 2 "$STATUS"
+assert_match "one line naming both and migrate" \
+  "^restore-migrate: source .* refuses replication: PSYNC .* SYNC .*restore-migrate migrate" "$OUT"
+assert_eq "one line" 1 "$(printf '%s\n' "$OUT" | wc -l)"
+
+finish
