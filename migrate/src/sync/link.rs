@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use redis::ConnectionAddr;
 
-use super::spool::{spool_error, Shared, Spool};
+use super::spool::{segment, spool_error, Shared, Spool, SEGMENT};
 use crate::conn::Endpoint;
 use crate::error::{fatal, usage, Fatal, Result};
 
@@ -285,7 +285,7 @@ impl Link {
         let open =
             |p: std::path::PathBuf| std::fs::File::create(&p).map_err(|e| spool_error(&p, &e));
         let snap_file = open(spool.snapshot())?;
-        let stream_file = open(spool.stream())?;
+        let stream_file = open(spool.segment(0))?;
         let ack_sock = self
             .wire
             .sock
@@ -300,7 +300,7 @@ impl Link {
             shared.snap_done.store(true, Ordering::SeqCst);
             shared.streaming.store(true, Ordering::SeqCst);
         }
-        let paths = (spool.snapshot(), spool.stream());
+        let paths = (spool.snapshot(), spool.dir.clone());
         let sh = shared.clone();
         let mut wire = self.wire;
         let receiver = std::thread::Builder::new()
@@ -485,24 +485,38 @@ impl Receiver {
         Ok(())
     }
 
-    /// Copies the command stream to the spool until stopped.
+    /// Copies the command stream to the spool, segment after segment, until stopped. The
+    /// next segment is created before any byte of it is counted, so the reader finds it.
     fn stream(
         &mut self,
         wire: &mut Wire,
         mut file: std::fs::File,
-        path: &std::path::Path,
+        dir: &std::path::Path,
     ) -> Result<()> {
         let mut chunk = vec![0u8; CHUNK];
+        let mut written = 0u64;
         loop {
             let n = match self.read(wire, &mut chunk)? {
                 Got::Bytes(n) => n,
                 Got::Stopped => return Ok(()),
             };
-            file.write_all(&chunk[..n])
-                .map_err(|e| spool_error(path, &e))?;
-            self.shared
-                .stream_bytes
-                .fetch_add(n as u64, Ordering::SeqCst);
+            let mut at = 0;
+            while at < n {
+                let room = (SEGMENT - written % SEGMENT) as usize;
+                let part = (n - at).min(room);
+                let path = segment(dir, written / SEGMENT);
+                file.write_all(&chunk[at..at + part])
+                    .map_err(|e| spool_error(&path, &e))?;
+                written += part as u64;
+                at += part;
+                if written.is_multiple_of(SEGMENT) {
+                    let next = segment(dir, written / SEGMENT);
+                    file = std::fs::File::create(&next).map_err(|e| spool_error(&next, &e))?;
+                }
+                self.shared
+                    .stream_bytes
+                    .fetch_add(part as u64, Ordering::SeqCst);
+            }
         }
     }
 }

@@ -474,7 +474,7 @@ fn follow(
     tally: &mut Tally,
     started: Instant,
 ) -> Result<Exit> {
-    let mut tail = Tail::open(&spool.stream())?;
+    let mut tail = Tail::new(spool);
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0usize; // parsed up to here in buf
     let mut at = start.base; // the offset of the last byte parsed

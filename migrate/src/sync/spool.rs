@@ -5,7 +5,9 @@
 //!
 //! ```text
 //! <spool>/snapshot.rdb   the RDB payload, without its $<len> / $EOF:<mark> framing
-//! <spool>/stream.resp    the command stream from the replication offset `base` + 1 on
+//! <spool>/stream.<n>     the command stream from the replication offset `base` + 1 on, in
+//!                        segments of 64 MiB; a segment is removed once read, so a sync that
+//!                        follows for days holds on disk only what the target is behind by
 //! ```
 //!
 //! What the receiver has written, and what the applier has applied, are counters in [`Shared`]
@@ -20,6 +22,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::{Fatal, Result};
+
+/// Bytes per stream segment.
+pub const SEGMENT: u64 = 64 << 20;
+
+/// The stream segment `n` in the spool directory `dir`.
+pub fn segment(dir: &Path, n: u64) -> PathBuf {
+    dir.join(format!("stream.{n:06}"))
+}
 
 /// The counters the receiver, the ACK writer and the applier share.
 #[derive(Default)]
@@ -83,8 +93,9 @@ impl Spool {
         self.dir.join("snapshot.rdb")
     }
 
-    pub fn stream(&self) -> PathBuf {
-        self.dir.join("stream.resp")
+    /// The stream segment that holds stream bytes from `n * SEGMENT` on.
+    pub fn segment(&self, n: u64) -> PathBuf {
+        segment(&self.dir, n)
     }
 }
 
@@ -155,16 +166,21 @@ impl Read for Follow {
     }
 }
 
-/// The stream file read behind the receiver: whatever is there, never waiting.
+/// The stream read behind the receiver, segment after segment: whatever is there, never
+/// waiting; a segment read to its end is removed.
 pub struct Tail {
-    file: File,
+    spool_dir: PathBuf,
+    file: Option<(u64, File)>,
     pos: u64,
 }
 
 impl Tail {
-    pub fn open(path: &Path) -> Result<Tail> {
-        let file = File::open(path).map_err(|e| spool_error(path, &e))?;
-        Ok(Tail { file, pos: 0 })
+    pub fn new(spool: &Spool) -> Tail {
+        Tail {
+            spool_dir: spool.dir.clone(),
+            file: None,
+            pos: 0,
+        }
     }
 
     /// Bytes read so far.
@@ -174,17 +190,67 @@ impl Tail {
 
     /// Appends to `buf` up to `max` of the bytes the receiver has written (`have` in all).
     pub fn read_available(&mut self, have: u64, buf: &mut Vec<u8>, max: usize) -> Result<usize> {
-        let n = ((have.saturating_sub(self.pos)) as usize).min(max);
-        if n == 0 {
-            return Ok(0);
+        let mut left = ((have.saturating_sub(self.pos)) as usize).min(max);
+        let total = left;
+        while left > 0 {
+            let seg = self.pos / SEGMENT;
+            if self.file.as_ref().is_none_or(|(n, _)| *n != seg) {
+                if let Some((old, _)) = self.file.take() {
+                    let _ = std::fs::remove_file(segment(&self.spool_dir, old));
+                }
+                let path = segment(&self.spool_dir, seg);
+                let f = File::open(&path).map_err(|e| spool_error(&path, &e))?;
+                self.file = Some((seg, f));
+            }
+            let (_, f) = self.file.as_mut().expect("just opened");
+            let within = self.pos % SEGMENT;
+            let n = left.min((SEGMENT - within) as usize);
+            let start = buf.len();
+            buf.resize(start + n, 0);
+            f.seek(SeekFrom::Start(within))
+                .and_then(|_| f.read_exact(&mut buf[start..]))
+                .map_err(|e| Fatal::File(format!("spool stream: {e}")))?;
+            self.pos += n as u64;
+            left -= n;
         }
-        let start = buf.len();
-        buf.resize(start + n, 0);
-        self.file
-            .seek(SeekFrom::Start(self.pos))
-            .and_then(|_| self.file.read_exact(&mut buf[start..]))
-            .map_err(|e| Fatal::File(format!("spool stream: {e}")))?;
-        self.pos += n as u64;
-        Ok(n)
+        Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_reads_across_segments_and_removes_what_it_read() {
+        let spool = Spool::open(None).unwrap();
+        // Segment 0 sparse but for its last 3 bytes; segment 1 holds the next 4.
+        let f = File::create(spool.segment(0)).unwrap();
+        f.set_len(SEGMENT).unwrap();
+        std::fs::write(spool.segment(1), b"defg").unwrap();
+        {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(spool.segment(0))
+                .unwrap();
+            f.seek(SeekFrom::Start(SEGMENT - 3)).unwrap();
+            f.write_all(b"abc").unwrap();
+        }
+        let mut tail = Tail::new(&spool);
+        let mut buf = Vec::new();
+        let first = tail
+            .read_available(SEGMENT + 4, &mut buf, (SEGMENT - 5) as usize)
+            .unwrap();
+        assert_eq!(first as u64, SEGMENT - 5);
+        buf.clear();
+        assert_eq!(tail.read_available(SEGMENT + 4, &mut buf, 100).unwrap(), 9);
+        assert_eq!(buf, b"\0\0abcdefg");
+        assert_eq!(tail.pos(), SEGMENT + 4);
+        assert!(
+            !spool.segment(0).exists(),
+            "a segment read to its end is removed"
+        );
+        assert_eq!(tail.read_available(SEGMENT + 4, &mut buf, 100).unwrap(), 0);
     }
 }
