@@ -13,6 +13,7 @@
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
 
 . "$(dirname "$0")/lib.sh"
+export IT_DIR
 
 BIN=$REPO_ROOT/target/release/restore-migrate
 [ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
@@ -95,8 +96,9 @@ def state(r, k):
 for db in (0, 1):
     src('SELECT', db); R('SELECT', db)
     keys = sorted(k for p in ('w:*', 'pre:*') for k in src('KEYS', p) if not k.startswith(b'w:e:'))
-    eq('%s db %d: the same %d keys on the target' % (sys.argv[2], db, len(keys)), keys,
-       sorted(k for p in ('w:*', 'pre:*') for k in R('KEYS', p) if not k.startswith(b'w:e:')))
+    there = sorted(k for p in ('w:*', 'pre:*') for k in R('KEYS', p) if not k.startswith(b'w:e:'))
+    eq('%s db %d: the same %d keys on the target (missing, extra)' % (sys.argv[2], db, len(keys)),
+       ([], []), (sorted(set(keys) - set(there))[:5], sorted(set(there) - set(keys))[:5]))
     diff = [k for k in keys if state(src, k) != state(R, k)]
     eq('%s db %d: every value equal (counters, lists, streams, hashes)' % (sys.argv[2], db), [], diff[:5])
 cnt = lambda r: sum(int(r('GET', 'w:cnt:%d' % i) or 0) for i in range(40)) + int(r('GET', 'w:tx:cnt') or 0)
@@ -127,10 +129,34 @@ echo "[$TEST_NAME] disk source: sync during a write load, SIGTERM, resume until 
 SRC_URL=$SRC
 DST=redis://127.0.0.1:${SRV_PORT[target]}
 preload source 3000
+# The source's memory for its replicas while the sync runs: the largest mem_clients_slaves
+# and replica omem seen, sampled every 20 ms (bounded: 60 s).
+python3 - "${SRV_PORT[source]}" "$WORK/a.stop" >"$WORK/a.mem" 2>&1 <<'PY' &
+import os, sys, time
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+r = Resp(int(sys.argv[1]))
+top_mem = top_omem = 0
+end = time.time() + 60
+while time.time() < end and not os.path.exists(sys.argv[2]):
+    info = r('INFO', 'memory').decode()
+    top_mem = max(top_mem, int(info.split('mem_clients_slaves:')[1].split()[0]))
+    for line in r('CLIENT', 'LIST', 'TYPE', 'replica').decode().splitlines():
+        top_omem = max(top_omem, int(line.split(' omem=')[1].split()[0]))
+    time.sleep(0.02)
+print(top_mem, top_omem)
+PY
+SAMPLER_PID=$!
+BG_PIDS+=("$SAMPLER_PID")
 writer source 4000 11
 sync_bg "$WORK/a.log" "$SRC" "$DST" --resume "$WORK/a.resume" --spool "$WORK/spool-a" "${POLICY[@]}"
 wait "$WRITER_PID"
 sleep 0.5
+touch "$WORK/a.stop"
+wait "$SAMPLER_PID"
+read -r TOP_MEM TOP_OMEM <"$WORK/a.mem"
+echo "  source during the sync: mem_clients_slaves at most $TOP_MEM bytes, replica omem at most $TOP_OMEM"
+assert_between "the source holds little for the sync (mem_clients_slaves < 1 MiB)" 0 1048575 "${TOP_MEM:-x}"
 kill -TERM "$SYNC_PID"
 wait "$SYNC_PID"
 assert_eq "SIGTERM stops the sync after the batch in flight: exit 4" 4 "$?"
