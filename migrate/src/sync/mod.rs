@@ -489,7 +489,8 @@ fn follow(
     let map_db = |db: u32| a.target_db.unwrap_or(db);
     let mut last_line = Instant::now();
     let mut last_check = Instant::now() - Duration::from_secs(1);
-    let mut lag: Option<u64> = None;
+    let mut lag: Option<(u64, f64)> = None;
+    let mut polls: std::collections::VecDeque<(u64, Instant)> = Default::default();
     let mut apply = |p: &mut Pending, tally: &mut Tally| -> Result<()> {
         if p.ready > 0 {
             applier.apply(&p.cmds[..p.ready], start.replid, p.ready_end, p.ready_db)?;
@@ -571,17 +572,26 @@ fn follow(
                     )));
                 }
             }
-            if last_check.elapsed() >= Duration::from_millis(500) {
-                last_check = Instant::now();
-                let src_off = source_offset(src_con, src_who)?;
-                let behind = src_off.saturating_sub(p.ready_end);
-                lag = Some(behind);
-                if a.until_caught_up && behind == 0 && !in_tx {
-                    summary(tally, start.replid, p.ready_end, lag, started);
-                    return Ok(Exit::Ok);
-                }
-            }
             std::thread::sleep(Duration::from_millis(2));
+        }
+        // The source's offset every 500 ms, busy or not: the lag in bytes, and in seconds as
+        // the age of the oldest poll that saw an offset not applied yet.
+        if last_check.elapsed() >= Duration::from_millis(500) {
+            last_check = Instant::now();
+            let src_off = source_offset(src_con, src_who)?;
+            let behind = src_off.saturating_sub(p.ready_end);
+            polls.push_back((src_off, last_check));
+            while polls.front().is_some_and(|(o, _)| *o <= p.ready_end) || polls.len() > 7200 {
+                polls.pop_front();
+            }
+            let secs = polls
+                .front()
+                .map_or(0.0, |(_, t)| t.elapsed().as_secs_f64());
+            lag = Some((behind, secs));
+            if a.until_caught_up && behind == 0 && !in_tx {
+                summary(tally, start.replid, p.ready_end, lag, started);
+                return Ok(Exit::Ok);
+            }
         }
         if !a.quiet && last_line.elapsed() >= LINE_EVERY {
             last_line = Instant::now();
@@ -589,13 +599,22 @@ fn follow(
                 "restore-migrate: stream: offset {}, {} commands applied, lag {}",
                 p.ready_end,
                 tally.commands,
-                lag.map_or("?".into(), |l| format!("{l} bytes"))
+                lag.map_or("?".into(), |(b, s)| format!("{b} bytes, {}", secs(b, s)))
             );
         }
     }
 }
 
-fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<u64>, started: Instant) {
+/// The lag in seconds, as the source polls (every 500 ms) can tell it.
+fn secs(bytes: u64, secs: f64) -> String {
+    if bytes > 0 && secs < 0.5 {
+        "under 0.5 s".into()
+    } else {
+        format!("{secs:.1} s")
+    }
+}
+
+fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<(u64, f64)>, started: Instant) {
     let dropped = if t.dropped.is_empty() {
         String::new()
     } else {
@@ -609,7 +628,10 @@ fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<u64>, started: Inst
         t.expired,
         t.commands,
         t.batches,
-        lag.map_or(String::new(), |l| format!(", {l} bytes behind the source")),
+        lag.map_or(String::new(), |(b, s)| format!(
+            ", {b} bytes ({}) behind the source",
+            secs(b, s)
+        )),
         started.elapsed().as_secs_f64()
     );
 }
