@@ -546,3 +546,141 @@ fn ack_loop(mut sock: TcpStream, shared: &Shared) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::stream;
+    use super::*;
+
+    /// A master on a loopback port: answers the handshake, then `reply` to PSYNC (or, where
+    /// that is an error, `sync_reply` to SYNC), then sends `chunks` one write at a time, with
+    /// a pause between them so that the client reads them apart.
+    fn fake_master(reply: &'static str, sync_reply: &'static str, chunks: Vec<Vec<u8>>) -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let mut chunks = Some(chunks);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+                while let Ok(Some(f)) = stream::parse(&buf) {
+                    buf.drain(..f.len);
+                    let out: &str = match f.argv[0].as_slice() {
+                        b"PING" => "+PONG\r\n",
+                        b"REPLCONF" if f.argv[1] == b"ACK" => continue,
+                        b"REPLCONF" => "+OK\r\n",
+                        b"PSYNC" => reply,
+                        b"SYNC" => sync_reply,
+                        _ => "-ERR what\r\n",
+                    };
+                    s.write_all(out.as_bytes()).unwrap();
+                    let snapshot_next = (f.argv[0] == b"PSYNC" && !reply.starts_with('-'))
+                        || (f.argv[0] == b"SYNC" && !sync_reply.starts_with('-'));
+                    if snapshot_next {
+                        for c in chunks.take().unwrap_or_default() {
+                            s.write_all(&c).unwrap();
+                            std::thread::sleep(Duration::from_millis(3));
+                        }
+                    }
+                }
+            }
+        });
+        port
+    }
+
+    fn run(port: u16) -> Result<(Start, Arc<Shared>, Spool, Running)> {
+        let ep = Endpoint::parse(&format!("redis://127.0.0.1:{port}"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let link = handshake(&ep, Duration::from_secs(5), None, stop)?;
+        let spool = Spool::open(None)?;
+        let shared = Arc::new(Shared::default());
+        let start = link.start.clone();
+        let running = link.run(&spool, shared.clone(), Duration::from_secs(5))?;
+        Ok((start, shared, spool, running))
+    }
+
+    fn wait_for(what: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !what() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(what(), "timed out");
+    }
+
+    const MARK: &[u8; 40] = b"0123456789abcdef0123456789abcdef01234567";
+    const PING: &[u8] = b"*1\r\n$4\r\nPING\r\n";
+
+    #[test]
+    fn a_diskless_snapshot_whose_mark_is_split_across_reads() {
+        let payload = b"REDIS0011 some snapshot bytes, 0123456789abcdef0123 (a mark's prefix)";
+        let mut chunks: Vec<Vec<u8>> = vec![b"\n\n".to_vec(), b"$EOF:".to_vec()];
+        chunks.push([&MARK[..], b"\r\n"].concat());
+        chunks.extend(payload.chunks(7).map(<[u8]>::to_vec));
+        chunks.push(MARK[..13].to_vec());
+        chunks.push(MARK[13..].to_vec());
+        chunks.push(PING.to_vec());
+        let reply = "+FULLRESYNC 8de9a0a9c7e1e7f8b1c1e6a3e55c2c7b0f8e4a11 100\r\n";
+        let port = fake_master(reply, "", chunks);
+        let (start, shared, spool, _running) = run(port).unwrap();
+        assert_eq!(
+            start,
+            Start::Full {
+                replid: "8de9a0a9c7e1e7f8b1c1e6a3e55c2c7b0f8e4a11".into(),
+                offset: 100
+            }
+        );
+        wait_for(|| shared.stream_bytes.load(Ordering::SeqCst) == PING.len() as u64);
+        assert!(shared.snap_done.load(Ordering::SeqCst));
+        assert_eq!(std::fs::read(spool.snapshot()).unwrap(), payload);
+        assert_eq!(std::fs::read(spool.segment(0)).unwrap(), PING);
+    }
+
+    #[test]
+    fn a_snapshot_with_a_length_and_the_stream_in_the_same_read() {
+        let payload = b"REDIS0009 xyz";
+        let mut first = format!("${}\r\n", payload.len()).into_bytes();
+        first.extend_from_slice(&payload[..4]);
+        let rest = [&payload[4..], PING].concat();
+        let reply = "+FULLRESYNC 8de9a0a9c7e1e7f8b1c1e6a3e55c2c7b0f8e4a11 7\r\n";
+        let port = fake_master(reply, "", vec![first, rest]);
+        let (_, shared, spool, _running) = run(port).unwrap();
+        wait_for(|| shared.stream_bytes.load(Ordering::SeqCst) == PING.len() as u64);
+        assert_eq!(
+            shared.snap_total.load(Ordering::SeqCst),
+            payload.len() as u64
+        );
+        assert_eq!(std::fs::read(spool.snapshot()).unwrap(), payload);
+    }
+
+    #[test]
+    fn a_master_without_psync_is_followed_with_sync() {
+        let reply = "-ERR unknown command 'PSYNC', with args beginning with: '?' '-1'\r\n";
+        let port = fake_master(reply, "$3\r\n", vec![b"abc".to_vec(), PING.to_vec()]);
+        let (start, shared, spool, _running) = run(port).unwrap();
+        assert_eq!(start, Start::Sync);
+        wait_for(|| shared.stream_bytes.load(Ordering::SeqCst) == PING.len() as u64);
+        assert_eq!(std::fs::read(spool.snapshot()).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn a_master_refusing_both_is_named_with_migrate_as_the_alternative() {
+        let reply = "-ERR unknown command 'PSYNC', with args beginning with: '?' '-1'\r\n";
+        let sync = "-NOPERM this user has no permissions to run the 'sync' command\r\n";
+        let port = fake_master(reply, sync, Vec::new());
+        let e = run(port).err().expect("refused").to_string();
+        assert!(
+            e.contains("refuses replication")
+                && e.contains("PSYNC (ERR unknown command")
+                && e.contains("SYNC (NOPERM")
+                && e.contains("restore-migrate migrate"),
+            "{e}"
+        );
+    }
+}
