@@ -447,16 +447,24 @@ impl Receiver {
                 return Err(bad());
             }
             // The last EOF_MARK bytes seen are held back: they may be the mark, which may
-            // also arrive split across reads.
+            // also arrive split across reads. A master sends nothing after the mark until our
+            // first ACK, but should bytes follow it in the same read, they are the stream's.
             let mut held: Vec<u8> = Vec::with_capacity(CHUNK + EOF_MARK);
             loop {
                 let n = match self.read(wire, &mut chunk)? {
                     Got::Bytes(n) => n,
                     Got::Stopped => return Ok(()),
                 };
+                let from = held.len().saturating_sub(EOF_MARK - 1);
                 held.extend_from_slice(&chunk[..n]);
-                if held.ends_with(&mark) {
-                    write(&held[..held.len() - EOF_MARK], &self.shared)?;
+                if let Some(at) = held[from..]
+                    .windows(EOF_MARK)
+                    .position(|w| w == mark.as_slice())
+                {
+                    let at = from + at;
+                    write(&held[..at], &self.shared)?;
+                    let after = held[at + EOF_MARK..].to_vec();
+                    wire.buf.splice(0..0, after);
                     break;
                 }
                 if held.len() > EOF_MARK {
@@ -624,8 +632,8 @@ mod tests {
         chunks.push([&MARK[..], b"\r\n"].concat());
         chunks.extend(payload.chunks(7).map(<[u8]>::to_vec));
         chunks.push(MARK[..13].to_vec());
-        chunks.push(MARK[13..].to_vec());
-        chunks.push(PING.to_vec());
+        // The rest of the mark and the stream's first command in one write.
+        chunks.push([&MARK[13..], PING].concat());
         let reply = "+FULLRESYNC 8de9a0a9c7e1e7f8b1c1e6a3e55c2c7b0f8e4a11 100\r\n";
         let port = fake_master(reply, "", chunks);
         let (start, shared, spool, _running) = run(port).unwrap();
