@@ -247,9 +247,13 @@ enum Failure {
     Lost(String),
 }
 
-/// The command's first argument (its key, for nearly every write), shown for messages.
+/// The command's key, shown for messages: its first argument for nearly every write, the
+/// second for container commands (`XGROUP CREATE key …`, `OBJECT … key`).
 pub fn key_of(argv: &[Vec<u8>]) -> String {
-    argv.get(1)
+    let container = argv
+        .first()
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"XGROUP") || c.eq_ignore_ascii_case(b"OBJECT"));
+    argv.get(if container { 2 } else { 1 })
         .map(|k| crate::report::show_key(k))
         .unwrap_or_else(|| "-".into())
 }

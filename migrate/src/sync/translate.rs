@@ -114,10 +114,19 @@ enum Rule {
         from: usize,
         opts: &'static [(&'static str, usize, Since)],
         strip: bool,
+        /// The options end at the first number (`ZADD`'s first score): what follows is data.
+        until_number: bool,
     },
     /// `XADD`: its options (before the ID) must be the target's.
     Xadd,
+    /// `LMOVE` (6.2; `BLMOVE` is propagated as it): `RPOPLPUSH` for `RIGHT LEFT`, else a
+    /// script doing the pop and the push, on a target without it.
+    Lmove,
 }
+
+/// `LMOVE src dst <from> <to>` as a script, for targets before 6.2 (every target has Lua).
+const LMOVE_SCRIPT: &str = "local v = redis.call(ARGV[1], KEYS[1]) \
+if v then redis.call(ARGV[2], KEYS[2], v) end return v";
 
 /// The table: commands that need more than "sent where the target has it".
 const TABLE: &[(&str, Rule)] = &[
@@ -141,12 +150,23 @@ const TABLE: &[(&str, Rule)] = &[
     ("lpop", Rule::PopCount),
     ("rpop", Rule::PopCount),
     ("xadd", Rule::Xadd),
+    ("lmove", Rule::Lmove),
+    (
+        "zadd",
+        Rule::Options {
+            from: 2,
+            opts: &[("GT", 0, R62), ("LT", 0, R62)],
+            strip: false,
+            until_number: true,
+        },
+    ),
     (
         "xtrim",
         Rule::Options {
             from: 2,
             opts: &[("MINID", 1, R62), ("LIMIT", 1, R62)],
             strip: false,
+            until_number: false,
         },
     ),
     (
@@ -155,6 +175,7 @@ const TABLE: &[(&str, Rule)] = &[
             from: 4,
             opts: &[("ENTRIESREAD", 1, R70)],
             strip: true,
+            until_number: false,
         },
     ),
     (
@@ -163,9 +184,14 @@ const TABLE: &[(&str, Rule)] = &[
             from: 3,
             opts: &[("ENTRIESADDED", 1, R70), ("MAXDELETEDID", 1, R70)],
             strip: true,
+            until_number: false,
         },
     ),
 ];
+
+/// Subcommands younger than their command: `(command, subcommand, since)`. A target that has
+/// the command but not the subcommand is refused before anything is sent.
+const SUBCOMMANDS: &[(&str, &str, Since)] = &[("xgroup", "CREATECONSUMER", R62)];
 
 fn lower(b: &[u8]) -> Vec<u8> {
     b.to_ascii_lowercase()
@@ -201,6 +227,16 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             name(&argv)
         ))
     };
+    if let Some((_, sub, _)) = SUBCOMMANDS.iter().find(|(c, sub, since)| {
+        c.as_bytes() == cmd.as_slice()
+            && argv.get(1).is_some_and(|a| is(a, sub))
+            && !caps.has(*since)
+    }) {
+        return Action::Refuse(format!(
+            "the target has no {} {sub} subcommand",
+            name(&argv)
+        ));
+    }
     match rule {
         Some(Rule::Select) => match int(argv.get(1)).and_then(|d| u32::try_from(d).ok()) {
             Some(db) => Action::Control(Control::Select(db)),
@@ -216,6 +252,7 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
                 Action::Control(Control::Nothing)
             }
         }
+        Some(Rule::Lmove) if !caps.has_command(&cmd) => lmove(argv),
         _ if !caps.has_command(&cmd) && !field_ttl_fallback(rule, caps) => missing(caps),
         None => Action::Send(vec![argv]),
         Some(Rule::Set) => set(argv, caps, now_ms),
@@ -255,9 +292,42 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
                 _ => Action::Refuse("a pop count out of range".into()),
             }
         }
-        Some(Rule::Options { from, opts, strip }) => options(argv, caps, from, opts, strip),
+        Some(Rule::Options {
+            from,
+            opts,
+            strip,
+            until_number,
+        }) => options(argv, caps, from, opts, strip, until_number),
         Some(Rule::Xadd) => xadd(argv, caps),
+        Some(Rule::Lmove) => Action::Send(vec![argv]),
     }
+}
+
+fn lmove(argv: Vec<Vec<u8>>) -> Action {
+    let side = |a: Option<&Vec<u8>>| match a {
+        Some(a) if is(a, "LEFT") => Some("L"),
+        Some(a) if is(a, "RIGHT") => Some("R"),
+        _ => None,
+    };
+    let (Some(from), Some(to), 5) = (side(argv.get(3)), side(argv.get(4)), argv.len()) else {
+        return Action::Refuse("an LMOVE with bad arguments".into());
+    };
+    if (from, to) == ("R", "L") {
+        return Action::Send(vec![vec![
+            b"RPOPLPUSH".to_vec(),
+            argv[1].clone(),
+            argv[2].clone(),
+        ]]);
+    }
+    Action::Send(vec![vec![
+        b"EVAL".to_vec(),
+        LMOVE_SCRIPT.as_bytes().to_vec(),
+        b"2".to_vec(),
+        argv[1].clone(),
+        argv[2].clone(),
+        format!("{from}POP").into_bytes(),
+        format!("{to}PUSH").into_bytes(),
+    ]])
 }
 
 /// Field-TTL commands are taken by their rule even where the target lacks them.
@@ -333,10 +403,20 @@ fn options(
     from: usize,
     opts: &[(&str, usize, Since)],
     strip: bool,
+    until_number: bool,
 ) -> Action {
     let mut out: Vec<Vec<u8>> = argv[..from.min(argv.len())].to_vec();
     let mut i = from;
     while i < argv.len() {
+        let number = || {
+            std::str::from_utf8(&argv[i])
+                .ok()
+                .is_some_and(|a| a.parse::<f64>().is_ok())
+        };
+        if until_number && number() {
+            out.extend_from_slice(&argv[i..]);
+            break;
+        }
         match opts.iter().find(|(o, _, _)| is(&argv[i], o)) {
             Some((o, takes, since)) if !caps.has(*since) => {
                 if !strip {
@@ -592,6 +672,58 @@ mod tests {
             sent(translate(v("XADD s ACKED 1-1 f v"), &r82, 0)),
             ["XADD s ACKED 1-1 f v"]
         );
+    }
+
+    #[test]
+    fn lmove_becomes_rpoplpush_or_a_script_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert_eq!(
+            sent(translate(v("LMOVE a b RIGHT LEFT"), &old, 0)),
+            ["RPOPLPUSH a b"]
+        );
+        let s = sent(translate(v("LMOVE a b left right"), &old, 0));
+        assert!(
+            s[0].starts_with("EVAL ") && s[0].ends_with(" 2 a b LPOP RPUSH"),
+            "{s:?}"
+        );
+        assert!(matches!(
+            translate(v("LMOVE a b UP LEFT"), &old, 0),
+            Action::Refuse(_)
+        ));
+        let mut new = caps(Family::Redis, (6, 2, 16), false, false);
+        new.commands.insert(b"lmove".to_vec());
+        assert_eq!(
+            sent(translate(v("LMOVE a b LEFT RIGHT"), &new, 0)),
+            ["LMOVE a b LEFT RIGHT"]
+        );
+    }
+
+    #[test]
+    fn zadd_gt_and_lt_are_refused_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        let mut c = old.clone();
+        c.commands.insert(b"zadd".to_vec());
+        assert!(refused(translate(v("ZADD z GT CH 5 a"), &c, 0)).contains("GT"));
+        assert_eq!(
+            sent(translate(v("ZADD z NX 5 a"), &c, 0)),
+            ["ZADD z NX 5 a"]
+        );
+    }
+
+    #[test]
+    fn a_subcommand_the_target_lacks_is_refused_by_name() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert!(
+            refused(translate(v("XGROUP CREATECONSUMER s g c"), &old, 0))
+                .contains("no XGROUP CREATECONSUMER subcommand")
+        );
+        assert_eq!(
+            sent(translate(v("XGROUP SETID s g 0"), &old, 0)),
+            ["XGROUP SETID s g 0"]
+        );
+        let new = caps(Family::Redis, (6, 2, 16), false, false);
+        let c = "XGROUP CREATECONSUMER s g c";
+        assert_eq!(sent(translate(v(c), &new, 0)), [c]);
     }
 
     #[test]
