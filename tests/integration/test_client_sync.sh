@@ -215,6 +215,68 @@ assert_match "it says the backlog no longer holds the offset" "no longer holds o
 same_data small plain
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] every write command of the source into this host: applied, or refused by name"
+REDIS_SERVER=$SRC_BIN MODULE='' start_server ev --repl-diskless-sync-delay 0
+EV_URL=redis://127.0.0.1:${SRV_PORT[ev]}
+DST=redis://127.0.0.1:${SRV_PORT[target]}
+SKIP=
+REFUSALS=
+for try in 1 2 3 4 5 6 7 8 9 10; do
+  for s in ev target; do r_on "$s" FLUSHALL >/dev/null; r_on "$s" FUNCTION FLUSH >/dev/null; done
+  : >"$WORK/ev.log"
+  sync_bg "$WORK/ev.log" "$EV_URL" "$DST" "${POLICY[@]}"
+  wait_until 20 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[target]} --raw KEYS 'restore-migrate:sync:offset:*')\" ] || ! kill -0 $SYNC_PID 2>/dev/null" ||
+    echo "  (no offset key on the target after 20 s)"
+  python3 "$IT_DIR/sync_every_write.py" "${SRV_PORT[ev]}" "$SKIP" >"$WORK/ev.out" 2>&1
+  SRC_OFF=$(r_on ev --raw INFO replication | tr -d '\r' | sed -n 's/^master_repl_offset://p')
+  wait_until 20 bash -c "! kill -0 $SYNC_PID 2>/dev/null || $REDIS_CLI -p ${SRV_PORT[target]} --raw GET \"\$($REDIS_CLI -p ${SRV_PORT[target]} --raw KEYS 'restore-migrate:sync:offset:*')\" | grep -q ' $SRC_OFF '"
+  kill -TERM "$SYNC_PID" 2>/dev/null
+  wait "$SYNC_PID"
+  STATUS=$?
+  refusal=$(grep -o '^restore-migrate: [A-Z]* on key [^ ]* at stream offset [0-9]*: .*' "$WORK/ev.log" | head -n 1)
+  [ "$STATUS" = 2 ] && [ -n "$refusal" ] || break
+  REFUSALS+="$refusal"$'\n'
+  name_key=$(printf '%s' "$refusal" | sed -E 's/^restore-migrate: ([A-Z]+) on key ([^ ]+) .*/\1 \2/')
+  SKIP+="${SKIP:+,}$name_key"
+done
+printf '%s' "$REFUSALS" | sed 's/^restore-migrate: /  refused: /; s/ The target has everything.*//'
+assert_eq "the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
+[ "$STATUS" = 4 ] || tail -n 3 "$WORK/ev.log"
+assert_eq "every refusal is the table's, naming what the target lacks" \
+  "$(printf '%s' "$REFUSALS" | grep -c .)" "$(printf '%s' "$REFUSALS" | grep -c 'the target has no')"
+use_server target
+py_check "${SRV_PORT[ev]}" <<'PY'
+src = Resp(int(sys.argv[1]))
+def kv(l):
+    return dict(zip(l[::2], l[1::2]))
+def state(r, k):
+    t = r('TYPE', k)
+    if t == 'string':
+        return r('GET', k)
+    if t == 'list':
+        return r('LRANGE', k, 0, -1)
+    if t == 'set':
+        return sorted(r('SMEMBERS', k))
+    if t == 'zset':
+        return r('ZRANGE', k, 0, -1, 'WITHSCORES')
+    if t == 'hash':
+        return sorted(r('HGETALL', k))
+    if t == 'stream':
+        f = kv(r('XINFO', 'STREAM', k, 'FULL'))
+        groups = [(g[b'name'], g[b'last-delivered-id'], g[b'pending'],
+                   sorted((c[b'name'], c[b'pending']) for c in map(kv, g[b'consumers'])))
+                  for g in map(kv, f[b'groups'])]
+        return (f[b'length'], f[b'last-generated-id'], r('XRANGE', k, '-', '+'), groups)
+    return t
+for db in (0, 1, 2):
+    src('SELECT', db); R('SELECT', db)
+    keys = sorted(src('KEYS', '*'))
+    there = sorted(k for k in R('KEYS', '*') if not k.startswith(b'restore-migrate:'))
+    eq('db %d: the same %d keys' % (db, len(keys)), keys, there)
+    eq('db %d: every value equal' % db, [], [k for k in keys if state(src, k) != state(R, k)])
+PY
+
+# ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a source that refuses replication"
 REDIS_SERVER=$SRC_BIN MODULE='' start_server closed --rename-command PSYNC '' --rename-command SYNC ''
 sync_fg "redis://127.0.0.1:${SRV_PORT[closed]}" "$DST" --until-caught-up

@@ -247,13 +247,24 @@ enum Failure {
     Lost(String),
 }
 
-/// The command's key, shown for messages: its first argument for nearly every write, the
-/// second for container commands (`XGROUP CREATE key …`, `OBJECT … key`).
+/// Commands whose key is their second argument (`XGROUP CREATE key …`).
+const KEY_SECOND: &[&str] = &["XGROUP", "OBJECT"];
+/// Commands without a key.
+const KEYLESS: &[&str] = &[
+    "FUNCTION", "SCRIPT", "FLUSHALL", "FLUSHDB", "SWAPDB", "PUBLISH", "SPUBLISH",
+];
+
+/// The command's key, shown for messages ("-" for commands without one): its first argument
+/// for nearly every write.
 pub fn key_of(argv: &[Vec<u8>]) -> String {
-    let container = argv
-        .first()
-        .is_some_and(|c| c.eq_ignore_ascii_case(b"XGROUP") || c.eq_ignore_ascii_case(b"OBJECT"));
-    argv.get(if container { 2 } else { 1 })
+    let is = |list: &[&str]| {
+        argv.first()
+            .is_some_and(|c| list.iter().any(|n| c.eq_ignore_ascii_case(n.as_bytes())))
+    };
+    if is(KEYLESS) {
+        return "-".into();
+    }
+    argv.get(if is(KEY_SECOND) { 2 } else { 1 })
         .map(|k| crate::report::show_key(k))
         .unwrap_or_else(|| "-".into())
 }

@@ -219,12 +219,12 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
         .map(|(_, r)| *r);
     let missing = |caps: &Caps| {
         Action::Refuse(format!(
-            "the target ({:?} {}.{}.{}) has no {} command",
+            "the target has no {} command ({:?} {}.{}.{})",
+            name(&argv),
             caps.family,
             caps.version.0,
             caps.version.1,
-            caps.version.2,
-            name(&argv)
+            caps.version.2
         ))
     };
     if let Some((_, sub, _)) = SUBCOMMANDS.iter().find(|(c, sub, since)| {
