@@ -277,6 +277,84 @@ for db in (0, 1, 2):
 PY
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a cluster source (three Redis 8.2.3 masters): one link each, into this host"
+SAVED_SERVER=$REDIS_SERVER
+REDIS_SERVER=$SRC_BIN
+for n in c1 c2 c3; do MODULE='' start_cluster_node "$n" --repl-diskless-sync-delay 0; done
+create_cluster c1 c2 c3
+REDIS_SERVER=$SAVED_SERVER
+CL_URL=redis://127.0.0.1:${SRV_PORT[c1]}
+DST=redis://127.0.0.1:${SRV_PORT[plain]}
+r_on plain FLUSHALL >/dev/null
+# cluster_load OPS: INCR, LPUSH, SET with EX and DEL over the masters, each key on its owner.
+cluster_load() {
+  python3 - "${SRV_PORT[c1]}" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+seed = Resp(int(sys.argv[1]))
+owner, conns = {}, {}
+for lo, hi, node, *_ in seed('CLUSTER', 'SLOTS'):
+    conns.setdefault(node[1], Resp(node[1]))
+    for s in range(lo, hi + 1):
+        owner[s] = conns[node[1]]
+def crc16(b):
+    crc = 0
+    for x in b:
+        crc ^= x << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xffff
+    return crc
+def at(key):
+    return owner[crc16(key.encode()) % 16384]
+for i in range(int(sys.argv[2])):
+    k = i * 7919
+    at('c:cnt:%d' % (k % 60))('INCR', 'c:cnt:%d' % (k % 60))
+    at('c:l:%d' % (k % 20))('LPUSH', 'c:l:%d' % (k % 20), i)
+    at('c:s:%d' % (k % 500))('SET', 'c:s:%d' % (k % 500), i, 'EX', 900)
+    if i % 7 == 0:
+        at('c:s:%d' % (k % 300))('DEL', 'c:s:%d' % (k % 300))
+print('cluster load: done')
+PY
+}
+cluster_load 300 >/dev/null
+sync_bg "$WORK/cl.log" "$CL_URL" "$DST" --resume "$WORK/cl.resume"
+cluster_load 1500 >/dev/null
+sleep 0.5
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+assert_eq "cluster: SIGTERM stops every link (exit 4)" 4 "$?"
+assert_match "cluster: one link per master" "cluster of 3 masters: one replica link each" "$(cat "$WORK/cl.log")"
+sync_fg "$CL_URL" "$DST" --resume "$WORK/cl.resume" --until-caught-up
+assert_eq "cluster: resumed, caught up: exit 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$OUT" | tail -n 5
+assert_eq "cluster: every master continued its stream" 3 "$(grep -c 'continuing the stream' <<<"$OUT")"
+use_server plain
+py_check "${SRV_PORT[c1]}" "${SRV_PORT[c2]}" "${SRV_PORT[c3]}" <<'PY'
+nodes = [Resp(int(p)) for p in sys.argv[1:4]]
+def state(r, k):
+    t = r('TYPE', k)
+    return r('GET', k) if t == 'string' else r('LRANGE', k, 0, -1) if t == 'list' else t
+src = {k: state(n, k) for n in nodes for k in n('KEYS', 'c:*')}
+dst = {k: state(R, k) for k in R('KEYS', 'c:*')}
+eq('cluster: the same %d keys on the target' % len(src), sorted(src), sorted(dst))
+eq('cluster: every counter, list and string equal', [], [k for k in src if src[k] != dst.get(k)])
+eq('cluster: one offset key per master', 3, len(R('KEYS', 'restore-migrate:sync:offset:*')))
+PY
+# A slot set migrating while the sync follows: stopped, with why.
+sync_bg "$WORK/cl2.log" "$CL_URL" "$DST" --resume "$WORK/cl.resume"
+wait_until 20 grep -q 'continuing the stream' "$WORK/cl2.log"
+SLOT=$(r_on c1 --raw CLUSTER KEYSLOT c:cnt:0)
+OWNER=$(slot_owner_port c1 "$SLOT")
+for n in c1 c2 c3; do [ "${SRV_PORT[$n]}" != "$OWNER" ] && OTHER=$n; done
+"$REDIS_CLI" -p "$OWNER" CLUSTER SETSLOT "$SLOT" MIGRATING "$(node_id "$OTHER")" >/dev/null
+wait_until 20 bash -c "! kill -0 $SYNC_PID 2>/dev/null"
+wait "$SYNC_PID"
+assert_eq "cluster: a slot on the move stops the sync (exit 2)" 2 "$?"
+assert_match "cluster: it says the slots changed and what to do" "slots changed during the sync.*stop resharding" "$(cat "$WORK/cl2.log")"
+
+# ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a source that refuses replication"
 REDIS_SERVER=$SRC_BIN MODULE='' start_server closed --rename-command PSYNC '' --rename-command SYNC ''
 sync_fg "redis://127.0.0.1:${SRV_PORT[closed]}" "$DST" --until-caught-up

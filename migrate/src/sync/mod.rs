@@ -143,12 +143,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     let src_who = format!("source {}", src_ep.display);
     let mut src_con = src_ep.connect(timeout)?;
     let src_info = conn::server_info(&mut src_con, &src_who)?;
-    if src_info.cluster {
-        return Err(usage(format!(
-            "{src_who} is a cluster node: sync follows one server for now; copy a cluster with `restore-migrate migrate`"
-        )));
-    }
-    let mut target = open_target(a, &tgt_ep, a.replace)?;
+    let target = open_target(a, &tgt_ep, a.replace)?;
     if target.is_cluster() {
         return Err(usage(format!(
             "{} is a cluster: sync writes into one server for now",
@@ -156,10 +151,122 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         )));
     }
     let caps = target_caps(a, &tgt_ep, &target)?;
+    drop(target);
+    if !src_info.cluster {
+        let node = Node {
+            ep: src_ep,
+            tag: String::new(),
+            label: src_info.label,
+            resume: a.resume.clone(),
+            spool: a.spool.clone(),
+            offset_key: a.offset_key.clone(),
+            slots: None,
+        };
+        return follow_node(a, &node, &tgt_ep, &caps, &stop);
+    }
+    // A cluster: every master followed on a thread of its own, into the one target.
+    let host = conn::endpoint_host(&src_ep);
+    let masters = conn::cluster_masters(&mut src_con, &src_who, &host)?;
+    let mut nodes = Vec::new();
+    for m in &masters.masters {
+        let ep = src_ep.at(&m.host, m.port);
+        let mut con = ep.connect(timeout)?;
+        let who = format!("source node {}:{}", m.host, m.port);
+        let slots = my_slots(&mut con, &who)?;
+        nodes.push(Node {
+            tag: format!("node {}:{}: ", m.host, m.port),
+            label: src_info.label.clone(),
+            resume: a.resume.as_ref().map(|r| format!("{r}.{}", m.first_slot)),
+            spool: a.spool.as_ref().map(|d| format!("{d}/{}", m.first_slot)),
+            offset_key: a
+                .offset_key
+                .as_ref()
+                .map(|k| format!("{k}:{}", m.first_slot)),
+            slots: Some(slots),
+            ep,
+        });
+    }
+    if !a.quiet {
+        eprintln!(
+            "restore-migrate: {src_who} is a cluster of {} masters: one replica link each",
+            nodes.len()
+        );
+    }
+    let exits: Vec<Result<Exit>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                let (tgt_ep, caps, stop) = (&tgt_ep, &caps, &stop);
+                scope.spawn(move || {
+                    let r = follow_node(a, n, tgt_ep, caps, stop);
+                    if r.is_err() {
+                        stop.store(true, Ordering::SeqCst); // the others stop too
+                    }
+                    r
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(fatal("a node's thread panicked")))
+            })
+            .collect()
+    });
+    let mut worst = Exit::Ok;
+    for (n, e) in nodes.iter().zip(exits) {
+        match e {
+            Err(e) => return Err(fatal(format!("{}{e}", n.tag))),
+            Ok(Exit::Stopped) => worst = Exit::Stopped,
+            Ok(Exit::KeysFailed) if worst == Exit::Ok => worst = Exit::KeysFailed,
+            Ok(_) => {}
+        }
+    }
+    Ok(worst)
+}
+
+/// One source server followed: the standalone source, or one master of a cluster.
+struct Node {
+    ep: Endpoint,
+    /// Before its messages ("" for a standalone source).
+    tag: String,
+    label: String,
+    resume: Option<String>,
+    spool: Option<String>,
+    offset_key: Option<String>,
+    /// A cluster master's slots as `CLUSTER NODES` lists them: a change (a slot moved, or
+    /// being moved) stops the sync, since the two masters' streams arrive unordered.
+    slots: Option<String>,
+}
+
+/// The slots `CLUSTER NODES` lists for the node it is asked on (its `myself` line).
+fn my_slots(con: &mut redis::Connection, who: &str) -> Result<String> {
+    let v = conn::query(con, who, redis::cmd("CLUSTER").arg("NODES"))?;
+    let text = String::from_utf8_lossy(as_bytes(&v).unwrap_or_default()).into_owned();
+    text.lines()
+        .find(|l| l.split(' ').nth(2).is_some_and(|f| f.contains("myself")))
+        .map(|l| l.split(' ').skip(8).collect::<Vec<_>>().join(" "))
+        .ok_or_else(|| fatal(format!("{who}: CLUSTER NODES has no myself line")))
+}
+
+fn follow_node(
+    a: &SyncArgs,
+    node: &Node,
+    tgt_ep: &Endpoint,
+    caps: &Caps,
+    stop: &Arc<AtomicBool>,
+) -> Result<Exit> {
+    let tag = node.tag.as_str();
+    let src_ep = &node.ep;
+    let timeout = Duration::from_secs(a.timeout);
+    let src_who = format!("source {}", src_ep.display);
+    let mut src_con = src_ep.connect(timeout)?;
+    let mut target = open_target(a, tgt_ep, a.replace)?;
     let offset_db = a.target_db.unwrap_or(0);
 
     // Where the target stands: the resume file names the offset key, the key holds the offset.
-    let (state_file, old) = match &a.resume {
+    let (state_file, old) = match &node.resume {
         Some(p) => {
             let (f, old) = StateFile::open(p)?;
             (Some(f), old)
@@ -170,14 +277,18 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         if old.source != src_ep.display || old.target != tgt_ep.display {
             return Err(Fatal::Checkpoint(format!(
                 "{}: this resume file is for {} -> {}, not {} -> {}: start a new one",
-                a.resume.as_deref().unwrap_or_default(),
+                node.resume.as_deref().unwrap_or_default(),
                 old.source,
                 old.target,
                 src_ep.display,
                 tgt_ep.display
             )));
         }
-        if a.offset_key.as_ref().is_some_and(|k| *k != old.offset_key) {
+        if node
+            .offset_key
+            .as_ref()
+            .is_some_and(|k| *k != old.offset_key)
+        {
             return Err(usage(format!(
                 "this resume file keeps its offset in {:?}: run without --offset-key, or with that one",
                 old.offset_key
@@ -187,19 +298,19 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     let mut from: Option<(String, u64, u32)> = None;
     let mut replace = a.replace;
     if let Some(old) = &old {
-        let mut ap = Applier::open(&tgt_ep, timeout, &old.offset_key, offset_db)?;
+        let mut ap = Applier::open(tgt_ep, timeout, &old.offset_key, offset_db)?;
         match (old.snapshot_done, ap.read_offset()?) {
             (true, Some(at)) => from = Some(at),
             (true, None) => {
                 eprintln!(
-                    "restore-migrate: the target has no offset key {:?}: loading a new snapshot over the keys there (replacing them)",
+                    "restore-migrate: {tag}the target has no offset key {:?}: loading a new snapshot over the keys there (replacing them)",
                     old.offset_key
                 );
                 replace = true;
             }
             (false, _) => {
                 eprintln!(
-                    "restore-migrate: the earlier run stopped before its snapshot was loaded in full: loading a new one over it (replacing keys)"
+                    "restore-migrate: {tag}the earlier run stopped before its snapshot was loaded in full: loading a new one over it (replacing keys)"
                 );
                 replace = true;
             }
@@ -207,14 +318,14 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     }
 
     let link = match link::handshake(
-        &src_ep,
+        src_ep,
         timeout,
         from.as_ref().map(|(id, off, _)| (id.as_str(), *off)),
         stop.clone(),
     ) {
         Ok(l) => l,
         Err(_) if stop.load(Ordering::SeqCst) => {
-            eprintln!("restore-migrate: stopped by a signal before the sync began");
+            eprintln!("restore-migrate: {tag}stopped by a signal before the sync began");
             return Ok(Exit::Stopped);
         }
         Err(e) => return Err(e),
@@ -223,7 +334,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         Start::Full { replid, offset } => {
             if let Some((_, off, _)) = &from {
                 eprintln!(
-                    "restore-migrate: the source's backlog no longer holds offset {} (PSYNC answered FULLRESYNC): loading a new snapshot (replacing keys)",
+                    "restore-migrate: {tag}the source's backlog no longer holds offset {} (PSYNC answered FULLRESYNC): loading a new snapshot (replacing keys)",
                     off + 1
                 );
                 replace = true;
@@ -233,7 +344,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         Start::Continue { replid, offset } => {
             if !a.quiet {
                 eprintln!(
-                    "restore-migrate: continuing the stream at offset {} (the source's backlog holds it)",
+                    "restore-migrate: {tag}continuing the stream at offset {} (the source's backlog holds it)",
                     offset + 1
                 );
             }
@@ -248,7 +359,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
             (None, 0, true)
         }
     };
-    let offset_key = a
+    let offset_key = node
         .offset_key
         .clone()
         .or_else(|| old.as_ref().map(|o| o.offset_key.clone()))
@@ -269,26 +380,27 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         f.save(&state)?;
     }
     if !a.quiet {
-        eprintln!("restore-migrate: from {src_who} ({})", src_info.label);
-        eprintln!("restore-migrate: to   {}", target.describe());
+        eprintln!("restore-migrate: {tag}from {src_who} ({})", node.label);
+        eprintln!("restore-migrate: {tag}to   {}", target.describe());
     }
 
-    let spool = Spool::open(a.spool.as_deref())?;
+    let spool = Spool::open(node.spool.as_deref())?;
     let shared = Arc::new(Shared::default());
     shared.applied.store(base, Ordering::SeqCst);
     let running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
-    let mut applier = Applier::open(&tgt_ep, timeout, &offset_key, offset_db)?;
+    let mut applier = Applier::open(tgt_ep, timeout, &offset_key, offset_db)?;
     let started = Instant::now();
     let mut tally = Tally::default();
     let id = replid.clone().unwrap_or_else(|| "-".into());
 
     if snapshot {
         if replace && !a.replace {
-            target = open_target(a, &tgt_ep, true)?;
+            target = open_target(a, tgt_ep, true)?;
         }
-        if !load_snapshot(a, &spool, &shared, &stop, &mut target, &mut tally)? {
+        if !load_snapshot(a, tag, &spool, &shared, stop, &mut target, &mut tally)? {
             drop(running);
             summary(
+                tag,
                 &tally,
                 &id,
                 shared.applied.load(Ordering::SeqCst),
@@ -311,13 +423,15 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
         a,
         &spool,
         &shared,
-        &stop,
-        &caps,
+        stop,
+        caps,
         &mut applier,
         Follow0 {
             base,
             db: db0,
             replid: &id,
+            tag,
+            slots: node.slots.as_deref(),
         },
         &mut src_con,
         &src_who,
@@ -335,6 +449,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
 /// Loads the snapshot from the spool as the receiver writes it; `false` when stopped.
 fn load_snapshot(
     a: &SyncArgs,
+    tag: &str,
     spool: &Spool,
     shared: &Arc<Shared>,
     stop: &AtomicBool,
@@ -356,7 +471,7 @@ fn load_snapshot(
     loop {
         if stop.load(Ordering::SeqCst) {
             flush(target, db, &mut recs, tally)?;
-            eprintln!("restore-migrate: stopped while loading the snapshot; a rerun with --resume loads a new one");
+            eprintln!("restore-migrate: {tag}stopped while loading the snapshot; a rerun with --resume loads a new one");
             return Ok(false);
         }
         let rec = match rdb.next_record() {
@@ -382,7 +497,7 @@ fn load_snapshot(
             }
             Record::Function { code } => {
                 if let Err(e) = target.load_function(&code) {
-                    eprintln!("restore-migrate: function library not loaded: {e}");
+                    eprintln!("restore-migrate: {tag}function library not loaded: {e}");
                     tally.failed += 1;
                 }
             }
@@ -400,7 +515,7 @@ fn load_snapshot(
             let got = shared.snap_bytes.load(Ordering::SeqCst);
             let total = shared.snap_total.load(Ordering::SeqCst);
             eprintln!(
-                "restore-migrate: snapshot: {} keys copied, {:.1} MB received{}",
+                "restore-migrate: {tag}snapshot: {} keys copied, {:.1} MB received{}",
                 tally.copied,
                 got as f64 / 1e6,
                 if total > 0 {
@@ -414,7 +529,7 @@ fn load_snapshot(
     flush(target, db, &mut recs, tally)?;
     if !a.quiet {
         eprintln!(
-            "restore-migrate: snapshot loaded: {} keys copied, {} failed, {} expired",
+            "restore-migrate: {tag}snapshot loaded: {} keys copied, {} failed, {} expired",
             tally.copied, tally.failed, tally.expired
         );
     }
@@ -448,6 +563,9 @@ struct Follow0<'a> {
     base: u64,
     db: u32,
     replid: &'a str,
+    tag: &'a str,
+    /// A cluster master's slots at the start (see `Node::slots`).
+    slots: Option<&'a str>,
 }
 
 /// Commands parsed but not yet applied: those up to the last point outside a transaction
@@ -559,8 +677,11 @@ fn follow(
         }
         apply(&mut p, tally)?;
         if stop.load(Ordering::SeqCst) {
-            summary(tally, start.replid, p.ready_end, lag, started);
-            eprintln!("restore-migrate: stopped by a signal after the batch in flight; continue with --resume");
+            summary(start.tag, tally, start.replid, p.ready_end, lag, started);
+            eprintln!(
+                "restore-migrate: {}stopped by a signal after the batch in flight; continue with --resume",
+                start.tag
+            );
             return Ok(Exit::Stopped);
         }
         if got == 0 {
@@ -579,6 +700,15 @@ fn follow(
         if last_check.elapsed() >= Duration::from_millis(500) {
             last_check = Instant::now();
             let src_off = source_offset(src_con, src_who)?;
+            if let Some(was) = start.slots {
+                let now = my_slots(src_con, src_who)?;
+                if now != was {
+                    return Err(fatal(format!(
+                        "{src_who}: its slots changed during the sync ({was:?} -> {now:?}): a slot moving between masters reaches the target through two streams in no common order; stop resharding, then start a new sync (the target has everything up to offset {})",
+                        p.ready_end
+                    )));
+                }
+            }
             let behind = src_off.saturating_sub(p.ready_end);
             polls.push_back((src_off, last_check));
             while polls.front().is_some_and(|(o, _)| *o <= p.ready_end) || polls.len() > 7200 {
@@ -589,14 +719,15 @@ fn follow(
                 .map_or(0.0, |(_, t)| t.elapsed().as_secs_f64());
             lag = Some((behind, secs));
             if a.until_caught_up && behind == 0 && !in_tx {
-                summary(tally, start.replid, p.ready_end, lag, started);
+                summary(start.tag, tally, start.replid, p.ready_end, lag, started);
                 return Ok(Exit::Ok);
             }
         }
         if !a.quiet && last_line.elapsed() >= LINE_EVERY {
             last_line = Instant::now();
             eprintln!(
-                "restore-migrate: stream: offset {}, {} commands applied, lag {}",
+                "restore-migrate: {}stream: offset {}, {} commands applied, lag {}",
+                start.tag,
                 p.ready_end,
                 tally.commands,
                 lag.map_or("?".into(), |(b, s)| format!("{b} bytes, {}", secs(b, s)))
@@ -614,7 +745,14 @@ fn secs(bytes: u64, secs: f64) -> String {
     }
 }
 
-fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<(u64, f64)>, started: Instant) {
+fn summary(
+    tag: &str,
+    t: &Tally,
+    replid: &str,
+    offset: u64,
+    lag: Option<(u64, f64)>,
+    started: Instant,
+) {
     let dropped = if t.dropped.is_empty() {
         String::new()
     } else {
@@ -622,7 +760,7 @@ fn summary(t: &Tally, replid: &str, offset: u64, lag: Option<(u64, f64)>, starte
         format!("; dropped: {}", parts.join(", "))
     };
     println!(
-        "restore-migrate: sync: snapshot {} keys copied, {} failed, {} expired; stream {} commands applied in {} batches{dropped}; applied offset {offset} of replication id {replid}{}; {:.1} s",
+        "restore-migrate: {tag}sync: snapshot {} keys copied, {} failed, {} expired; stream {} commands applied in {} batches{dropped}; applied offset {offset} of replication id {replid}{}; {:.1} s",
         t.copied,
         t.failed,
         t.expired,
