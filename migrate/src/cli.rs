@@ -49,8 +49,8 @@ replication, or a fatal error (the sync stopped; continue with --resume); 4 stop
 SIGINT/SIGTERM after the batch in flight (continue with --resume)."
 )]
 pub struct SyncArgs {
-    /// redis://[user:password@]host:port of the live source (one server; every database is
-    /// followed)
+    /// redis://[user:password@]host:port of the live source: a server (every database is
+    /// followed), or any node of a cluster (every master is followed, one link each)
     #[arg(value_name = "SOURCE")]
     pub source: String,
 
