@@ -109,6 +109,7 @@ fn target_caps(a: &SyncArgs, ep: &Endpoint, t: &Target) -> Result<Caps> {
         version: t.info.version,
         field_ttls: t.info.field_ttls,
         persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
+        one_db: a.target_db.is_some(),
     })
 }
 

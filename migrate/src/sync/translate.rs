@@ -25,6 +25,9 @@ pub struct Caps {
     /// `--field-ttl-policy persist`: fields are written without their TTLs where the target
     /// has none.
     pub persist: bool,
+    /// `--target-db`: every database is written into one, so commands that name another
+    /// database (MOVE, SWAPDB, COPY … DB) cannot keep their meaning.
+    pub one_db: bool,
 }
 
 /// The release that brought something, per family (`None`: that family has none yet).
@@ -237,6 +240,12 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             name(&argv)
         ));
     }
+    if caps.one_db && moves_between_dbs(&cmd, &argv) {
+        return Action::Refuse(format!(
+            "{} names another database, and --target-db writes every database into one",
+            name(&argv)
+        ));
+    }
     match rule {
         Some(Rule::Select) => match int(argv.get(1)).and_then(|d| u32::try_from(d).ok()) {
             Some(db) => Action::Control(Control::Select(db)),
@@ -328,6 +337,14 @@ fn lmove(argv: Vec<Vec<u8>>) -> Action {
         format!("{from}POP").into_bytes(),
         format!("{to}PUSH").into_bytes(),
     ]])
+}
+
+fn moves_between_dbs(cmd: &[u8], argv: &[Vec<u8>]) -> bool {
+    match cmd {
+        b"move" | b"swapdb" => true,
+        b"copy" => argv.iter().skip(3).any(|a| is(a, "DB")),
+        _ => false,
+    }
 }
 
 /// Field-TTL commands are taken by their rule even where the target lacks them.
@@ -487,6 +504,7 @@ mod tests {
             version: v,
             field_ttls,
             persist,
+            one_db: false,
         }
     }
 
@@ -724,6 +742,26 @@ mod tests {
         let new = caps(Family::Redis, (6, 2, 16), false, false);
         let c = "XGROUP CREATECONSUMER s g c";
         assert_eq!(sent(translate(v(c), &new, 0)), [c]);
+    }
+
+    #[test]
+    fn commands_naming_another_database_are_refused_under_target_db() {
+        let mut c = caps(Family::Redis, (7, 0, 15), false, false);
+        for n in ["move", "swapdb", "copy"] {
+            c.commands.insert(n.as_bytes().to_vec());
+        }
+        assert_eq!(sent(translate(v("MOVE k 1"), &c, 0)), ["MOVE k 1"]);
+        c.one_db = true;
+        for cmd in ["MOVE k 1", "SWAPDB 0 1", "COPY a b DB 2 REPLACE"] {
+            assert!(
+                refused(translate(v(cmd), &c, 0)).contains("--target-db"),
+                "{cmd}"
+            );
+        }
+        assert_eq!(
+            sent(translate(v("COPY a b REPLACE"), &c, 0)),
+            ["COPY a b REPLACE"]
+        );
     }
 
     #[test]
