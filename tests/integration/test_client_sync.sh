@@ -150,6 +150,9 @@ SAMPLER_PID=$!
 BG_PIDS+=("$SAMPLER_PID")
 writer source 4000 11
 sync_bg "$WORK/a.log" "$SRC" "$DST" --resume "$WORK/a.resume" --spool "$WORK/spool-a" "${POLICY[@]}"
+# Once the snapshot is in, the source drops its replicas mid-load: the link is made again.
+wait_until 20 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[target]} --raw KEYS 'restore-migrate:sync:offset:*')\" ]"
+r_on source CLIENT KILL TYPE replica >/dev/null
 wait "$WRITER_PID"
 sleep 0.5
 touch "$WORK/a.stop"
@@ -161,6 +164,7 @@ kill -TERM "$SYNC_PID"
 wait "$SYNC_PID"
 assert_eq "SIGTERM stops the sync after the batch in flight: exit 4" 4 "$?"
 assert_match "the stop says how to continue" "continue with --resume" "$(cat "$WORK/a.log")"
+assert_match "a link the source dropped is made again with PSYNC" "linking again with PSYNC at offset" "$(cat "$WORK/a.log")"
 sync_fg "$SRC" "$DST" --resume "$WORK/a.resume" --until-caught-up "${POLICY[@]}"
 assert_eq "resumed with --until-caught-up: exit 0" 0 "$STATUS"
 assert_match "the rerun continues the stream (PSYNC +CONTINUE)" "continuing the stream at offset" "$OUT"

@@ -419,33 +419,86 @@ fn follow_node(
         }
         let _ = std::fs::remove_file(spool.snapshot());
     }
-    let db0 = from.as_ref().map_or(0, |(_, _, db)| *db);
-    let exit = follow(
-        a,
-        &spool,
-        &shared,
-        stop,
-        caps,
-        &mut applier,
-        Follow0 {
-            base,
-            db: db0,
-            replid: &id,
-            tag,
-            slots: node.slots.as_deref(),
-        },
-        &mut src_con,
-        &src_who,
-        &mut tally,
-        started,
-    );
-    drop(running);
-    let exit = exit?;
+    // Follow; a lost link is made again with PSYNC from what the target has (a network blip,
+    // the source killing its replicas), up to RELINKS times in a row.
+    let mut db0 = from.as_ref().map_or(0, |(_, _, db)| *db);
+    let (mut id, mut base, mut shared, mut running) = (id, base, shared, running);
+    let (mut relinks, mut last_lost) = (0, base);
+    let exit = loop {
+        let end = follow(
+            a,
+            &spool,
+            &shared,
+            stop,
+            caps,
+            &mut applier,
+            Follow0 {
+                base,
+                db: db0,
+                replid: &id,
+                tag,
+                slots: node.slots.as_deref(),
+            },
+            &mut src_con,
+            &src_who,
+            &mut tally,
+            started,
+        );
+        drop(running);
+        let (why, offset, db) = match end? {
+            Flow::Done(exit) => break exit,
+            Flow::Lost { why, offset, db } => (why, offset, db),
+        };
+        // In a row: a link that carried the stream further starts the count again.
+        if offset > last_lost {
+            relinks = 0;
+            last_lost = offset;
+        }
+        relinks += 1;
+        if relinks > RELINKS || replid.is_none() {
+            return Err(fatal(format!(
+                "{why} (the target has everything up to offset {offset}); run again with the same --resume"
+            )));
+        }
+        eprintln!(
+            "restore-migrate: {tag}{why}; linking again with PSYNC at offset {} ({relinks}/{RELINKS})",
+            offset + 1
+        );
+        std::thread::sleep(Duration::from_millis(200 << relinks.min(5)));
+        let link = match link::handshake(src_ep, timeout, Some((&id, offset)), stop.clone()) {
+            Ok(l) => l,
+            Err(_) if stop.load(Ordering::SeqCst) => break Exit::Stopped,
+            Err(e) => return Err(e),
+        };
+        let Start::Continue { replid: now, .. } = &link.start else {
+            return Err(fatal(format!(
+                "{src_who}: the link was lost and the source's backlog no longer holds offset {} (PSYNC answered {:?}); run again with the same --resume to load a new snapshot",
+                offset + 1,
+                link.start
+            )));
+        };
+        id = now.clone();
+        base = offset;
+        db0 = db;
+        shared = Arc::new(Shared::default());
+        shared.applied.store(base, Ordering::SeqCst);
+        running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
+    };
     Ok(match exit {
         Exit::Ok if tally.failed > 0 => Exit::KeysFailed,
         e => e,
     })
 }
+
+/// How a follow ended: with an exit status, or with the link lost after everything received
+/// was applied (up to `offset`, where the source had `db` selected).
+enum Flow {
+    Done(Exit),
+    Lost { why: String, offset: u64, db: u32 },
+}
+
+/// Links made again in a row after losing one, before the sync stops.
+const RELINKS: u32 = 5;
 
 /// Loads the snapshot from the spool as the receiver writes it; `false` when stopped.
 fn load_snapshot(
@@ -592,7 +645,7 @@ fn follow(
     src_who: &str,
     tally: &mut Tally,
     started: Instant,
-) -> Result<Exit> {
+) -> Result<Flow> {
     let mut tail = Tail::new(spool);
     let mut buf: Vec<u8> = Vec::new();
     let mut pos = 0usize; // parsed up to here in buf
@@ -683,15 +736,18 @@ fn follow(
                 "restore-migrate: {}stopped by a signal after the batch in flight; continue with --resume",
                 start.tag
             );
-            return Ok(Exit::Stopped);
+            return Ok(Flow::Done(Exit::Stopped));
         }
         if got == 0 {
             if let Some(why) = shared.failure() {
-                if pos == buf.len() && tail.pos() == shared.stream_bytes.load(Ordering::SeqCst) {
-                    return Err(fatal(format!(
-                        "{why} (the target has everything up to offset {})",
-                        p.ready_end
-                    )));
+                // Everything received is read and every whole command applied (a command cut
+                // by the loss is received again after the relink).
+                if tail.pos() == shared.stream_bytes.load(Ordering::SeqCst) {
+                    return Ok(Flow::Lost {
+                        why,
+                        offset: p.ready_end,
+                        db: p.ready_db,
+                    });
                 }
             }
             std::thread::sleep(Duration::from_millis(2));
@@ -721,7 +777,7 @@ fn follow(
             lag = Some((behind, secs));
             if a.until_caught_up && behind == 0 && !in_tx {
                 summary(start.tag, tally, start.replid, p.ready_end, lag, started);
-                return Ok(Exit::Ok);
+                return Ok(Flow::Done(Exit::Ok));
             }
         }
         if !a.quiet && last_line.elapsed() >= LINE_EVERY {
