@@ -219,6 +219,32 @@ assert_match "it says the backlog no longer holds the offset" "no longer holds o
 same_data small plain
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] other source lines: Valkey 9.1.2 and Redis 6.2.16 under a load, stopped, resumed"
+DST=redis://127.0.0.1:${SRV_PORT[plain]}
+for line in valkey9 redis6.2; do
+  bin=$(bash "$IT_DIR/hosts.sh" "$line") || { echo "  $line: no such host here; skipped"; continue; }
+  name=src_${line//./_}
+  REDIS_SERVER=$bin MODULE='' start_server "$name" --repl-diskless-sync-delay 0
+  r_on plain FLUSHALL >/dev/null
+  fttl=$(r_on "$name" --raw COMMAND INFO HSETEX | grep -qi hsetex && echo 1 || echo 0)
+  preload "$name" 500
+  python3 "$IT_DIR/sync_writer.py" "${SRV_PORT[$name]}" 2500 33 "$fttl" >"$WORK/w-$name.log" 2>&1 &
+  WRITER_PID=$!
+  BG_PIDS+=("$WRITER_PID")
+  SRC_URL=redis://127.0.0.1:${SRV_PORT[$name]}
+  sync_bg "$WORK/$name.log" "$SRC_URL" "$DST" --resume "$WORK/$name.resume" "${POLICY[@]}"
+  wait "$WRITER_PID"
+  sleep 0.5
+  kill -TERM "$SYNC_PID"
+  wait "$SYNC_PID"
+  assert_eq "$line source: stopped by SIGTERM (exit 4)" 4 "$?"
+  sync_fg "$SRC_URL" "$DST" --resume "$WORK/$name.resume" --until-caught-up "${POLICY[@]}"
+  assert_eq "$line source: resumed, caught up (exit 0)" 0 "$STATUS"
+  [ "$STATUS" = 0 ] || { echo "$OUT" | tail -n 3; tail -n 5 "$WORK/$name.log"; }
+  same_data "$name" plain
+done
+
+# ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] every write command of the source into this host: applied, or refused by name"
 REDIS_SERVER=$SRC_BIN MODULE='' start_server ev --repl-diskless-sync-delay 0
 EV_URL=redis://127.0.0.1:${SRV_PORT[ev]}
