@@ -69,7 +69,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "DIR")]
     pub spool: Option<String>,
 
-    /// Key on the target holding "<replid> <offset>" of the last applied batch, written in
+    /// Key on the target holding "<replid> <offset> <db>" of the last applied batch, written in
     /// the same MULTI as the batch (default restore-migrate:sync:offset:<replid>)
     #[arg(long, value_name = "NAME")]
     pub offset_key: Option<String>,
