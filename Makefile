@@ -34,7 +34,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench bench-migrate profile bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench bench-migrate bench-sync profile bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -154,6 +154,9 @@ profile: build ## Instructions per restore under callgrind: native vs module vs 
 
 bench-migrate: build ## Migration client vs MIGRATE ... COPY REPLACE KEYS (live and RDB file; BENCH_KEYS=200000)
 	@python3 bench/migrate_bench.py --client target/release/restore-migrate --module $(MODULE) --keys $${BENCH_KEYS:-200000}
+
+bench-sync: build ## restore-migrate sync vs a native replica's full sync and MIGRATE, then its follow rate (BENCH_KEYS=200000)
+	@python3 bench/sync_bench.py --client target/release/restore-migrate --keys $${BENCH_KEYS:-200000}
 
 bench-decode: ## Criterion benchmarks of the pure decoder, CRC-64 and LZF, in MB/s
 	cargo bench -p restore-core --bench decode

@@ -132,24 +132,7 @@ impl CheckpointFile {
     /// Locks `path` and reads what it holds (nothing for a new one).
     pub fn open(path: &str) -> Result<(CheckpointFile, Option<Checkpoint>)> {
         let path = PathBuf::from(path);
-        let lock_path = with_suffix(&path, ".lock");
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(|e| ck_err(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Fatal::Checkpoint(format!(
-                    "{}: another restore-migrate run is using this checkpoint (locked through {})",
-                    path.display(),
-                    lock_path.display()
-                )))
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(ck_err(&lock_path, e)),
-        }
+        let lock = lock(&path)?;
         let old = load(&path)?;
         Ok((CheckpointFile { path, _lock: lock }, old))
     }
@@ -177,20 +160,47 @@ impl CheckpointFile {
             c.bytes,
             u8::from(ck.complete)
         );
-        let tmp = with_suffix(&self.path, ".tmp");
-        let write = || -> std::io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(text.as_bytes())?;
-            f.sync_data()?;
-            std::fs::rename(&tmp, &self.path)?;
-            let dir = match self.path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            File::open(dir)?.sync_all()
-        };
-        write().map_err(|e| ck_err(&self.path, e))
+        write_atomic(&self.path, &text)
     }
+}
+
+/// Takes `path.lock` for the length of a run (the lock goes with the returned file): a second
+/// run on the same checkpoint fails to take it. Shared with the `sync` checkpoint.
+pub fn lock(path: &Path) -> Result<File> {
+    let lock_path = with_suffix(path, ".lock");
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| ck_err(&lock_path, e))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Fatal::Checkpoint(format!(
+            "{}: another restore-migrate run is using this checkpoint (locked through {})",
+            path.display(),
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(ck_err(&lock_path, e)),
+    }
+}
+
+/// Replaces `path` by `text`: a temporary file synced, renamed over, the directory synced, so
+/// a crash leaves either the old or the new contents.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = with_suffix(path, ".tmp");
+    let write = || -> std::io::Result<()> {
+        let mut f = File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, path)?;
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir)?.sync_all()
+    };
+    write().map_err(|e| ck_err(path, e))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

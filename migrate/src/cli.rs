@@ -59,6 +59,81 @@ pub enum Command {
     /// (without --extra), idle time/LFU on clusters or under different eviction policies,
     /// function libraries, module aux data, keys written to the source after they were read.
     Verify(MigrateArgs),
+    /// Follow a live SOURCE as its replica: copy its snapshot, then apply every write it takes
+    /// to TARGET until stopped (or, with --until-caught-up, until TARGET has caught up)
+    Sync(SyncArgs),
+}
+
+#[derive(Args, Clone)]
+#[command(
+    after_help = "Exit status: 0 caught up (--until-caught-up); 1 caught up, but some \
+snapshot keys could not be copied (each listed); 2 usage error, a source that refuses \
+replication, or a fatal error (the sync stopped; continue with --resume); 4 stopped by \
+SIGINT/SIGTERM after the batch in flight (continue with --resume)."
+)]
+pub struct SyncArgs {
+    /// redis://[user:password@]host:port of the live source: a server (every database is
+    /// followed), or any node of a cluster (every master is followed, one link each)
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// redis://[user:password@]host:port of the target server
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+
+    /// Resume file: created if missing, continued from if present. A rerun after any stop
+    /// (kill -9 included) continues the stream where the target's offset key says, with
+    /// PSYNC, when the source's backlog still holds it; else it loads a new snapshot
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<String>,
+
+    /// Directory for the snapshot and the stream received ahead of the target (default: a
+    /// temporary directory, removed at the end)
+    #[arg(long, value_name = "DIR")]
+    pub spool: Option<String>,
+
+    /// Key on the target holding "<replid> <offset> <db>" of the last applied batch, written in
+    /// the same MULTI as the batch (default restore-migrate:sync:offset:<replid>)
+    #[arg(long, value_name = "NAME")]
+    pub offset_key: Option<String>,
+
+    /// Exit 0 the first time the target has applied everything up to the source's
+    /// master_repl_offset read at that moment (pause writes on the source first)
+    #[arg(long)]
+    pub until_caught_up: bool,
+
+    /// Overwrite keys that exist on the target when loading the snapshot
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Hashes with field TTLs, and the field-TTL commands of the stream, on a target without
+    /// them: reject (stop), or persist (the fields without their TTLs)
+    #[arg(long, value_enum, default_value = "reject", value_name = "POLICY")]
+    pub field_ttl_policy: FieldTtlPolicy,
+
+    /// Write every database into this database of the target
+    #[arg(long, value_name = "N")]
+    pub target_db: Option<u32>,
+
+    /// Never use RESTORE.ASKING for the snapshot, even where it is loaded
+    #[arg(long)]
+    pub no_module: bool,
+
+    /// Snapshot keys, and stream commands, per batch (a stream batch is one MULTI)
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub batch: usize,
+
+    /// Snapshot: refuse a single key record larger than this (memory bound of the reader)
+    #[arg(long, default_value_t = restore_core::rdb_file::DEFAULT_MAX_RECORD, value_name = "BYTES")]
+    pub max_record_bytes: usize,
+
+    /// Socket timeout in seconds (also how long a silent source is waited for)
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+
+    /// No progress lines (the summary is still printed)
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -347,38 +422,31 @@ impl MigrateArgs {
     /// and shell histories show them; the URL's stays possible).
     pub fn end_opts(&self, end: End) -> Result<EndOpts> {
         let pick = |own: &Option<PathBuf>, both: &Option<PathBuf>| own.clone().or(both.clone());
-        let (name, own) = match end {
+        let own = match end {
             End::Source => (
-                "SOURCE",
-                (
-                    self.source_tls,
-                    &self.source_cacert,
-                    &self.source_cacert_dir,
-                    &self.source_cert,
-                    &self.source_key,
-                    self.source_insecure,
-                    &self.source_password_file,
-                ),
+                self.source_tls,
+                &self.source_cacert,
+                &self.source_cacert_dir,
+                &self.source_cert,
+                &self.source_key,
+                self.source_insecure,
+                &self.source_password_file,
             ),
             End::Target => (
-                "TARGET",
-                (
-                    self.target_tls,
-                    &self.target_cacert,
-                    &self.target_cacert_dir,
-                    &self.target_cert,
-                    &self.target_key,
-                    self.target_insecure,
-                    &self.target_password_file,
-                ),
+                self.target_tls,
+                &self.target_cacert,
+                &self.target_cacert_dir,
+                &self.target_cert,
+                &self.target_key,
+                self.target_insecure,
+                &self.target_password_file,
             ),
         };
         let (tls, cacert, cacert_dir, cert, key, insecure, password_file) = own;
+        let env = env_credentials(end);
         let password = match password_file {
             Some(f) => Some(Secret::from_file(f)?),
-            None => std::env::var(format!("RESTORE_MIGRATE_{name}_PASSWORD"))
-                .ok()
-                .map(Secret::new),
+            None => env.password,
         };
         Ok(EndOpts {
             tls: tls || self.tls,
@@ -387,8 +455,24 @@ impl MigrateArgs {
             cert: pick(cert, &self.cert),
             key: pick(key, &self.key),
             insecure: insecure || self.insecure,
-            user: std::env::var(format!("RESTORE_MIGRATE_{name}_USER")).ok(),
+            user: env.user,
             password,
         })
+    }
+}
+
+/// The credentials of one end from the environment (`RESTORE_MIGRATE_SOURCE_USER`,
+/// `RESTORE_MIGRATE_SOURCE_PASSWORD`; `…_TARGET_…` likewise), over the URL's.
+pub fn env_credentials(end: End) -> EndOpts {
+    let name = match end {
+        End::Source => "SOURCE",
+        End::Target => "TARGET",
+    };
+    EndOpts {
+        user: std::env::var(format!("RESTORE_MIGRATE_{name}_USER")).ok(),
+        password: std::env::var(format!("RESTORE_MIGRATE_{name}_PASSWORD"))
+            .ok()
+            .map(Secret::new),
+        ..EndOpts::default()
     }
 }

@@ -6,7 +6,7 @@
 //! (live servers, RDB files) hands out typed batches through `reader`; `target` writes them
 //! into a server or cluster, `sink_rdb` into an RDB file for an older release;
 //! `reply` says what each error reply means for the run; `checkpoint` and `pos` make runs
-//! resumable; `error` is the one error type and the exit statuses.
+//! resumable; `sync/` follows a live source as its replica; `error` is the one error type and the exit statuses.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +26,7 @@ mod report;
 mod sink;
 mod sink_rdb;
 mod source;
+mod sync;
 mod target;
 mod verify;
 
@@ -50,6 +51,15 @@ fn main() -> ExitCode {
     let (args, verify_only) = match cli.command {
         Command::Migrate(a) => (a, false),
         Command::Verify(a) => (a, true),
+        Command::Sync(a) => {
+            return match sync::sync(&a) {
+                Ok(exit) => ExitCode::from(exit.code()),
+                Err(e) => {
+                    eprintln!("restore-migrate: {e}");
+                    ExitCode::from(Exit::Fatal.code())
+                }
+            }
+        }
     };
     match run(&args, verify_only) {
         Ok(exit) => ExitCode::from(exit.code()),

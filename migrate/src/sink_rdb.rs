@@ -586,6 +586,7 @@ mod file_tests {
             .chain(extra);
         match Cli::try_parse_from(argv).unwrap().command {
             Command::Migrate(a) | Command::Verify(a) => a,
+            Command::Sync(_) => panic!("a migrate command line was parsed as sync"),
         }
     }
 

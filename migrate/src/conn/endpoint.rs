@@ -276,6 +276,21 @@ impl Endpoint {
         }
     }
 
+    /// Host and port of a plain TCP endpoint (not TLS, a socket or Sentinel): what a replica
+    /// link speaking RESP on its own socket can reach.
+    pub fn plain_tcp(&self) -> Option<(String, u16)> {
+        match (self.info.addr(), &self.tls, &self.sentinel) {
+            (ConnectionAddr::Tcp(h, p), None, None) => Some((h.clone(), *p)),
+            _ => None,
+        }
+    }
+
+    /// The ACL user and password to `AUTH` with, if any.
+    pub fn credentials(&self) -> (Option<&str>, Option<&str>) {
+        let s = self.info.redis_settings();
+        (s.username(), s.password())
+    }
+
     #[cfg(test)]
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()

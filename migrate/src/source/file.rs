@@ -121,6 +121,21 @@ impl FileSource {
     }
 }
 
+/// The key to copy that a file record holds (shared with `sync`, which reads a replica
+/// link's snapshot with the same reader).
+pub fn rec_of(k: KeyRecord) -> Rec {
+    Rec {
+        key: k.key,
+        payload: k.payload,
+        expire_ms: k.expire_ms,
+        lru: match (k.freq, k.idle_seconds) {
+            (Some(f), _) => Some(Lru::Freq(f)),
+            (None, Some(s)) => Some(Lru::Idle(s)),
+            _ => None,
+        },
+    }
+}
+
 /// The `TYPE` name of an RDB type id.
 pub fn type_name_of(type_id: u8) -> &'static str {
     match type_id {
@@ -178,16 +193,7 @@ impl Source for FileSource {
                         continue;
                     }
                     bytes += k.payload.len();
-                    recs.push(Rec {
-                        key: k.key,
-                        payload: k.payload,
-                        expire_ms: k.expire_ms,
-                        lru: match (k.freq, k.idle_seconds) {
-                            (Some(f), _) => Some(Lru::Freq(f)),
-                            (None, Some(s)) => Some(Lru::Idle(s)),
-                            _ => None,
-                        },
-                    });
+                    recs.push(rec_of(k));
                 }
                 Record::Aux { key, value } => {
                     if key == b"redis-ver" || key == b"valkey-ver" {

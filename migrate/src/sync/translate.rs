@@ -1,0 +1,773 @@
+//! What each command of the source's stream becomes on the target: the one table of it.
+//!
+//! Every command is sent as it is where the target has it (its command names are learned
+//! from the target's `COMMAND`, its options from its release below), rewritten into an exact
+//! equivalent where one exists, or refused: the sync stops, naming the command, its key and
+//! the stream offset. Nothing is skipped without being counted and named in the summary.
+//!
+//! Rewrites rest on one fact: a master propagates a conditional write only when it took
+//! effect, and the target holds what the source held; so a condition that held there holds
+//! on the target, and dropping it (EXPIRE's NX/XX/GT/LT, HSETEX's FNX/FXX) changes nothing.
+
+use std::collections::HashSet;
+
+use crate::conn::Family;
+
+/// What the target is, for the table.
+#[derive(Debug, Clone)]
+pub struct Caps {
+    /// Lower-case command names (`COMMAND`'s answer).
+    pub commands: HashSet<Vec<u8>>,
+    pub family: Family,
+    pub version: (u32, u32, u32),
+    /// Hash field TTLs (Redis 7.4+, Valkey 9+).
+    pub field_ttls: bool,
+    /// `--field-ttl-policy persist`: fields are written without their TTLs where the target
+    /// has none.
+    pub persist: bool,
+    /// `--target-db`: every database is written into one, so commands that name another
+    /// database (MOVE, SWAPDB, COPY … DB) cannot keep their meaning.
+    pub one_db: bool,
+}
+
+/// The release that brought something, per family (`None`: that family has none yet).
+#[derive(Debug, Clone, Copy)]
+struct Since {
+    redis: (u32, u32, u32),
+    valkey: Option<(u32, u32, u32)>,
+}
+
+/// Brought by Redis at `v`; Valkey forked from 7.2 and has everything up to it.
+const fn redis(v: (u32, u32, u32)) -> Since {
+    Since {
+        redis: v,
+        valkey: if v.0 < 7 || (v.0 == 7 && v.1 <= 2) {
+            Some((7, 2, 0))
+        } else {
+            None
+        },
+    }
+}
+
+const R62: Since = redis((6, 2, 0));
+const R70: Since = redis((7, 0, 0));
+const R82: Since = redis((8, 2, 0));
+
+impl Caps {
+    fn has(&self, s: Since) -> bool {
+        match self.family {
+            Family::Redis => self.version >= s.redis,
+            Family::Valkey => s.valkey.is_some_and(|v| self.version >= v),
+        }
+    }
+
+    fn has_command(&self, name: &[u8]) -> bool {
+        self.commands.contains(name)
+    }
+}
+
+/// What the stream's control commands do (handled by the applier, not sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    Select(u32),
+    Multi,
+    Exec,
+    /// `PING`, `REPLCONF ACK`...: consumed.
+    Nothing,
+    /// `REPLCONF GETACK`: answer with an ACK.
+    GetAck,
+}
+
+/// What one command of the stream becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Control(Control),
+    /// These commands, in order (one, usually).
+    Send(Vec<Vec<Vec<u8>>>),
+    /// Nothing to send, counted under this name in the summary.
+    Dropped(&'static str),
+    /// The sync stops: why (the caller adds the command, key and offset).
+    Refuse(String),
+}
+
+/// How one command is taken.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    Select,
+    Multi,
+    Exec,
+    Consumed,
+    Replconf,
+    /// `SET`: `PXAT`/`EXAT` (6.2) become `PX`; `GET` (6.2, a reply only) is dropped.
+    Set,
+    /// `EXPIRE` and kin: `NX`/`XX`/`GT`/`LT` (7.0) dropped (they held on the source).
+    Expire,
+    /// `HSETEX`: `HSET` of its fields under `persist` on a target without field TTLs.
+    Hsetex,
+    /// `HEXPIRE` and kin: nothing under `persist` on a target without field TTLs.
+    FieldTtl,
+    /// `HPERSIST`: nothing to do on a target without field TTLs.
+    FieldPersist,
+    /// `LPOP`/`RPOP key count` (6.2): `count` single pops.
+    PopCount,
+    /// Options the target must have, from argument `from` on: `(option, arguments it takes,
+    /// since)`; `strip` drops them on an older target (the metadata it keeps has no place
+    /// there), else they are refused.
+    Options {
+        from: usize,
+        opts: &'static [(&'static str, usize, Since)],
+        strip: bool,
+        /// The options end at the first number (`ZADD`'s first score): what follows is data.
+        until_number: bool,
+    },
+    /// `XADD`: its options (before the ID) must be the target's.
+    Xadd,
+    /// `LMOVE` (6.2; `BLMOVE` is propagated as it): `RPOPLPUSH` for `RIGHT LEFT`, else a
+    /// script doing the pop and the push, on a target without it.
+    Lmove,
+}
+
+/// `LMOVE src dst <from> <to>` as a script, for targets before 6.2 (every target has Lua).
+const LMOVE_SCRIPT: &str = "local v = redis.call(ARGV[1], KEYS[1]) \
+if v then redis.call(ARGV[2], KEYS[2], v) end return v";
+
+/// The table: commands that need more than "sent where the target has it".
+const TABLE: &[(&str, Rule)] = &[
+    ("select", Rule::Select),
+    ("multi", Rule::Multi),
+    ("exec", Rule::Exec),
+    ("ping", Rule::Consumed),
+    ("replconf", Rule::Replconf),
+    ("set", Rule::Set),
+    ("expire", Rule::Expire),
+    ("pexpire", Rule::Expire),
+    ("expireat", Rule::Expire),
+    ("pexpireat", Rule::Expire),
+    ("hsetex", Rule::Hsetex),
+    ("hexpire", Rule::FieldTtl),
+    ("hpexpire", Rule::FieldTtl),
+    ("hexpireat", Rule::FieldTtl),
+    ("hpexpireat", Rule::FieldTtl),
+    ("hgetex", Rule::FieldTtl),
+    ("hpersist", Rule::FieldPersist),
+    ("lpop", Rule::PopCount),
+    ("rpop", Rule::PopCount),
+    ("xadd", Rule::Xadd),
+    ("lmove", Rule::Lmove),
+    (
+        "zadd",
+        Rule::Options {
+            from: 2,
+            opts: &[("GT", 0, R62), ("LT", 0, R62)],
+            strip: false,
+            until_number: true,
+        },
+    ),
+    (
+        "xtrim",
+        Rule::Options {
+            from: 2,
+            opts: &[("MINID", 1, R62), ("LIMIT", 1, R62)],
+            strip: false,
+            until_number: false,
+        },
+    ),
+    (
+        "xgroup",
+        Rule::Options {
+            from: 4,
+            opts: &[("ENTRIESREAD", 1, R70)],
+            strip: true,
+            until_number: false,
+        },
+    ),
+    (
+        "xsetid",
+        Rule::Options {
+            from: 3,
+            opts: &[("ENTRIESADDED", 1, R70), ("MAXDELETEDID", 1, R70)],
+            strip: true,
+            until_number: false,
+        },
+    ),
+];
+
+/// Subcommands younger than their command: `(command, subcommand, since)`. A target that has
+/// the command but not the subcommand is refused before anything is sent.
+const SUBCOMMANDS: &[(&str, &str, Since)] = &[("xgroup", "CREATECONSUMER", R62)];
+
+fn lower(b: &[u8]) -> Vec<u8> {
+    b.to_ascii_lowercase()
+}
+
+fn is(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}
+
+fn int(arg: Option<&Vec<u8>>) -> Option<i64> {
+    std::str::from_utf8(arg?).ok()?.parse().ok()
+}
+
+/// The command's name as the user typed it, for messages.
+pub fn name(argv: &[Vec<u8>]) -> String {
+    String::from_utf8_lossy(argv.first().map_or(&[][..], |a| a)).to_uppercase()
+}
+
+/// What `argv` becomes on a target with `caps`, at `now_ms` (for relative expiries).
+pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
+    let cmd = lower(&argv[0]);
+    let rule = TABLE
+        .iter()
+        .find(|(n, _)| n.as_bytes() == cmd.as_slice())
+        .map(|(_, r)| *r);
+    let missing = |caps: &Caps| {
+        Action::Refuse(format!(
+            "the target has no {} command ({:?} {}.{}.{})",
+            name(&argv),
+            caps.family,
+            caps.version.0,
+            caps.version.1,
+            caps.version.2
+        ))
+    };
+    if let Some((_, sub, _)) = SUBCOMMANDS.iter().find(|(c, sub, since)| {
+        c.as_bytes() == cmd.as_slice()
+            && argv.get(1).is_some_and(|a| is(a, sub))
+            && !caps.has(*since)
+    }) {
+        return Action::Refuse(format!(
+            "the target has no {} {sub} subcommand",
+            name(&argv)
+        ));
+    }
+    if caps.one_db && moves_between_dbs(&cmd, &argv) {
+        return Action::Refuse(format!(
+            "{} names another database, and --target-db writes every database into one",
+            name(&argv)
+        ));
+    }
+    match rule {
+        Some(Rule::Select) => match int(argv.get(1)).and_then(|d| u32::try_from(d).ok()) {
+            Some(db) => Action::Control(Control::Select(db)),
+            None => Action::Refuse("a SELECT without a database number".into()),
+        },
+        Some(Rule::Multi) => Action::Control(Control::Multi),
+        Some(Rule::Exec) => Action::Control(Control::Exec),
+        Some(Rule::Consumed) => Action::Control(Control::Nothing),
+        Some(Rule::Replconf) => {
+            if argv.get(1).is_some_and(|a| is(a, "GETACK")) {
+                Action::Control(Control::GetAck)
+            } else {
+                Action::Control(Control::Nothing)
+            }
+        }
+        Some(Rule::Lmove) if !caps.has_command(&cmd) => lmove(argv),
+        _ if !caps.has_command(&cmd) && !field_ttl_fallback(rule, caps) => missing(caps),
+        None => Action::Send(vec![argv]),
+        Some(Rule::Set) => set(argv, caps, now_ms),
+        Some(Rule::Expire) => {
+            if caps.has(R70) {
+                return Action::Send(vec![argv]);
+            }
+            let mut out = argv;
+            out.truncate(3);
+            Action::Send(vec![out])
+        }
+        Some(Rule::Hsetex) => hsetex(argv, caps),
+        Some(Rule::FieldTtl) => {
+            if caps.field_ttls {
+                Action::Send(vec![argv])
+            } else if caps.persist {
+                Action::Dropped("hash field TTLs not kept (--field-ttl-policy persist)")
+            } else {
+                field_ttl_refused(&argv)
+            }
+        }
+        Some(Rule::FieldPersist) => {
+            if caps.field_ttls {
+                Action::Send(vec![argv])
+            } else {
+                Action::Dropped("HPERSIST on a target without field TTLs (nothing to do)")
+            }
+        }
+        Some(Rule::PopCount) => {
+            if argv.len() < 3 || caps.has(R62) {
+                return Action::Send(vec![argv]);
+            }
+            match int(argv.get(2)) {
+                Some(n) if (0..=1_000_000).contains(&n) => {
+                    Action::Send((0..n).map(|_| argv[..2].to_vec()).collect())
+                }
+                _ => Action::Refuse("a pop count out of range".into()),
+            }
+        }
+        Some(Rule::Options {
+            from,
+            opts,
+            strip,
+            until_number,
+        }) => options(argv, caps, from, opts, strip, until_number),
+        Some(Rule::Xadd) => xadd(argv, caps),
+        Some(Rule::Lmove) => Action::Send(vec![argv]),
+    }
+}
+
+fn lmove(argv: Vec<Vec<u8>>) -> Action {
+    let side = |a: Option<&Vec<u8>>| match a {
+        Some(a) if is(a, "LEFT") => Some("L"),
+        Some(a) if is(a, "RIGHT") => Some("R"),
+        _ => None,
+    };
+    let (Some(from), Some(to), 5) = (side(argv.get(3)), side(argv.get(4)), argv.len()) else {
+        return Action::Refuse("an LMOVE with bad arguments".into());
+    };
+    if (from, to) == ("R", "L") {
+        return Action::Send(vec![vec![
+            b"RPOPLPUSH".to_vec(),
+            argv[1].clone(),
+            argv[2].clone(),
+        ]]);
+    }
+    Action::Send(vec![vec![
+        b"EVAL".to_vec(),
+        LMOVE_SCRIPT.as_bytes().to_vec(),
+        b"2".to_vec(),
+        argv[1].clone(),
+        argv[2].clone(),
+        format!("{from}POP").into_bytes(),
+        format!("{to}PUSH").into_bytes(),
+    ]])
+}
+
+fn moves_between_dbs(cmd: &[u8], argv: &[Vec<u8>]) -> bool {
+    match cmd {
+        b"move" | b"swapdb" => true,
+        b"copy" => argv.iter().skip(3).any(|a| is(a, "DB")),
+        _ => false,
+    }
+}
+
+/// Field-TTL commands are taken by their rule even where the target lacks them.
+fn field_ttl_fallback(rule: Option<Rule>, caps: &Caps) -> bool {
+    matches!(
+        rule,
+        Some(Rule::Hsetex | Rule::FieldTtl | Rule::FieldPersist)
+    ) && !caps.field_ttls
+}
+
+fn field_ttl_refused(argv: &[Vec<u8>]) -> Action {
+    Action::Refuse(format!(
+        "the target has no hash field TTLs ({} sets one); run with --field-ttl-policy persist to write the fields without their TTLs",
+        name(argv)
+    ))
+}
+
+fn set(mut argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
+    if caps.has(R62) {
+        return Action::Send(vec![argv]);
+    }
+    let mut out = argv.drain(..3.min(argv.len())).collect::<Vec<_>>();
+    let mut it = argv.into_iter();
+    while let Some(opt) = it.next() {
+        if is(&opt, "GET") {
+            continue; // a reply, not a write
+        }
+        let at_ms = if is(&opt, "PXAT") {
+            Some(1)
+        } else if is(&opt, "EXAT") {
+            Some(1000)
+        } else {
+            None
+        };
+        match at_ms {
+            Some(scale) => {
+                let Some(t) = int(it.next().as_ref()).and_then(|t| t.checked_mul(scale)) else {
+                    return Action::Refuse("SET with a bad expiry time".into());
+                };
+                // Already past: a 1 ms TTL expires it at once, as the source did.
+                out.push(b"PX".to_vec());
+                out.push((t - now_ms).max(1).to_string().into_bytes());
+            }
+            None => out.push(opt),
+        }
+    }
+    Action::Send(vec![out])
+}
+
+fn hsetex(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    if caps.field_ttls {
+        return Action::Send(vec![argv]);
+    }
+    if !caps.persist {
+        return field_ttl_refused(&argv);
+    }
+    let Some(fields) = argv.iter().position(|a| is(a, "FIELDS")) else {
+        return Action::Refuse("HSETEX without FIELDS".into());
+    };
+    let n = int(argv.get(fields + 1)).unwrap_or(-1);
+    let pairs = &argv[(fields + 2).min(argv.len())..];
+    if n < 1 || pairs.len() as i64 != 2 * n {
+        return Action::Refuse("HSETEX with a field count that does not match".into());
+    }
+    let mut out = vec![b"HSET".to_vec(), argv[1].clone()];
+    out.extend_from_slice(pairs);
+    Action::Send(vec![out])
+}
+
+fn options(
+    argv: Vec<Vec<u8>>,
+    caps: &Caps,
+    from: usize,
+    opts: &[(&str, usize, Since)],
+    strip: bool,
+    until_number: bool,
+) -> Action {
+    let mut out: Vec<Vec<u8>> = argv[..from.min(argv.len())].to_vec();
+    let mut i = from;
+    while i < argv.len() {
+        let number = || {
+            std::str::from_utf8(&argv[i])
+                .ok()
+                .is_some_and(|a| a.parse::<f64>().is_ok())
+        };
+        if until_number && number() {
+            out.extend_from_slice(&argv[i..]);
+            break;
+        }
+        match opts.iter().find(|(o, _, _)| is(&argv[i], o)) {
+            Some((o, takes, since)) if !caps.has(*since) => {
+                if !strip {
+                    return Action::Refuse(format!("the target has no {} option {o}", name(&argv)));
+                }
+                i += 1 + takes;
+            }
+            _ => {
+                out.push(argv[i].clone());
+                i += 1;
+            }
+        }
+    }
+    Action::Send(vec![out])
+}
+
+fn xadd(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    // XADD key [NOMKSTREAM] [KEEPREF|DELREF|ACKED] [MAXLEN|MINID [=|~] n [LIMIT c]] id f v...
+    let mut i = 2;
+    while i < argv.len() {
+        let a = &argv[i];
+        let (since, takes) = if is(a, "NOMKSTREAM") {
+            (R62, 0)
+        } else if is(a, "KEEPREF") || is(a, "DELREF") || is(a, "ACKED") {
+            (R82, 0)
+        } else if is(a, "MAXLEN") || is(a, "MINID") {
+            let approx = argv.get(i + 1).is_some_and(|x| x == b"=" || x == b"~");
+            (
+                if is(a, "MINID") {
+                    R62
+                } else {
+                    redis((5, 0, 0))
+                },
+                1 + usize::from(approx),
+            )
+        } else if is(a, "LIMIT") {
+            (R62, 1)
+        } else {
+            break; // the ID
+        };
+        if !caps.has(since) {
+            return Action::Refuse(format!(
+                "the target has no XADD option {}",
+                String::from_utf8_lossy(a).to_uppercase()
+            ));
+        }
+        i += 1 + takes;
+    }
+    Action::Send(vec![argv])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(family: Family, v: (u32, u32, u32), field_ttls: bool, persist: bool) -> Caps {
+        let names = "set get del incr expire pexpire pexpireat lpush lpop rpop xadd xtrim xgroup xsetid hset hdel copy";
+        let mut commands: HashSet<Vec<u8>> =
+            names.split(' ').map(|s| s.as_bytes().to_vec()).collect();
+        if field_ttls {
+            for c in "hsetex hexpire hpexpire hexpireat hpexpireat hpersist hgetex".split(' ') {
+                commands.insert(c.as_bytes().to_vec());
+            }
+        }
+        Caps {
+            commands,
+            family,
+            version: v,
+            field_ttls,
+            persist,
+            one_db: false,
+        }
+    }
+
+    fn v(args: &str) -> Vec<Vec<u8>> {
+        args.split(' ').map(|s| s.as_bytes().to_vec()).collect()
+    }
+
+    fn sent(a: Action) -> Vec<String> {
+        match a {
+            Action::Send(cmds) => cmds
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|x| String::from_utf8_lossy(x).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect(),
+            other => panic!("not sent: {other:?}"),
+        }
+    }
+
+    fn refused(a: Action) -> String {
+        match a {
+            Action::Refuse(why) => why,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    const R60: (u32, u32, u32) = (6, 0, 20);
+    const R74: (u32, u32, u32) = (7, 4, 0);
+
+    #[test]
+    fn control_commands_are_the_appliers() {
+        let c = caps(Family::Redis, R60, false, false);
+        assert_eq!(
+            translate(v("SELECT 3"), &c, 0),
+            Action::Control(Control::Select(3))
+        );
+        assert_eq!(
+            translate(v("multi"), &c, 0),
+            Action::Control(Control::Multi)
+        );
+        assert_eq!(translate(v("EXEC"), &c, 0), Action::Control(Control::Exec));
+        assert_eq!(
+            translate(v("PING"), &c, 0),
+            Action::Control(Control::Nothing)
+        );
+        assert_eq!(
+            translate(v("REPLCONF GETACK *"), &c, 0),
+            Action::Control(Control::GetAck)
+        );
+        assert!(matches!(translate(v("SELECT x"), &c, 0), Action::Refuse(_)));
+    }
+
+    #[test]
+    fn set_pxat_and_exat_become_px_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert_eq!(
+            sent(translate(v("SET k v PXAT 10500"), &old, 10_000)),
+            ["SET k v PX 500"]
+        );
+        assert_eq!(
+            sent(translate(v("SET k v EXAT 11 NX"), &old, 10_000)),
+            ["SET k v PX 1000 NX"]
+        );
+        // Already expired on the source: expires at once on the target.
+        assert_eq!(
+            sent(translate(v("SET k v PXAT 5"), &old, 10_000)),
+            ["SET k v PX 1"]
+        );
+        assert_eq!(
+            sent(translate(v("SET k v GET KEEPTTL"), &old, 0)),
+            ["SET k v KEEPTTL"]
+        );
+        // A value that looks like an option is a value.
+        assert_eq!(sent(translate(v("SET k GET"), &old, 0)), ["SET k GET"]);
+        let new = caps(Family::Valkey, (8, 0, 1), false, false);
+        assert_eq!(
+            sent(translate(v("SET k v PXAT 10500"), &new, 0)),
+            ["SET k v PXAT 10500"]
+        );
+    }
+
+    #[test]
+    fn expire_conditions_dropped_before_7_0() {
+        let old = caps(Family::Redis, (6, 2, 16), false, false);
+        assert_eq!(
+            sent(translate(v("PEXPIREAT k 123 GT"), &old, 0)),
+            ["PEXPIREAT k 123"]
+        );
+        let new = caps(Family::Redis, (7, 0, 15), false, false);
+        assert_eq!(
+            sent(translate(v("PEXPIREAT k 123 GT"), &new, 0)),
+            ["PEXPIREAT k 123 GT"]
+        );
+    }
+
+    #[test]
+    fn field_ttl_commands_follow_the_policy() {
+        let reject = caps(Family::Redis, (7, 2, 6), false, false);
+        let persist = caps(Family::Redis, (7, 2, 6), false, true);
+        let has = caps(Family::Redis, R74, true, false);
+        let hsetex = "HSETEX h FNX PXAT 99 FIELDS 2 a 1 b 2";
+        assert!(refused(translate(v(hsetex), &reject, 0)).contains("--field-ttl-policy persist"));
+        assert_eq!(sent(translate(v(hsetex), &persist, 0)), ["HSET h a 1 b 2"]);
+        assert_eq!(sent(translate(v(hsetex), &has, 0)), [hsetex]);
+        assert!(matches!(
+            translate(v("HSETEX h FIELDS 2 a 1"), &persist, 0),
+            Action::Refuse(_)
+        ));
+        for c in [
+            "HPEXPIREAT h 99 FIELDS 1 a",
+            "HEXPIRE h 9 FIELDS 1 a",
+            "HGETEX h PX 5 FIELDS 1 a",
+        ] {
+            assert!(
+                matches!(translate(v(c), &reject, 0), Action::Refuse(_)),
+                "{c}"
+            );
+            assert!(
+                matches!(translate(v(c), &persist, 0), Action::Dropped(_)),
+                "{c}"
+            );
+            assert_eq!(sent(translate(v(c), &has, 0)), [c]);
+        }
+        assert!(matches!(
+            translate(v("HPERSIST h FIELDS 1 a"), &reject, 0),
+            Action::Dropped(_)
+        ));
+    }
+
+    #[test]
+    fn pops_with_a_count_become_single_pops_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert_eq!(
+            sent(translate(v("LPOP l 3"), &old, 0)),
+            ["LPOP l", "LPOP l", "LPOP l"]
+        );
+        assert_eq!(sent(translate(v("RPOP l"), &old, 0)), ["RPOP l"]);
+        let new = caps(Family::Redis, (6, 2, 16), false, false);
+        assert_eq!(sent(translate(v("LPOP l 3"), &new, 0)), ["LPOP l 3"]);
+    }
+
+    #[test]
+    fn stream_metadata_of_7_0_is_dropped_where_older_streams_have_none() {
+        let old = caps(Family::Redis, (6, 2, 16), false, false);
+        assert_eq!(
+            sent(translate(v("XGROUP SETID s g 5-0 ENTRIESREAD 3"), &old, 0)),
+            ["XGROUP SETID s g 5-0"]
+        );
+        assert_eq!(
+            sent(translate(
+                v("XSETID s 5-0 ENTRIESADDED 9 MAXDELETEDID 2-0"),
+                &old,
+                0
+            )),
+            ["XSETID s 5-0"]
+        );
+        let new = caps(Family::Valkey, (7, 2, 7), false, false);
+        let c = "XGROUP SETID s g 5-0 ENTRIESREAD 3";
+        assert_eq!(sent(translate(v(c), &new, 0)), [c]);
+    }
+
+    #[test]
+    fn stream_options_the_target_lacks_are_refused() {
+        let r60 = caps(Family::Redis, R60, false, false);
+        let v9 = caps(Family::Valkey, (9, 1, 2), true, false);
+        let r82 = caps(Family::Redis, (8, 2, 3), true, false);
+        assert!(refused(translate(v("XADD s MINID = 5 1-1 f v"), &r60, 0)).contains("MINID"));
+        assert!(refused(translate(v("XTRIM s MINID 5"), &r60, 0)).contains("MINID"));
+        assert_eq!(
+            sent(translate(v("XADD s MAXLEN = 5 1-1 f v"), &r60, 0)),
+            ["XADD s MAXLEN = 5 1-1 f v"]
+        );
+        // A field named like an option comes after the ID.
+        assert_eq!(
+            sent(translate(v("XADD s 1-1 MINID v"), &r60, 0)),
+            ["XADD s 1-1 MINID v"]
+        );
+        assert!(refused(translate(v("XADD s KEEPREF 1-1 f v"), &v9, 0)).contains("KEEPREF"));
+        assert_eq!(
+            sent(translate(v("XADD s ACKED 1-1 f v"), &r82, 0)),
+            ["XADD s ACKED 1-1 f v"]
+        );
+    }
+
+    #[test]
+    fn lmove_becomes_rpoplpush_or_a_script_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert_eq!(
+            sent(translate(v("LMOVE a b RIGHT LEFT"), &old, 0)),
+            ["RPOPLPUSH a b"]
+        );
+        let s = sent(translate(v("LMOVE a b left right"), &old, 0));
+        assert!(
+            s[0].starts_with("EVAL ") && s[0].ends_with(" 2 a b LPOP RPUSH"),
+            "{s:?}"
+        );
+        assert!(matches!(
+            translate(v("LMOVE a b UP LEFT"), &old, 0),
+            Action::Refuse(_)
+        ));
+        let mut new = caps(Family::Redis, (6, 2, 16), false, false);
+        new.commands.insert(b"lmove".to_vec());
+        assert_eq!(
+            sent(translate(v("LMOVE a b LEFT RIGHT"), &new, 0)),
+            ["LMOVE a b LEFT RIGHT"]
+        );
+    }
+
+    #[test]
+    fn zadd_gt_and_lt_are_refused_before_6_2() {
+        let old = caps(Family::Redis, R60, false, false);
+        let mut c = old.clone();
+        c.commands.insert(b"zadd".to_vec());
+        assert!(refused(translate(v("ZADD z GT CH 5 a"), &c, 0)).contains("GT"));
+        assert_eq!(
+            sent(translate(v("ZADD z NX 5 a"), &c, 0)),
+            ["ZADD z NX 5 a"]
+        );
+    }
+
+    #[test]
+    fn a_subcommand_the_target_lacks_is_refused_by_name() {
+        let old = caps(Family::Redis, R60, false, false);
+        assert!(
+            refused(translate(v("XGROUP CREATECONSUMER s g c"), &old, 0))
+                .contains("no XGROUP CREATECONSUMER subcommand")
+        );
+        assert_eq!(
+            sent(translate(v("XGROUP SETID s g 0"), &old, 0)),
+            ["XGROUP SETID s g 0"]
+        );
+        let new = caps(Family::Redis, (6, 2, 16), false, false);
+        let c = "XGROUP CREATECONSUMER s g c";
+        assert_eq!(sent(translate(v(c), &new, 0)), [c]);
+    }
+
+    #[test]
+    fn commands_naming_another_database_are_refused_under_target_db() {
+        let mut c = caps(Family::Redis, (7, 0, 15), false, false);
+        for n in ["move", "swapdb", "copy"] {
+            c.commands.insert(n.as_bytes().to_vec());
+        }
+        assert_eq!(sent(translate(v("MOVE k 1"), &c, 0)), ["MOVE k 1"]);
+        c.one_db = true;
+        for cmd in ["MOVE k 1", "SWAPDB 0 1", "COPY a b DB 2 REPLACE"] {
+            assert!(
+                refused(translate(v(cmd), &c, 0)).contains("--target-db"),
+                "{cmd}"
+            );
+        }
+        assert_eq!(
+            sent(translate(v("COPY a b REPLACE"), &c, 0)),
+            ["COPY a b REPLACE"]
+        );
+    }
+
+    #[test]
+    fn a_command_the_target_lacks_is_refused_by_name() {
+        let c = caps(Family::Redis, R60, false, false);
+        assert!(refused(translate(v("LMPOP 1 l LEFT"), &c, 0)).contains("no LMPOP command"));
+        assert_eq!(sent(translate(v("incr n"), &c, 0)), ["incr n"]);
+    }
+}
