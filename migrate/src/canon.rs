@@ -32,13 +32,13 @@ pub struct StreamCanon {
     last_id: (u64, u64),
     entries_added: u64,
     max_deleted: (u64, u64),
-    /// name, last delivered id, PEL (id, delivery time, count, owner), consumers (name, seen, pending)
+    /// name, last delivered id, PEL (id, delivery time, count, owner), consumers (name, pending)
     #[allow(clippy::type_complexity)]
     groups: Vec<(
         B,
         (u64, u64),
         Vec<((u64, u64), i64, u64, Option<B>)>,
-        Vec<(B, i64, Vec<(u64, u64)>)>,
+        Vec<(B, Vec<(u64, u64)>)>,
     )>,
 }
 
@@ -149,13 +149,14 @@ pub fn of_payload(payload: &[u8], now_ms: i64, field_ttls: bool) -> Result<Canon
                     })
                     .collect();
                 pel.sort();
+                // A consumer's seen-time is left out: a replica (native or `sync`) sets its own
+                // when it applies the command, so it differs from the master's by design.
                 let mut consumers: Vec<_> = g
                     .consumers
                     .iter()
                     .map(|c| {
                         (
                             bytes(c.name.as_element()),
-                            c.seen_time,
                             c.pending.iter().map(|i| (i.ms, i.seq)).collect::<Vec<_>>(),
                         )
                     })

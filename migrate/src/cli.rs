@@ -57,7 +57,8 @@ pub enum Command {
     ///
     /// Not checked (the summary says so too): keys on the target that the source lacks
     /// (without --extra), idle time/LFU on clusters or under different eviction policies,
-    /// function libraries, module aux data, keys written to the source after they were read.
+    /// stream consumers' seen-time (a replica sets its own), function libraries, module aux
+    /// data, keys written to the source after they were read.
     Verify(MigrateArgs),
     /// Follow a live SOURCE as its replica: copy its snapshot, then apply every write it takes
     /// to TARGET until stopped (or, with --until-caught-up, until TARGET has caught up)

@@ -311,6 +311,7 @@ fn not_checked(a: &MigrateArgs, cluster: bool, field_ttls: bool, lru_checked: u6
     if !field_ttls {
         out.push("hash field TTLs (the target has none)".into());
     }
+    out.push("stream consumers' seen-time (a replica sets its own)".into());
     out.push("function libraries".into());
     out.push("module aux data".into());
     out.push("keys written to the source after they were read".into());
