@@ -22,6 +22,9 @@ use redis::{TlsCertificates, Value};
 
 use crate::error::{fatal, usage, Result};
 
+/// How long a connection waits for a server that is loading its dataset.
+const LOADING_WAIT: Duration = Duration::from_secs(300);
+
 /// A password: never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -338,18 +341,49 @@ impl Endpoint {
         let _ = con.set_write_timeout(Some(timeout));
         // A first round trip here: TLS completes its handshake on first use, and a server
         // that wants a password says so to PING; either is then reported as a connection
-        // failure in words that say what to do, not at some later command.
-        match super::cmd("PING").query::<Value>(&mut con) {
-            Err(e) => return Err(fatal(describe_connect_error(&self.display, &e))),
-            Ok(Value::ServerError(e)) if e.code() == "NOAUTH" => {
-                return Err(fatal(describe_connect_error(
-                    &self.display,
-                    &redis::RedisError::from(e),
-                )))
+        // failure in words that say what to do, not at some later command. A server still
+        // loading its dataset (a restart, a replica's first sync) is waited for.
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            let code = match super::cmd("PING").query::<Value>(&mut con) {
+                Err(e) => match e.code() {
+                    Some("LOADING") => "LOADING".to_string(),
+                    _ => return Err(fatal(describe_connect_error(&self.display, &e))),
+                },
+                Ok(Value::ServerError(e)) => e.code().to_string(),
+                Ok(_) => return Ok(con),
+            };
+            match code.as_str() {
+                "NOAUTH" => {
+                    return Err(fatal(format!(
+                        "{}: the server requires a password (in the URL, RESTORE_MIGRATE_SOURCE_PASSWORD / RESTORE_MIGRATE_TARGET_PASSWORD, or --source-password-file / --target-password-file)",
+                        self.display
+                    )))
+                }
+                "LOADING" if started.elapsed() < LOADING_WAIT => {
+                    if pause == Duration::from_millis(100) {
+                        eprintln!(
+                            "restore-migrate: {}: LOADING: the server is loading its dataset; trying again in {} ms, for up to {} s",
+                            self.display,
+                            pause.as_millis(),
+                            LOADING_WAIT.as_secs()
+                        );
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                "LOADING" => {
+                    return Err(fatal(format!(
+                        "{}: still loading its dataset after {} s; run again once it answers",
+                        self.display,
+                        LOADING_WAIT.as_secs()
+                    )))
+                }
+                // PING refused for another reason (an ACL without it): the connection works.
+                _ => return Ok(con),
             }
-            Ok(_) => {}
         }
-        Ok(con)
     }
 
     /// The master's address, from the first sentinel that knows it.
