@@ -219,7 +219,13 @@ pub fn handshake(
             _ => return Err(fatal(format!("{who}: PSYNC: {r}"))),
         }
     } else if let Some(rest) = r.strip_prefix("+CONTINUE") {
-        let (id, off) = from.expect("CONTINUE answers a PSYNC with a replid");
+        // Only a PSYNC that named a replid may be continued; a source saying so to `PSYNC ? -1`
+        // is answered with an error, not a panic.
+        let Some((id, off)) = from else {
+            return Err(fatal(format!(
+                "{who}: PSYNC: +CONTINUE to a request for a full resync"
+            )));
+        };
         let rest = rest.trim();
         Start::Continue {
             replid: if rest.is_empty() { id } else { rest }.to_string(),
