@@ -118,7 +118,7 @@ test-integration: build-fault build ## tests/integration on every host in HOSTS 
 	  elif [ $$? = 3 ]; then echo "test-integration: host $$h skipped: no $(SHARED)/hosts (a bare clone; set SHARED=)"; \
 	  else exit 1; fi; \
 	done; \
-	status=0; sums=$$(mktemp); trap 'rm -f "$$sums"' EXIT; \
+	status=0; sums=$$(mktemp); trap 'rm -f "$$sums" "$$sums.failed"' EXIT; \
 	for path in $(WRITE_PATHS); do \
 	  tests="$${TESTS:-}"; \
 	  if [ $$path = keyapi ]; then \
@@ -127,9 +127,10 @@ test-integration: build-fault build ## tests/integration on every host in HOSTS 
 	  fi; \
 	  echo "== write path: $$path"; \
 	  WRITE_PATH=$$path TESTS="$$tests" MODULE=$(MODULE) JOBS=$(JOBS) bash $(IT)/run.sh "$${bins[@]}" | tee "$$sums.out" || status=1; \
-	  tail -n 1 "$$sums.out" >>"$$sums"; rm -f "$$sums.out"; \
+	  tail -n 1 "$$sums.out" >>"$$sums"; grep "^FAILED " "$$sums.out" | sed "s/^/[$$path] /" >>"$$sums.failed"; rm -f "$$sums.out"; \
 	done; \
 	echo "== every write path"; \
+	cat "$$sums.failed" 2>/dev/null; rm -f "$$sums.failed"; \
 	awk '{ p += $$1; f += $$3 } END { printf "%d passed, %d failed\n", p, f }' "$$sums"; \
 	exit $$status
 

@@ -39,8 +39,8 @@ run_scripts() {
     name=$(basename "$script" .sh)
     rf=$results/$label.$name
     start=$SECONDS
-    REDIS_SERVER=$bin RESULT_FILE=$rf bash "$script"
-    status=$?
+    REDIS_SERVER=$bin RESULT_FILE=$rf bash "$script" 2>&1 | tee "$rf.out"
+    status=${PIPESTATUS[0]}
     if [ -s "$rf" ]; then
       read -r p f <"$rf"
     else
@@ -52,6 +52,12 @@ run_scripts() {
       echo "  FAIL  $name exited with status $status before reporting a failure"
     fi
     echo "   $name on $label: $p passed, $f failed ($((SECONDS - start)) s)"
+    # Failures are repeated at the very end, where a CI log's tail still shows them.
+    if [ "$f" -gt 0 ]; then
+      grep -m 5 -E '^ *FAIL ' "$rf.out" | sed "s/^ *FAIL */FAILED $name on $label: /" >>"$results/failures"
+      grep -q -E '^ *FAIL ' "$rf.out" || echo "FAILED $name on $label: exited $status" >>"$results/failures"
+    fi
+    rm -f "$rf.out"
     pass=$((pass + p))
     failed=$((failed + f))
   done
@@ -99,6 +105,7 @@ for sum in "$results"/*.sum; do
   total_pass=$((total_pass + p))
   total_fail=$((total_fail + f))
 done
+[ -s "$results/failures" ] && cat "$results/failures"
 [ $# -eq 1 ] && [ ${#once[@]} -eq 0 ] || echo "== all hosts ($((SECONDS - start)) s)"
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
