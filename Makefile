@@ -127,7 +127,7 @@ test-integration: build-fault build ## tests/integration on every host in HOSTS 
 	  fi; \
 	  echo "== write path: $$path"; \
 	  WRITE_PATH=$$path TESTS="$$tests" MODULE=$(MODULE) JOBS=$(JOBS) bash $(IT)/run.sh "$${bins[@]}" | tee "$$sums.out" || status=1; \
-	  tail -n 1 "$$sums.out" >>"$$sums"; grep "^FAILED " "$$sums.out" | sed "s/^/[$$path] /" >>"$$sums.failed"; rm -f "$$sums.out"; \
+	  tail -n 1 "$$sums.out" >>"$$sums"; { grep "^FAILED " "$$sums.out" || true; } | sed "s/^/[$$path] /" >>"$$sums.failed"; rm -f "$$sums.out"; \
 	done; \
 	echo "== every write path"; \
 	cat "$$sums.failed" 2>/dev/null; rm -f "$$sums.failed"; \
