@@ -147,6 +147,7 @@ mod tests {
                     },
                     source_bytes: 0,
                     db_sizes: None,
+                    expiry_slack_ms: 0,
                 }));
             }
             match self.then {

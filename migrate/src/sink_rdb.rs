@@ -461,6 +461,7 @@ impl Source for WithFunctions {
                 pos: Pos::File { offset: 0 },
                 source_bytes: 0,
                 db_sizes: None,
+                expiry_slack_ms: 0,
             })),
             None => Ok(None),
         }

@@ -224,7 +224,10 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
             }
             let ttl_ok = match (rec.expire_ms, expire) {
                 (None, None) => true,
-                (Some(s), Some(t)) => (s - t).abs() <= a.ttl_tolerance,
+                // The source's expiry is a lower bound, short by up to the read's slack.
+                (Some(s), Some(t)) => {
+                    (s - t) <= a.ttl_tolerance && (t - s) <= a.ttl_tolerance + batch.expiry_slack_ms
+                }
                 _ => false,
             };
             let lru_diff = match (rec.lru, target_lru) {

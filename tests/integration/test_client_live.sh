@@ -18,7 +18,7 @@
 
 is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
 
-BIN=$REPO_ROOT/target/release/restore-migrate
+BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
 [ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
 start_server target
 MODULE='' start_server source --rdbcompression no

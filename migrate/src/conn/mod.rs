@@ -160,6 +160,65 @@ pub fn cmd(name: &str) -> redis::Cmd {
     }
 }
 
+/// A pipeline packed by hand, for the per-key read path: one buffer for all its commands and
+/// no `redis::Cmd` each (two allocations and ~450 instructions apiece, measured with
+/// callgrind). Names go through the run's renames as [`cmd`]'s do.
+#[derive(Default)]
+pub struct Packed {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Packed {
+    pub fn new() -> Packed {
+        Packed::default()
+    }
+
+    /// Appends one command: its standard name and its arguments.
+    pub fn add(&mut self, name: &str, args: &[&[u8]]) {
+        let name = RENAMES
+            .get()
+            .and_then(|r| r.iter().find(|(from, _)| from.eq_ignore_ascii_case(name)))
+            .map_or(name, |(_, to)| to.as_str());
+        let mut head = itoa::Buffer::new();
+        self.buf.push(b'*');
+        self.buf
+            .extend_from_slice(head.format(1 + args.len()).as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+        for a in std::iter::once(name.as_bytes()).chain(args.iter().copied()) {
+            self.buf.push(b'$');
+            self.buf.extend_from_slice(head.format(a.len()).as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
+            self.buf.extend_from_slice(a);
+            self.buf.extend_from_slice(b"\r\n");
+        }
+        self.count += 1;
+    }
+
+    /// Commands added so far: the replies [`Packed::recv`] waits for.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Writes every command, without waiting for a reply.
+    pub fn send(&self, con: &mut Connection) -> redis::RedisResult<()> {
+        con.send_packed_command(&self.buf)
+    }
+
+    /// The `count` replies of a pipeline sent before, in order; an error reply is a value
+    /// (`Value::ServerError`), as with an `ignore_errors` pipeline.
+    pub fn recv(con: &mut Connection, count: usize) -> redis::RedisResult<Vec<Value>> {
+        let mut replies = Vec::with_capacity(count);
+        while replies.len() < count {
+            match con.recv_response()? {
+                Value::Push { .. } => {}
+                v => replies.push(v),
+            }
+        }
+        Ok(replies)
+    }
+}
+
 /// A release given on the command line (`redis-7.0`, `valkey-8.0.1`), for a server that does
 /// not say what it is (INFO and HELLO refused).
 pub fn parse_release(s: &str) -> Result<(Family, (u32, u32, u32))> {

@@ -256,6 +256,7 @@ impl Source for FileSource {
             pos: Pos::File { offset },
             source_bytes: self.reader.offset(),
             db_sizes,
+            expiry_slack_ms: 0,
         }))
     }
 

@@ -37,6 +37,12 @@ pub struct LiveSource {
     batch_bytes: u64,
     /// The SCAN page being read, in chunks of at most `batch_bytes`.
     page: Option<Page>,
+    /// The chunk sent and not yet received: the source reads it while the client parses and
+    /// hands on the one before (one ahead, so the two sides' work overlaps).
+    inflight: Option<InFlight>,
+    /// Our clock minus the source's, as measured by the current page's sizing round trip (a
+    /// lower bound: see [`Sent::floor`]).
+    clock_offset: Option<i64>,
     /// Every node to read, in the order of the slots they serve.
     nodes: Vec<SourceNode>,
     node: usize,
@@ -70,11 +76,35 @@ pub struct LiveSource {
 /// are found equal on the target); the last carries the page's own.
 struct Page {
     db: u32,
-    /// Keys still to read, with their estimated payload size.
-    keys: VecDeque<(Vec<u8>, Option<u64>)>,
+    /// Chunks still to read, each at most `batch_bytes` (estimated) and `CHUNK_KEYS` keys.
+    chunks: VecDeque<Chunk>,
+    /// Whether each chunk ends a batch: a batch is as many chunks as fit in `batch_bytes`,
+    /// so the writer gets batches of the page's size and the source reads in small chunks.
+    ends: VecDeque<bool>,
     before: Pos,
     after: Pos,
 }
+
+/// Keys read in one go, and their estimated payload bytes.
+#[derive(Debug, PartialEq)]
+struct Chunk {
+    keys: Vec<Vec<u8>>,
+    bytes: u64,
+}
+
+/// A chunk whose transactions were sent, its replies not yet read.
+struct InFlight {
+    db: u32,
+    keys: Vec<Vec<u8>>,
+    bytes: u64,
+    ends_batch: bool,
+    pos: Pos,
+    sent: Sent,
+}
+
+/// Keys per chunk at most: small enough that the source reads the next chunk while the client
+/// parses this one, large enough that `MULTI`/`TIME`/`EXEC` stay ~1% of the commands.
+const CHUNK_KEYS: usize = 128;
 
 /// The replication id of a server (`master_replid`), which its dataset keeps across restarts;
 /// `None` where `INFO replication` is not answered (a managed service).
@@ -192,6 +222,8 @@ impl LiveSource {
             batch,
             batch_bytes: (batch_bytes as u64).max(1),
             page: None,
+            inflight: None,
+            clock_offset: None,
             nodes,
             node: 0,
             dbs: Vec::new(),
@@ -347,12 +379,20 @@ impl LiveSource {
                 pos,
                 source_bytes: 0,
                 db_sizes: None,
+                expiry_slack_ms: 0,
             }));
         }
         let sizes = self.estimate(&keys)?;
+        let guess = self.guess();
+        let mut keys: VecDeque<(Vec<u8>, Option<u64>)> = keys.into_iter().zip(sizes).collect();
+        let mut chunks = VecDeque::new();
+        while !keys.is_empty() {
+            chunks.push_back(take_chunk(&mut keys, self.batch_bytes, guess, CHUNK_KEYS));
+        }
         self.page = Some(Page {
             db,
-            keys: keys.into_iter().zip(sizes).collect(),
+            ends: batch_ends(&chunks, self.batch_bytes),
+            chunks,
             before,
             after: pos,
         });
@@ -392,28 +432,81 @@ impl LiveSource {
 
     /// The next chunk of the current SCAN page: keys up to `batch_bytes` of estimated
     /// payload (at least one key).
+    /// The next batch of the current page, read; `None` once the page is done. Each chunk's
+    /// successor is sent before it is received, so that the source reads it meanwhile.
     fn next_chunk(&mut self) -> Result<Option<Batch>> {
-        let guess = self.guess();
+        let mut batch: Option<Batch> = None;
+        loop {
+            if self.inflight.is_none() {
+                self.inflight = self.send_next()?;
+            }
+            let Some(current) = self.inflight.take() else {
+                return Ok(batch);
+            };
+            // Only small chunks go ahead: redis-rs's parser reads what the socket holds, so a
+            // large reply behind this one would sit in its buffer beside it (the memory bound).
+            let next = self.page.as_ref().and_then(|p| p.chunks.front());
+            if next.is_some_and(|n| current.bytes.saturating_add(n.bytes) <= self.batch_bytes / 8) {
+                self.inflight = self.send_next()?;
+            }
+            let (db, pos, ends) = (current.db, current.pos, current.ends_batch);
+            let (recs, skipped, slack) = self.recv_chunk(current)?;
+            let b = batch.get_or_insert_with(|| Batch {
+                db,
+                recs: Vec::new(),
+                skipped: 0,
+                functions: Vec::new(),
+                pos,
+                source_bytes: 0,
+                db_sizes: None,
+                expiry_slack_ms: 0,
+            });
+            b.recs.extend(recs);
+            b.skipped += skipped;
+            b.pos = pos;
+            b.expiry_slack_ms = b.expiry_slack_ms.max(slack);
+            if ends {
+                return Ok(batch);
+            }
+        }
+    }
+
+    /// Sends the current page's next chunk; the page ends with its last chunk, so a page is
+    /// never left with a chunk in flight (the next SCAN waits for it).
+    fn send_next(&mut self) -> Result<Option<InFlight>> {
         let Some(page) = self.page.as_mut() else {
             return Ok(None);
         };
-        let keys = take_chunk(&mut page.keys, self.batch_bytes, guess);
-        let (db, pos) = if page.keys.is_empty() {
-            let p = (page.db, page.after);
+        let Some(Chunk { keys, bytes }) = page.chunks.pop_front() else {
             self.page = None;
-            p
-        } else {
-            (page.db, page.before)
+            return Ok(None);
         };
-        let (recs, skipped) = self.read_keys(db, keys)?;
-        Ok(Some(Batch {
+        let ends_batch = page.ends.pop_front().unwrap_or(true);
+        let db = page.db;
+        let pos = if page.chunks.is_empty() {
+            page.after
+        } else {
+            page.before
+        };
+        if page.chunks.is_empty() {
+            self.page = None;
+        }
+        let layout = self.layout();
+        let con = self
+            .con
+            .as_mut()
+            .ok_or_else(|| fatal("source: not connected"))?;
+        let groups = groups_of(&keys, self.info.cluster);
+        let offset = self.clock_offset;
+        let sent = send_txs(con, layout, &groups, false, offset)
+            .map_err(|e| fatal(format!("{}: reading keys: {e}", self.who())))?;
+        Ok(Some(InFlight {
             db,
-            recs,
-            skipped,
-            functions: Vec::new(),
+            keys,
+            bytes,
+            ends_batch,
             pos,
-            source_bytes: 0,
-            db_sizes: None,
+            sent,
         }))
     }
 
@@ -467,24 +560,29 @@ impl LiveSource {
     /// Estimated DUMP sizes of `keys` (`MEMORY USAGE`, sampled: a key's memory is an upper
     /// estimate of its payload for every built-in type); `None` where the source does not say
     /// (a module type, a key that moved, MEMORY refused).
+    ///
+    /// The same round trip starts with `TIME`: the source's clock against ours, while nothing
+    /// else is queued on the connection (see [`Sent::floor`]).
     fn estimate(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<u64>>> {
         let who = self.who();
         let con = self
             .con
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
-        let mut pipe = redis::pipe();
-        pipe.ignore_errors();
+        let mut pipe = conn::Packed::new();
+        pipe.add("TIME", &[]);
         for k in keys {
-            pipe.add_command(conn::cmd("MEMORY"))
-                .arg("USAGE")
-                .arg(k.as_slice());
+            pipe.add("MEMORY", &[b"USAGE", k]);
         }
-        let replies: Vec<Value> = pipe
-            .query(con)
+        let at = super::now_ms();
+        let replies = pipe
+            .send(con)
+            .and_then(|()| conn::Packed::recv(con, pipe.count()))
             .map_err(|e| fatal(format!("{who}: MEMORY USAGE: {e}")))?;
+        self.clock_offset = time_ms(replies.first()).map(|t| at - t);
         Ok(replies
             .iter()
+            .skip(1)
             .map(|v| as_int(v).and_then(|n| u64::try_from(n).ok()))
             .collect())
     }
@@ -498,27 +596,28 @@ impl LiveSource {
         }
     }
 
-    /// Reads `keys` in transactions: one per key on a cluster (a transaction holds one slot),
-    /// one for them all elsewhere (the caller bounds them by `--batch-bytes`). A key's idle
-    /// time, expiry and payload are read together, OBJECT first (DUMP counts as an access where
-    /// NO-TOUCH is off). A key that moved since SCAN (a reshard: `MOVED`, or `ASK` for a
-    /// migrating slot) is read where the redirect points.
-    fn read_keys(&mut self, db: u32, keys: Vec<Vec<u8>>) -> Result<(Vec<Rec>, u64)> {
-        let who = self.who();
-        let layout = Layout {
+    /// What each key's read sends, as things stand.
+    fn layout(&self) -> Layout {
+        Layout {
             lru: self.lru,
             pexpiretime: self.info.pexpiretime,
-        };
+        }
+    }
+
+    /// Reads a chunk's replies (its transactions: see [`groups_of`]). A key's idle time,
+    /// expiry and payload are read together, OBJECT first (DUMP counts as an access where
+    /// NO-TOUCH is off). A key that moved since SCAN (a reshard: `MOVED`, or `ASK` for a
+    /// migrating slot) is read where the redirect points.
+    fn recv_chunk(&mut self, chunk: InFlight) -> Result<(Vec<Rec>, u64, i64)> {
+        let who = self.who();
+        let layout = chunk.sent.layout;
+        let InFlight { db, keys, .. } = chunk;
         let con = self
             .con
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
-        let groups: Vec<&[Vec<u8>]> = if self.info.cluster {
-            keys.chunks(1).collect()
-        } else {
-            vec![keys.as_slice()]
-        };
-        let (rows, redirects) = read_txs(con, &who, layout, &groups, false)?;
+        let groups = groups_of(&keys, self.info.cluster);
+        let (rows, redirects) = recv_txs(con, &who, &groups, &chunk.sent)?;
         let mut rows: Vec<Option<Row>> = rows;
         for (i, redirect) in redirects {
             rows[i] = Some(self.read_redirected(db, &keys[i], redirect, layout)?);
@@ -527,10 +626,12 @@ impl LiveSource {
         let mut recs = Vec::with_capacity(keys.len());
         let mut skipped = 0;
         let mut switch_lru = false;
+        let mut slack = 0;
         for (k, row) in keys.into_iter().zip(rows) {
             let Some(row) = row else {
                 return Err(fatal(format!("{who}: no reply for {}", show(&k))));
             };
+            slack = slack.max(row.slack);
             if let Some(e) = error_text(&row.dump).or_else(|| row.expiry_error.clone()) {
                 return Err(fatal(format!("{who}: reading {}: {e}", show(&k))));
             }
@@ -576,7 +677,7 @@ impl LiveSource {
                 _ => Some("FREQ"),
             };
         }
-        Ok((recs, skipped))
+        Ok((recs, skipped, slack))
     }
 
     /// Follows a key's redirects (at most `MAX_HOPS`) to the node that holds it now.
@@ -627,13 +728,19 @@ impl LiveSource {
 const SEEN_MAX: usize = 2 << 20;
 
 /// Takes keys from the front of `keys` while their estimated sizes (`guess` where unknown) fit
-/// in `bound`, and at least one: a key larger than the bound is a chunk of its own.
-fn take_chunk(keys: &mut VecDeque<(Vec<u8>, Option<u64>)>, bound: u64, guess: u64) -> Vec<Vec<u8>> {
+/// in `bound`, `most` keys at most, and at least one: a key larger than the bound is a chunk of
+/// its own.
+fn take_chunk(
+    keys: &mut VecDeque<(Vec<u8>, Option<u64>)>,
+    bound: u64,
+    guess: u64,
+    most: usize,
+) -> Chunk {
     let mut chunk = Vec::new();
     let mut bytes = 0u64;
     while let Some((_, size)) = keys.front() {
         let size = size.unwrap_or(guess);
-        if !chunk.is_empty() && bytes.saturating_add(size) > bound {
+        if !chunk.is_empty() && (bytes.saturating_add(size) > bound || chunk.len() >= most) {
             break;
         }
         bytes = bytes.saturating_add(size);
@@ -641,7 +748,28 @@ fn take_chunk(keys: &mut VecDeque<(Vec<u8>, Option<u64>)>, bound: u64, guess: u6
             chunk.push(k);
         }
     }
-    chunk
+    Chunk { keys: chunk, bytes }
+}
+
+/// Where batches end among a page's chunks: after as many as fit in `bound` together (at least
+/// one), and after the last.
+fn batch_ends(chunks: &VecDeque<Chunk>, bound: u64) -> VecDeque<bool> {
+    let mut ends: VecDeque<bool> = VecDeque::with_capacity(chunks.len());
+    let mut bytes = 0u64;
+    for c in chunks {
+        if bytes > 0 && bytes.saturating_add(c.bytes) > bound {
+            if let Some(last) = ends.back_mut() {
+                *last = true;
+            }
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(c.bytes);
+        ends.push_back(false);
+    }
+    if let Some(last) = ends.back_mut() {
+        *last = true;
+    }
+    ends
 }
 
 /// A key's expiry on the client's clock. `when` is the `PEXPIRETIME` reply (with `source_now`
@@ -694,6 +822,8 @@ struct Row {
     expiry: Expiry,
     expiry_error: Option<String>,
     dump: Value,
+    /// How much later the true expiry may be (see `Batch::expiry_slack_ms`).
+    slack: i64,
 }
 
 /// Where a cluster node sent a key: `MOVED` (the slot's owner) or `ASK` (a slot migrating to
@@ -738,7 +868,8 @@ fn time_ms(v: Option<&Value>) -> Option<i64> {
 ///
 /// Expiries are moved to the client's clock: a key's remaining time, measured on the source's
 /// clock (its absolute expiry, or `TIME` + `PTTL` per key before 7.0, minus the transaction's
-/// `TIME`), is added to the client's clock when the transaction was sent. The target writes
+/// `TIME`), is added to the client's clock when the transaction was sent (or to the tighter
+/// lower bound of [`Sent::floor`]). The target writes
 /// that with `ABSTTL`, so the copy carries a relative TTL as MIGRATE does: clock skew between
 /// source and target no longer shifts it, and the time between sending and the source's
 /// reading only shortens it (a copy never outlives its source by more than the clocks'
@@ -750,34 +881,88 @@ fn read_txs(
     groups: &[&[Vec<u8>]],
     asking: bool,
 ) -> Result<(Vec<Option<Row>>, Redirects)> {
-    let mut pipe = redis::pipe();
-    pipe.ignore_errors();
+    let sent = send_txs(con, layout, groups, asking, None)
+        .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
+    recv_txs(con, who, groups, &sent)
+}
+
+/// The transactions of a chunk: one per key on a cluster (a transaction holds one slot), one
+/// for them all elsewhere (chunks are bounded by `--batch-bytes` and `CHUNK_KEYS`).
+fn groups_of(keys: &[Vec<u8>], cluster: bool) -> Vec<&[Vec<u8>]> {
+    if cluster {
+        keys.chunks(1).collect()
+    } else {
+        vec![keys]
+    }
+}
+
+/// Transactions sent, their replies to come.
+struct Sent {
+    layout: Layout,
+    asking: bool,
+    replies: usize,
+    /// The client's clock when they were sent (see [`read_txs`]).
+    at: i64,
+    /// Our clock minus the source's, measured earlier on this connection by a round trip
+    /// that started at our `a` and read the source's `s`: `a - s`. The source read `s` after
+    /// we sent, so at a later source time `t` our clock was at least `t + a - s`. A chunk sent
+    /// ahead waits behind the one before, so `at` alone would shorten its TTLs by that wait;
+    /// the larger of the two lower bounds is the tighter, and neither can lengthen a TTL.
+    floor: Option<i64>,
+}
+
+/// Sends [`read_txs`]'s transactions without waiting for their replies.
+fn send_txs(
+    con: &mut Connection,
+    layout: Layout,
+    groups: &[&[Vec<u8>]],
+    asking: bool,
+    floor: Option<i64>,
+) -> redis::RedisResult<Sent> {
+    let mut pipe = conn::Packed::new();
     for keys in groups {
         if asking {
-            pipe.add_command(conn::cmd("ASKING"));
+            pipe.add("ASKING", &[]);
         }
-        pipe.add_command(conn::cmd("MULTI"));
-        pipe.add_command(conn::cmd("TIME"));
+        pipe.add("MULTI", &[]);
+        pipe.add("TIME", &[]);
         for k in keys.iter() {
             if let Some(l) = layout.lru {
-                pipe.add_command(conn::cmd("OBJECT"))
-                    .arg(l)
-                    .arg(k.as_slice());
+                pipe.add("OBJECT", &[l.as_bytes(), k]);
             }
             if layout.pexpiretime {
-                pipe.add_command(conn::cmd("PEXPIRETIME")).arg(k.as_slice());
+                pipe.add("PEXPIRETIME", &[k]);
             } else {
-                pipe.add_command(conn::cmd("TIME"));
-                pipe.add_command(conn::cmd("PTTL")).arg(k.as_slice());
+                pipe.add("TIME", &[]);
+                pipe.add("PTTL", &[k]);
             }
-            pipe.add_command(conn::cmd("DUMP")).arg(k.as_slice());
+            pipe.add("DUMP", &[k]);
         }
-        pipe.add_command(conn::cmd("EXEC"));
+        pipe.add("EXEC", &[]);
     }
-    let sent = super::now_ms();
-    let replies: Vec<Value> = pipe
-        .query(con)
+    let at = super::now_ms();
+    pipe.send(con)?;
+    Ok(Sent {
+        layout,
+        asking,
+        replies: pipe.count(),
+        at,
+        floor,
+    })
+}
+
+/// Receives [`send_txs`]'s replies: a row per key, in order (`None` for a key redirected
+/// elsewhere), and the redirects.
+fn recv_txs(
+    con: &mut Connection,
+    who: &str,
+    groups: &[&[Vec<u8>]],
+    sent: &Sent,
+) -> Result<(Vec<Option<Row>>, Redirects)> {
+    let (layout, asking) = (sent.layout, sent.asking);
+    let replies = conn::Packed::recv(con, sent.replies)
         .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
+    let received = super::now_ms();
     let mut replies = replies.into_iter();
     let mut rows = Vec::new();
     let mut redirects = Vec::new();
@@ -824,8 +1009,10 @@ fn read_txs(
             };
             let dump = it.next().unwrap_or(Value::Nil);
             let expiry_error = error_text(&when);
-            let expiry = expiry_of(as_int(&when), source_now, t0, sent);
+            let ours = sent.floor.map_or(sent.at, |f| sent.at.max(t0 + f));
+            let expiry = expiry_of(as_int(&when), source_now, t0, ours);
             rows.push(Some(Row {
+                slack: received - ours,
                 obj,
                 expiry,
                 expiry_error,
@@ -931,6 +1118,7 @@ impl Source for LiveSource {
                 ))
             })?;
         self.page = None;
+        self.inflight = None;
         self.open_node(p.db)?;
         match p.cursor {
             Cursor::End => {
@@ -1003,13 +1191,33 @@ mod tests {
     fn chunks_close_at_the_byte_bound_and_a_large_key_goes_alone() {
         const MB: u64 = 1 << 20;
         let mut keys = page(&[Some(10 * MB), Some(50 * MB), Some(100 * MB), Some(1), None]);
-        assert_eq!(take_chunk(&mut keys, 64 * MB, 0), [b"a", b"b"]);
-        assert_eq!(take_chunk(&mut keys, 64 * MB, 0), [b"c"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0, 9).keys, [b"a", b"b"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0, 9).keys, [b"c"]);
         // The unknown size counts as the guess.
-        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB), [b"d"]);
-        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB), [b"e"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB, 9).keys, [b"d"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 64 * MB, 9).keys, [b"e"]);
         assert!(keys.is_empty());
-        assert!(take_chunk(&mut keys, 64 * MB, 0).is_empty());
+        assert!(take_chunk(&mut keys, 64 * MB, 0, 9).keys.is_empty());
+        // And at most `most` keys.
+        let mut keys = page(&[Some(1), Some(1), Some(1)]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0, 2).keys, [b"a", b"b"]);
+        assert_eq!(take_chunk(&mut keys, 64 * MB, 0, 2).keys, [b"c"]);
+    }
+
+    #[test]
+    fn batches_gather_chunks_up_to_the_byte_bound() {
+        let chunks: VecDeque<Chunk> = [5, 5, 1, 20, 3, 3]
+            .iter()
+            .map(|&bytes| Chunk {
+                keys: vec![b"k".to_vec()],
+                bytes,
+            })
+            .collect();
+        assert_eq!(
+            batch_ends(&chunks, 10),
+            [false, true, true, true, false, true]
+        );
+        assert!(batch_ends(&VecDeque::new(), 10).is_empty());
     }
 
     #[test]

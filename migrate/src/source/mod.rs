@@ -50,6 +50,10 @@ pub struct Batch {
     /// The source's key and expiry counts for this database (an RDB file's RESIZEDB), where
     /// known and every key of it is read: a hint for a file target's RESIZEDB.
     pub db_sizes: Option<(u64, u64)>,
+    /// How much later than `expire_ms` a key's true expiry may be (ms): a live read's expiry
+    /// is a lower bound, short by at most the time between the bound and the reply (0 for a
+    /// file). `verify` allows it on top of `--ttl-tolerance`.
+    pub expiry_slack_ms: i64,
 }
 
 /// The key types `--type` takes: the names `TYPE` and `SCAN ... TYPE` use.
