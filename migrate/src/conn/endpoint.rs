@@ -9,6 +9,11 @@
 //! redis+sentinel://[user:password@]host:port[,host:port…]/master-name[/db]
 //! ```
 //!
+//! `--sni NAME` presents NAME instead of the URL's host (SNI and certificate verification);
+//! redis-rs cannot, so such a connection is a TLS session of our own (`tls.rs`) behind a local
+//! relay (`relay.rs`), and every connection of that end goes that way, cluster nodes and
+//! sentinels included.
+//!
 //! A password never leaves this file as text: `display` has none, a URL that does not parse is
 //! shown with `***` in its place, and [`Secret`] prints as `***`.
 
@@ -20,6 +25,8 @@ use redis::{
 };
 use redis::{TlsCertificates, Value};
 
+use super::relay;
+use super::tls::{self, TlsClient};
 use crate::error::{fatal, usage, Result};
 
 /// How long a connection waits for a server that is loading its dataset.
@@ -63,6 +70,8 @@ pub struct EndOpts {
     pub key: Option<PathBuf>,
     /// Accept any certificate and host name.
     pub insecure: bool,
+    /// The server name to send and verify instead of the URL's host.
+    pub sni: Option<String>,
     /// ACL user and password, over the URL's.
     pub user: Option<String>,
     pub password: Option<Secret>,
@@ -81,6 +90,8 @@ pub struct Endpoint {
     info: ConnectionInfo,
     tls: Option<TlsCertificates>,
     insecure: bool,
+    /// `--sni`: the session settings with its name; connections go through a relay.
+    sni: Option<TlsClient>,
     sentinel: Option<Sentinel>,
     /// The URL without its password, for messages and the checkpoint.
     pub display: String,
@@ -167,6 +178,12 @@ impl Endpoint {
         if matches!(info.addr(), ConnectionAddr::Unix(_)) && tls_wanted {
             return Err(usage(format!("{}: TLS over a unix socket", redact(url))));
         }
+        if opts.sni.is_some() && !tls_wanted {
+            return Err(usage(format!(
+                "{}: --sni for a plain connection: use a rediss:// URL or --tls",
+                redact(url)
+            )));
+        }
         let tls = if tls_wanted {
             let root_cert = match (&opts.cacert, &opts.cacert_dir) {
                 (Some(f), None) => Some(read_pem(f, "--cacert")?),
@@ -194,10 +211,19 @@ impl Endpoint {
         } else {
             None
         };
+        let sni = match (&opts.sni, &tls) {
+            (Some(name), Some(certs)) => Some(TlsClient::new(
+                certs,
+                opts.insecure,
+                Some(tls::server_name(name)?),
+            )?),
+            _ => None,
+        };
         let mut ep = Endpoint {
             info: info.clone(),
             tls,
             insecure: opts.insecure,
+            sni,
             sentinel,
             display: String::new(),
             db_given: false,
@@ -315,6 +341,7 @@ impl Endpoint {
             info,
             tls: self.tls.clone(),
             insecure: self.insecure,
+            sni: self.sni.clone(),
             sentinel: None,
             display: host_port(host, port),
             db_given: false,
@@ -329,13 +356,8 @@ impl Endpoint {
             let (host, port) = self.resolve(s, timeout)?;
             info = info.set_addr(self.addr_for(&host, port));
         }
-        let client = match &self.tls {
-            Some(certs) => Client::build_with_tls(info, certs.clone()),
-            None => Client::open(info),
-        }
-        .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
-        let mut con = client
-            .get_connection_with_timeout(timeout)
+        let mut con = self
+            .open(info, timeout)
             .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
         let _ = con.set_read_timeout(Some(timeout));
         let _ = con.set_write_timeout(Some(timeout));
@@ -386,19 +408,32 @@ impl Endpoint {
         }
     }
 
+    /// A redis-rs connection to `info`'s address: directly, or with `--sni` through a relay
+    /// over a session of our own (the handshake done first, so a certificate that does not
+    /// hold the name fails here).
+    fn open(&self, info: ConnectionInfo, timeout: Duration) -> redis::RedisResult<Connection> {
+        if let (Some(sni), ConnectionAddr::TcpTls { host, port, .. }) = (&self.sni, info.addr()) {
+            let session = sni.connect(host, *port, timeout)?;
+            let relay = relay::start(session, self.display.clone(), timeout)?;
+            let info = info.set_addr(ConnectionAddr::Unix(relay.path.clone()));
+            // The relay's socket and directory go when `relay` does: once connected.
+            return Client::open(info)?.get_connection_with_timeout(timeout);
+        }
+        match &self.tls {
+            Some(certs) => Client::build_with_tls(info, certs.clone()),
+            None => Client::open(info),
+        }?
+        .get_connection_with_timeout(timeout)
+    }
+
     /// The master's address, from the first sentinel that knows it.
     fn resolve(&self, s: &Sentinel, timeout: Duration) -> Result<(String, u16)> {
         let mut why = Vec::new();
         for (host, port) in &s.nodes {
-            let client = self
+            let reply = self
                 .addr_for(host, *port)
                 .into_connection_info()
-                .and_then(|info| match &self.tls {
-                    Some(certs) => Client::build_with_tls(info, certs.clone()),
-                    None => Client::open(info),
-                });
-            let reply = client
-                .and_then(|c| c.get_connection_with_timeout(timeout))
+                .and_then(|info| self.open(info, timeout))
                 .and_then(|mut con| {
                     super::cmd("SENTINEL")
                         .arg("get-master-addr-by-name")
@@ -550,6 +585,8 @@ fn describe_connect_error(who: &str, e: &redis::RedisError) -> String {
         format!("{who}: authentication failed (wrong user or password): {text}")
     } else if lower.contains("noauth") || lower.contains("authentication required") {
         format!("{who}: the server requires a password (in the URL, RESTORE_MIGRATE_SOURCE_PASSWORD / RESTORE_MIGRATE_TARGET_PASSWORD, or --source-password-file / --target-password-file): {text}")
+    } else if lower.contains("not valid for name") || lower.contains("notvalidforname") {
+        format!("{who}: TLS: the server's certificate is not valid for the name checked ({text}); connect by a name it holds, or give one with --sni (--source-sni / --target-sni)")
     } else if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("invalid peer")
@@ -617,6 +654,31 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.contains("--tls"), "{e}");
+    }
+
+    #[test]
+    fn sni_wants_tls_and_a_name() {
+        let with = |url: &str, sni: &str| {
+            Endpoint::parse(
+                url,
+                &EndOpts {
+                    sni: Some(sni.into()),
+                    ..EndOpts::default()
+                },
+            )
+        };
+        let ep = with("rediss://127.0.0.1:6380", "redis.test").unwrap();
+        assert!(
+            ep.at("10.0.0.2", 7).sni.is_some(),
+            "cluster nodes keep the name"
+        );
+        let e = with("redis://127.0.0.1:6379", "redis.test").err().unwrap();
+        assert!(
+            e.to_string().contains("--sni for a plain connection"),
+            "{e}"
+        );
+        let e = with("rediss://127.0.0.1:6380", "not a name").err().unwrap();
+        assert!(e.to_string().contains("not a DNS name"), "{e}");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Connections and what a server says about itself: family, version, the RDB version its DUMP
 //! writes and its RESTORE reads, cluster mode, the module. Endpoints (URLs, TLS, credentials,
-//! Sentinel) are in `endpoint.rs`.
+//! Sentinel) are in `endpoint.rs`; TLS sessions of the client's own (`--sni`, the replica link)
+//! in `tls.rs`, with `relay.rs` handing them to redis-rs.
 
 mod endpoint;
+mod relay;
+mod tls;
 
 pub use endpoint::{EndOpts, Endpoint, Secret};
 
