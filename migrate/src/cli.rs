@@ -73,8 +73,9 @@ replication, or a fatal error (the sync stopped; continue with --resume); 4 stop
 SIGINT/SIGTERM after the batch in flight (continue with --resume)."
 )]
 pub struct SyncArgs {
-    /// redis://[user:password@]host:port of the live source: a server (every database is
-    /// followed), or any node of a cluster (every master is followed, one link each)
+    /// redis://[user:password@]host:port of the live source (rediss://, unix://,
+    /// redis+sentinel:// too): a server (every database is followed), or any node of a cluster
+    /// (every master is followed, one link each)
     #[arg(value_name = "SOURCE")]
     pub source: String,
 

@@ -26,6 +26,7 @@ use redis::{
 use redis::{TlsCertificates, Value};
 
 use super::relay;
+use super::socket::Socket;
 use super::tls::{self, TlsClient};
 use crate::error::{fatal, usage, Result};
 
@@ -305,12 +306,30 @@ impl Endpoint {
         }
     }
 
-    /// Host and port of a plain TCP endpoint (not TLS, a socket or Sentinel): what a replica
-    /// link speaking RESP on its own socket can reach.
-    pub fn plain_tcp(&self) -> Option<(String, u16)> {
-        match (self.info.addr(), &self.tls, &self.sentinel) {
-            (ConnectionAddr::Tcp(h, p), None, None) => Some((h.clone(), *p)),
-            _ => None,
+    /// A socket of our own to the server (through Sentinel to the master), TLS as the end
+    /// says: what a replica link speaking RESP itself needs. `timeout` bounds the connection.
+    pub fn open_socket(&self, timeout: Duration) -> Result<Socket> {
+        let addr = match &self.sentinel {
+            Some(s) => {
+                let (host, port) = self.resolve(s, timeout)?;
+                self.addr_for(&host, port)
+            }
+            None => self.info.addr().clone(),
+        };
+        let err = |e: std::io::Error| fatal(describe_connect_error(&self.display, &e.into()));
+        match addr {
+            ConnectionAddr::Unix(path) => Socket::unix(&path, timeout).map_err(err),
+            ConnectionAddr::TcpTls { host, port, .. } => {
+                let client = match (&self.sni, &self.tls) {
+                    (Some(c), _) => c.clone(),
+                    (None, Some(certs)) => TlsClient::new(certs, self.insecure, None)?,
+                    (None, None) => return Err(fatal("TLS without settings (a bug)")),
+                };
+                let session = client.connect(&host, port, timeout).map_err(err)?;
+                Ok(Socket::Tls(Box::new(session)))
+            }
+            ConnectionAddr::Tcp(host, port) => Socket::tcp(&host, port, timeout).map_err(err),
+            other => Err(usage(format!("{}: {other:?} not supported", self.display))),
         }
     }
 
