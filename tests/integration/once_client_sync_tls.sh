@@ -3,8 +3,9 @@
 # source the way its URL and options say. Run once per suite (run.sh: once_*.sh): TLS needs a
 # server built with it, which Debian's Redis 7.0.15 is (and Valkey 8.0.1 from hosts.sh when
 # there). Each case, into a plain target without the module:
-#   - a TLS source (rediss://, --source-cacert), a unix socket source (unix://), and a TLS
-#     source whose certificate names only redis.test, reached as 127.0.0.1 with --source-sni
+#   - a TLS source (rediss://, --source-cacert), a unix socket source (unix://), a source
+#     behind a Sentinel (redis+sentinel://), and a TLS source whose certificate names only
+#     redis.test, reached as 127.0.0.1 with --source-sni
 #   - the snapshot's keys arrive; then writes made on the source during the sync arrive
 #     (values, a counter, a list, read back); SIGTERM stops the sync cleanly (exit 4)
 #   - the same source by IP without --source-sni: refused, naming --sni (exit 2)
@@ -96,6 +97,19 @@ follow tls source "rediss://127.0.0.1:$TLS" --source-cacert "$C/ca.pem"
 
 echo "[$TEST_NAME] a unix socket source (unix://)"
 follow unix source "unix://$WORK/source.sock"
+
+echo "[$TEST_NAME] a source behind a Sentinel (redis+sentinel://)"
+SENT=$(free_port)
+printf '%s\n' "port $SENT" "bind 127.0.0.1" "dir $WORK" \
+  "sentinel monitor mymaster 127.0.0.1 ${SRV_PORT[source]} 1" >"$WORK/sentinel.conf"
+"$REDIS_SERVER" "$WORK/sentinel.conf" --sentinel >"$WORK/sentinel.log" 2>&1 &
+BG_PIDS+=($!)
+_sentinel_knows() { "$REDIS_CLI" -p "$SENT" SENTINEL get-master-addr-by-name mymaster 2>/dev/null | grep -q "${SRV_PORT[source]}"; }
+if wait_until 20 _sentinel_knows; then
+  follow sentinel source "redis+sentinel://127.0.0.1:$SENT/mymaster"
+else
+  fail "the sentinel names the master within 20 s"
+fi
 
 VTLS=$(bash "$IT_DIR/hosts.sh" valkey8.0-tls 2>/dev/null)
 [ -n "$VTLS" ] && [ -x "$VTLS" ] || VTLS=/usr/bin/redis-server

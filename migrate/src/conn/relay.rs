@@ -164,3 +164,41 @@ fn copy(from: &mut impl Read, to: &mut impl Write) -> io::Result<()> {
         to.write_all(&buf[..n])?;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::tls::testing::{certs, echo_server};
+    use super::super::tls::{server_name, TlsClient};
+    use super::*;
+
+    #[test]
+    fn bytes_go_both_ways_and_nothing_is_left_behind() {
+        let t = Duration::from_secs(10);
+        let name = Some(server_name("redis.test").unwrap());
+        let session = TlsClient::new(&certs(), false, name)
+            .unwrap()
+            .connect("127.0.0.1", echo_server(), t)
+            .unwrap();
+        let relay = start(session, "test".into(), t).unwrap();
+        let mode = std::fs::metadata(&relay.dir).unwrap().permissions();
+        assert_eq!(
+            std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+            0o700
+        );
+        let mut sock = UnixStream::connect(&relay.path).unwrap();
+        sock.set_read_timeout(Some(t)).unwrap();
+        let dir = relay.dir.clone();
+        drop(relay);
+        assert!(
+            !dir.exists(),
+            "the relay's directory outlives the connection"
+        );
+        sock.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+        let mut got = vec![0u8; 14];
+        sock.read_exact(&mut got).unwrap();
+        assert_eq!(got, b"*1\r\n$4\r\nPING\r\n");
+        // redis-rs dropping its connection ends the session: the server sees it close.
+        sock.shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(sock.read(&mut got).unwrap(), 0);
+    }
+}

@@ -330,3 +330,117 @@ impl Write for &TlsStream {
         self.flush_tls(&mut s)
     }
 }
+
+/// An in-process TLS echo server with the certificate of `testdata/` (`redis.test` only).
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use redis::TlsCertificates;
+    use std::net::TcpListener;
+
+    pub const CA: &[u8] = include_bytes!("testdata/ca.pem");
+
+    /// Trust in the test CA, no client certificate.
+    pub fn certs() -> TlsCertificates {
+        TlsCertificates {
+            client_tls: None,
+            root_cert: Some(CA.to_vec()),
+        }
+    }
+
+    /// A server on a loopback port that sends back what it receives, for one connection.
+    pub fn echo_server() -> u16 {
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain = CertificateDer::pem_slice_iter(include_bytes!("testdata/server.pem"))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(include_bytes!("testdata/server.key")).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let (tcp, _) = listener.accept().unwrap();
+            let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            let mut s = rustls::StreamOwned::new(conn, tcp);
+            let mut buf = [0u8; 4096];
+            loop {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        if s.write_all(&buf[..n]).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        port
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{certs, echo_server};
+    use super::*;
+
+    const T: Duration = Duration::from_secs(10);
+
+    fn client(name: Option<&str>) -> TlsClient {
+        TlsClient::new(&certs(), false, name.map(|n| server_name(n).unwrap())).unwrap()
+    }
+
+    #[test]
+    fn the_name_verified_is_sni_s_not_the_host_s() {
+        let e = client(None)
+            .connect("127.0.0.1", echo_server(), T)
+            .err()
+            .expect("127.0.0.1 is not in the certificate");
+        assert!(e.to_string().contains("not valid for name"), "{e}");
+        let e = client(Some("wrong.test"))
+            .connect("127.0.0.1", echo_server(), T)
+            .err()
+            .expect("wrong.test is not in the certificate");
+        assert!(e.to_string().contains("not valid for name"), "{e}");
+        assert!(client(Some("redis.test"))
+            .connect("127.0.0.1", echo_server(), T)
+            .is_ok());
+    }
+
+    /// The design this file rests on: a read waiting for the server must not hold up a write
+    /// from another thread. Here the server answers only what is written, so a read holding
+    /// the session's lock while it waits would never return.
+    #[test]
+    fn one_thread_writes_while_another_waits_to_read() {
+        let tls = client(Some("redis.test"))
+            .connect("127.0.0.1", echo_server(), T)
+            .unwrap();
+        tls.tcp().set_read_timeout(Some(T)).unwrap();
+        let tls = Arc::new(tls);
+        let message = |i: usize| format!("message {i:05} {}\n", "x".repeat(i % 3000));
+        let expected: Vec<u8> = (0..2000).flat_map(|i| message(i).into_bytes()).collect();
+        let writer = {
+            let tls = tls.clone();
+            std::thread::spawn(move || {
+                for i in 0..2000 {
+                    (&*tls).write_all(message(i).as_bytes()).unwrap();
+                }
+            })
+        };
+        let mut got = Vec::new();
+        let mut buf = [0u8; 7000];
+        while got.len() < expected.len() {
+            let n = (&*tls).read(&mut buf).unwrap();
+            assert!(n > 0, "the server closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+        writer.join().unwrap();
+        assert!(got == expected, "the echo differs from what was written");
+        tls.close();
+    }
+}
