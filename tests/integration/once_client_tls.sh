@@ -10,7 +10,8 @@
 #   - a server requiring client certificates: refused without --cert/--key, copied with them
 #   - --sni: a server whose certificate names only redis.test, reached as 127.0.0.1: refused
 #     without --sni (naming it), copied with --sni redis.test (target, then --source-sni for a
-#     TLS source with --verify), refused with --sni wrong.test; --sni for a plain URL refused
+#     TLS source with --verify), refused with --sni wrong.test; --sni for a plain URL refused;
+#     --target-sni into the TLS cluster (each node keeps the name)
 #   - a unix socket target (unix://), an IPv6 literal (redis://[::1]:port)
 #   - passwords from RESTORE_MIGRATE_TARGET_PASSWORD and --target-password-file; a wrong one
 #     refused; no output stream, checkpoint or failed-keys file ever holds a password, nor does
@@ -165,6 +166,11 @@ assert_match "TLS cluster: verified" "verify: $N equal, 0 different, 0 missing" 
 total=0
 for n in n1 n2 n3; do total=$((total + $(r_on $n --raw DBSIZE))); done
 assert_eq "TLS cluster: every key on some master" "$N" "$total"
+for n in n1 n2 n3; do r_on $n FLUSHALL >/dev/null; done
+mig migrate "$T" "rediss://127.0.0.1:${TLS_PORT[n1]}" --cacert "$C/ca.pem" --target-sni localhost --verify
+assert_eq "--target-sni into the TLS cluster (every node through a relay): exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+assert_match "--target-sni into the TLS cluster: verified" "verify: $N equal, 0 different, 0 missing" "$OUT"
 
 VTLS=$(bash "$IT_DIR/hosts.sh" valkey8.0-tls 2>/dev/null)
 if [ -n "$VTLS" ] && [ -x "$VTLS" ]; then
