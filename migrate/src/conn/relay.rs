@@ -41,7 +41,10 @@ impl Drop for Relay {
 /// exists, so no one can slip one in first).
 fn private_dir() -> io::Result<PathBuf> {
     static SEQ: AtomicU64 = AtomicU64::new(0);
-    let base = std::env::temp_dir();
+    // A socket path has at most 107 bytes: a long TMPDIR gives way to /tmp.
+    let base = Some(std::env::temp_dir())
+        .filter(|d| d.as_os_str().len() <= 60)
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
     let mut last = None;
     for _ in 0..16 {
         let nanos = std::time::SystemTime::now()
