@@ -6,8 +6,9 @@
 #   - a TLS source (rediss://, --source-cacert), a unix socket source (unix://), a source
 #     behind a Sentinel (redis+sentinel://), and a TLS source whose certificate names only
 #     redis.test, reached as 127.0.0.1 with --source-sni
-#   - the snapshot's keys arrive; then writes made on the source during the sync arrive
-#     (values, a counter, a list, read back); SIGTERM stops the sync cleanly (exit 4)
+#   - the snapshot's keys arrive; the source drops the link (CLIENT KILL TYPE replica) and
+#     it is made again; writes made on the source during the sync arrive (values, a counter,
+#     a list, read back); SIGTERM stops the sync cleanly (exit 4)
 #   - the same source by IP without --source-sni: refused, naming --sni (exit 2)
 
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +69,8 @@ follow() {
   assert_eq "$case: the snapshot's strings" 500 "$(r_on target --raw EVAL "return #redis.call('KEYS', 'pre:[0-9]*')" 0)"
   assert_eq "$case: the snapshot's hash" 100 "$(r_on target --raw HLEN pre:hash)"
   assert_eq "$case: the snapshot's list" 300 "$(r_on target --raw LLEN pre:list)"
+  # The source drops its replica: the link is made again the same way (PSYNC continues).
+  r_on "$src" CLIENT KILL TYPE replica >/dev/null
   for i in $(seq 1 200); do
     printf 'SET live:%d %s-%d\nINCR live:cnt\nRPUSH live:list %d\n' "$i" "$case" "$i" "$i"
   done | "$REDIS_CLI" -p "${SRV_PORT[$src]}" >/dev/null
@@ -83,6 +86,7 @@ follow() {
   assert_eq "$case: SIGTERM stops the sync: exit 4" 4 "$status"
   [ "$status" = 4 ] || tail -n 5 "$log"
   assert_match "$case: the stop says how to continue" "continue with --resume" "$(cat "$log")"
+  assert_match "$case: a link the source dropped is made again" "linking again with PSYNC at offset" "$(cat "$log")"
   r_on "$src" DEL live:cnt live:list >/dev/null
 }
 

@@ -118,6 +118,13 @@ mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --cert "$C/client.pem" --k
 assert_eq "mutual TLS with --cert/--key: exit status 0" 0 "$STATUS"
 [ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
 assert_match "mutual TLS: verified" "verify: $N equal, 0 different" "$OUT"
+mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" --sni localhost --replace
+assert_eq "mutual TLS with --sni (the client certificate through the relay): exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --sni localhost --replace
+assert_eq "mutual TLS with --sni, without --cert: exit status 2" 2 "$STATUS"
+assert_match "mutual TLS with --sni, without --cert: the server's alert, and what to do" \
+  "requires a client certificate.*--cert" "$ERR"
 
 echo "[$TEST_NAME] --sni: a certificate for redis.test, reached as 127.0.0.1"
 tls_server sni --tls-auth-clients no --tls-cert-file "$C/sni.pem" --tls-key-file "$C/sni.key"

@@ -375,9 +375,14 @@ impl Endpoint {
             let (host, port) = self.resolve(s, timeout)?;
             info = info.set_addr(self.addr_for(&host, port));
         }
-        let mut con = self
+        let (mut con, relay_failure) = self
             .open(info, timeout)
             .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
+        // Through a relay, a closed connection is best explained by the session's failure.
+        let explain = |e: redis::RedisError| match relay_failure.as_ref().and_then(|f| f.get()) {
+            Some(why) => redis::RedisError::from(std::io::Error::other(why.clone())),
+            None => e,
+        };
         let _ = con.set_read_timeout(Some(timeout));
         let _ = con.set_write_timeout(Some(timeout));
         // A first round trip here: TLS completes its handshake on first use, and a server
@@ -390,7 +395,7 @@ impl Endpoint {
             let code = match super::cmd("PING").query::<Value>(&mut con) {
                 Err(e) => match e.code() {
                     Some("LOADING") => "LOADING".to_string(),
-                    _ => return Err(fatal(describe_connect_error(&self.display, &e))),
+                    _ => return Err(fatal(describe_connect_error(&self.display, &explain(e)))),
                 },
                 Ok(Value::ServerError(e)) => e.code().to_string(),
                 Ok(_) => return Ok(con),
@@ -429,20 +434,31 @@ impl Endpoint {
 
     /// A redis-rs connection to `info`'s address: directly, or with `--sni` through a relay
     /// over a session of our own (the handshake done first, so a certificate that does not
-    /// hold the name fails here).
-    fn open(&self, info: ConnectionInfo, timeout: Duration) -> redis::RedisResult<Connection> {
+    /// hold the name fails here), with the relay's failure slot.
+    fn open(
+        &self,
+        info: ConnectionInfo,
+        timeout: Duration,
+    ) -> redis::RedisResult<(Connection, Option<relay::Failure>)> {
         if let (Some(sni), ConnectionAddr::TcpTls { host, port, .. }) = (&self.sni, info.addr()) {
             let session = sni.connect(host, *port, timeout)?;
             let relay = relay::start(session, self.display.clone(), timeout)?;
             let info = info.set_addr(ConnectionAddr::Unix(relay.path.clone()));
             // The relay's socket and directory go when `relay` does: once connected.
-            return Client::open(info)?.get_connection_with_timeout(timeout);
+            let con = Client::open(info)?
+                .get_connection_with_timeout(timeout)
+                .map_err(|e| match relay.failure.get() {
+                    Some(why) => std::io::Error::other(why.clone()).into(),
+                    None => e,
+                })?;
+            return Ok((con, Some(relay.failure.clone())));
         }
-        match &self.tls {
+        let con = match &self.tls {
             Some(certs) => Client::build_with_tls(info, certs.clone()),
             None => Client::open(info),
         }?
-        .get_connection_with_timeout(timeout)
+        .get_connection_with_timeout(timeout)?;
+        Ok((con, None))
     }
 
     /// The master's address, from the first sentinel that knows it.
@@ -453,7 +469,7 @@ impl Endpoint {
                 .addr_for(host, *port)
                 .into_connection_info()
                 .and_then(|info| self.open(info, timeout))
-                .and_then(|mut con| {
+                .and_then(|(mut con, _)| {
                     super::cmd("SENTINEL")
                         .arg("get-master-addr-by-name")
                         .arg(&s.master)
@@ -604,6 +620,8 @@ fn describe_connect_error(who: &str, e: &redis::RedisError) -> String {
         format!("{who}: authentication failed (wrong user or password): {text}")
     } else if lower.contains("noauth") || lower.contains("authentication required") {
         format!("{who}: the server requires a password (in the URL, RESTORE_MIGRATE_SOURCE_PASSWORD / RESTORE_MIGRATE_TARGET_PASSWORD, or --source-password-file / --target-password-file): {text}")
+    } else if lower.contains("certificaterequired") {
+        format!("{who}: TLS: the server requires a client certificate ({text}): give it with --cert and --key (--source-cert / --target-cert, …)")
     } else if lower.contains("not valid for name") || lower.contains("notvalidforname") {
         format!("{who}: TLS: the server's certificate is not valid for the name checked ({text}); connect by a name it holds, or give one with --sni (--source-sni / --target-sni)")
     } else if lower.contains("certificate")

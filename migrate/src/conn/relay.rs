@@ -10,23 +10,29 @@
 //! The socket lives in a directory only this user can enter (mode 0700), is accepted once and
 //! removed at once, so nothing else can take the connection. Either side closing ends both
 //! threads: redis-rs dropping its connection closes the session (`close_notify`), the server
-//! closing its end closes the socket, which redis-rs reports as a connection error; the
-//! relay's own error (a TLS alert, a reset) is printed on stderr with the endpoint's name.
+//! closing its end closes the socket, which redis-rs reports as a connection error. The
+//! session's own error (a TLS alert: a server refusing the client's certificate says so only
+//! after the handshake, in TLS 1.3) is kept in [`Failure`] before the socket closes, for the
+//! connection's first round trip to report, and printed on stderr with the endpoint's name.
 
 use std::io::{self, Read, Write};
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::tls::TlsStream;
+
+/// Why the session ended, when it failed: set before redis-rs sees its socket close.
+pub type Failure = Arc<OnceLock<String>>;
 
 /// A relay waiting for redis-rs to connect to `path`.
 pub struct Relay {
     dir: PathBuf,
     pub path: PathBuf,
+    pub failure: Failure,
 }
 
 impl Drop for Relay {
@@ -75,9 +81,11 @@ pub fn start(session: TlsStream, who: String, timeout: Duration) -> io::Result<R
             return Err(e);
         }
     };
+    let failure = Failure::default();
     let relay = Relay {
         dir,
         path: path.clone(),
+        failure: failure.clone(),
     };
     std::thread::Builder::new()
         .name("tls-relay".into())
@@ -86,7 +94,7 @@ pub fn start(session: TlsStream, who: String, timeout: Duration) -> io::Result<R
                 session.close(); // redis-rs never came: the session is not left open
                 return;
             };
-            pump(sock, Arc::new(session), &who);
+            pump(sock, Arc::new(session), &who, &failure);
         })?;
     Ok(relay)
 }
@@ -112,7 +120,7 @@ fn accept_one(listener: &UnixListener, path: &Path, timeout: Duration) -> Option
 }
 
 /// Runs both directions until either side closes.
-fn pump(sock: UnixStream, session: Arc<TlsStream>, who: &str) {
+fn pump(sock: UnixStream, session: Arc<TlsStream>, who: &str, failure: &Failure) {
     let up = match sock.try_clone() {
         Ok(up) => up,
         Err(e) => {
@@ -133,6 +141,11 @@ fn pump(sock: UnixStream, session: Arc<TlsStream>, who: &str) {
             r
         });
     let down = copy(&mut &*session, &mut &sock);
+    if let Err(e) = &down {
+        if !is_close(e) {
+            let _ = failure.set(format!("TLS: {e}"));
+        }
+    }
     // The server closed (or the socket failed): redis-rs sees its connection closed.
     let _ = sock.shutdown(std::net::Shutdown::Both);
     session.close();
@@ -142,16 +155,21 @@ fn pump(sock: UnixStream, session: Arc<TlsStream>, who: &str) {
     };
     // An error after the other side closed is that close, not news.
     if let Err(e) = down.and(up) {
-        if !matches!(
-            e.kind(),
-            io::ErrorKind::BrokenPipe
-                | io::ErrorKind::ConnectionReset
-                | io::ErrorKind::NotConnected
-                | io::ErrorKind::UnexpectedEof
-        ) {
+        if !is_close(&e) {
             eprintln!("restore-migrate: {who}: TLS relay: {e}");
         }
     }
+}
+
+/// An error that only says the other side closed.
+fn is_close(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::NotConnected
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 /// Copies until `from` ends; each read is written whole before the next.
