@@ -73,8 +73,9 @@ replication, or a fatal error (the sync stopped; continue with --resume); 4 stop
 SIGINT/SIGTERM after the batch in flight (continue with --resume)."
 )]
 pub struct SyncArgs {
-    /// redis://[user:password@]host:port of the live source: a server (every database is
-    /// followed), or any node of a cluster (every master is followed, one link each)
+    /// redis://[user:password@]host:port of the live source (rediss://, unix://,
+    /// redis+sentinel:// too): a server (every database is followed), or any node of a cluster
+    /// (every master is followed, one link each)
     #[arg(value_name = "SOURCE")]
     pub source: String,
 
@@ -131,6 +132,9 @@ pub struct SyncArgs {
     /// Socket timeout in seconds (also how long a silent source is waited for)
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+
+    #[command(flatten)]
+    pub ends: EndArgs,
 
     /// No progress lines (the summary is still printed)
     #[arg(long, short)]
@@ -270,6 +274,39 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
 
+    #[command(flatten)]
+    pub ends: EndArgs,
+
+    /// After each batch, WAIT for N replicas of the target to acknowledge it, or send it again
+    /// (a failover loses what only the old master held). Default: 1 behind Sentinel when the
+    /// master has a replica, else 0
+    #[arg(long, value_name = "N")]
+    pub wait_replicas: Option<u32>,
+
+    /// A command the servers know by another name, as managed services rename them:
+    /// --rename CONFIG=MYCONFIG (repeatable; both ends). A command refused outright is
+    /// optional where it can be (CONFIG, CLIENT, OBJECT, MEMORY, INFO): the summary says what
+    /// its absence costs
+    #[arg(long, value_name = "NAME=NEW")]
+    pub rename: Vec<String>,
+
+    /// A live source that does not say what it is (INFO server and HELLO refused): its
+    /// release, e.g. redis-7.0 or valkey-8.0
+    #[arg(long, value_name = "RELEASE")]
+    pub source_version: Option<String>,
+
+    /// Socket timeout in seconds
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+
+    /// No progress bar or progress lines (the summary is still printed)
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// TLS and credentials, per end: shared by `migrate`, `verify` and `sync`.
+#[derive(Args, Clone, Default)]
+pub struct EndArgs {
     /// TLS on both ends (as rediss:// does); --source-tls / --target-tls for one
     #[arg(long, help_heading = "TLS and credentials")]
     pub tls: bool,
@@ -372,31 +409,25 @@ pub struct MigrateArgs {
     #[arg(long, value_name = "FILE", help_heading = "TLS and credentials")]
     pub target_password_file: Option<String>,
 
-    /// After each batch, WAIT for N replicas of the target to acknowledge it, or send it again
-    /// (a failover loses what only the old master held). Default: 1 behind Sentinel when the
-    /// master has a replica, else 0
-    #[arg(long, value_name = "N")]
-    pub wait_replicas: Option<u32>,
-
-    /// A command the servers know by another name, as managed services rename them:
-    /// --rename CONFIG=MYCONFIG (repeatable; both ends). A command refused outright is
-    /// optional where it can be (CONFIG, CLIENT, OBJECT, MEMORY, INFO): the summary says what
-    /// its absence costs
-    #[arg(long, value_name = "NAME=NEW")]
-    pub rename: Vec<String>,
-
-    /// A live source that does not say what it is (INFO server and HELLO refused): its
-    /// release, e.g. redis-7.0 or valkey-8.0
-    #[arg(long, value_name = "RELEASE")]
-    pub source_version: Option<String>,
-
-    /// Socket timeout in seconds
-    #[arg(long, default_value_t = 60)]
-    pub timeout: u64,
-
-    /// No progress bar or progress lines (the summary is still printed)
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// The server name to send (SNI) and verify the certificate against, instead of the URL's
+    /// host: for a server reached by IP or through a tunnel to 127.0.0.1. Adds a local relay
+    /// hop; --source-sni / --target-sni for one end
+    #[arg(long, value_name = "NAME", help_heading = "TLS and credentials")]
+    pub sni: Option<String>,
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub source_sni: Option<String>,
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_short_help = true,
+        help_heading = "TLS and credentials"
+    )]
+    pub target_sni: Option<String>,
 }
 
 impl MigrateArgs {
@@ -418,6 +449,13 @@ impl MigrateArgs {
 }
 
 impl MigrateArgs {
+    /// The TLS files and credentials of one end (see [`EndArgs::end_opts`]).
+    pub fn end_opts(&self, end: End) -> Result<EndOpts> {
+        self.ends.end_opts(end)
+    }
+}
+
+impl EndArgs {
     /// The TLS files and credentials of one end: its own options over the shared ones;
     /// passwords from a file, else the environment (never from the command line, where `ps`
     /// and shell histories show them; the URL's stays possible).
@@ -431,6 +469,7 @@ impl MigrateArgs {
                 &self.source_cert,
                 &self.source_key,
                 self.source_insecure,
+                &self.source_sni,
                 &self.source_password_file,
             ),
             End::Target => (
@@ -440,10 +479,11 @@ impl MigrateArgs {
                 &self.target_cert,
                 &self.target_key,
                 self.target_insecure,
+                &self.target_sni,
                 &self.target_password_file,
             ),
         };
-        let (tls, cacert, cacert_dir, cert, key, insecure, password_file) = own;
+        let (tls, cacert, cacert_dir, cert, key, insecure, sni, password_file) = own;
         let env = env_credentials(end);
         let password = match password_file {
             Some(f) => Some(Secret::from_file(f)?),
@@ -456,9 +496,22 @@ impl MigrateArgs {
             cert: pick(cert, &self.cert),
             key: pick(key, &self.key),
             insecure: insecure || self.insecure,
+            sni: sni.clone().or(self.sni.clone()),
             user: env.user,
             password,
         })
+    }
+
+    /// The warning `--insecure` earns, once per end that has it.
+    pub fn warn_insecure(&self) {
+        for (end, insecure) in [
+            ("source", self.insecure || self.source_insecure),
+            ("target", self.insecure || self.target_insecure),
+        ] {
+            if insecure {
+                eprintln!("restore-migrate: warning: --insecure: the {end}'s TLS certificate and host name are not verified; anyone on the path can read and change the data");
+            }
+        }
     }
 }
 

@@ -164,14 +164,7 @@ fn run(a: &MigrateArgs, verify_only: bool) -> Result<Exit> {
         return Err(usage("--batch must be at least 1"));
     }
     conn::set_renames(&a.rename)?;
-    for (end, insecure) in [
-        ("source", a.insecure || a.source_insecure),
-        ("target", a.insecure || a.target_insecure),
-    ] {
-        if insecure {
-            eprintln!("restore-migrate: warning: --insecure: the {end}'s TLS certificate and host name are not verified; anyone on the path can read and change the data");
-        }
-    }
+    a.ends.warn_insecure();
     if !is_url(&a.target) {
         return to_file(a, verify_only);
     }

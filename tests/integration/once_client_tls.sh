@@ -8,6 +8,10 @@
 #     source into a three-master cluster with tls-cluster yes (every node over TLS), --verify
 #   - the wrong CA refused with a message naming --cacert; --insecure accepted with a warning
 #   - a server requiring client certificates: refused without --cert/--key, copied with them
+#   - --sni: a server whose certificate names only redis.test, reached as 127.0.0.1: refused
+#     without --sni (naming it), copied with --sni redis.test (target, then --source-sni for a
+#     TLS source with --verify), refused with --sni wrong.test; --sni for a plain URL refused;
+#     --target-sni into the TLS cluster (each node keeps the name)
 #   - a unix socket target (unix://), an IPv6 literal (redis://[::1]:port)
 #   - passwords from RESTORE_MIGRATE_TARGET_PASSWORD and --target-password-file; a wrong one
 #     refused; no output stream, checkpoint or failed-keys file ever holds a password, nor does
@@ -45,6 +49,10 @@ mkdir -p "$C"
   printf 'extendedKeyUsage=clientAuth\n' >client.ext
   openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext
   mkdir -p cadir && cp ca.pem cadir/
+  # --sni: a certificate for a DNS name only (no IP), as a server behind a tunnel has.
+  openssl req -new -nodes -newkey rsa:2048 -keyout sni.key -out sni.csr -subj /CN=redis.test
+  printf 'subjectAltName=DNS:redis.test\n' >sni.ext
+  openssl x509 -req -in sni.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out sni.pem -days 2 -extfile sni.ext
 ) >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(tail -n 5 "$WORK/openssl.log")"
 TLS_ARGS=(--tls-cert-file "$C/server.pem" --tls-key-file "$C/server.key" --tls-ca-cert-file "$C/ca.pem")
 
@@ -110,6 +118,45 @@ mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --cert "$C/client.pem" --k
 assert_eq "mutual TLS with --cert/--key: exit status 0" 0 "$STATUS"
 [ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
 assert_match "mutual TLS: verified" "verify: $N equal, 0 different" "$OUT"
+mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" --sni localhost --replace
+assert_eq "mutual TLS with --sni (the client certificate through the relay): exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+mig migrate "$WORK/src.rdb" "$M" --cacert "$C/ca.pem" --sni localhost --replace
+assert_eq "mutual TLS with --sni, without --cert: exit status 2" 2 "$STATUS"
+assert_match "mutual TLS with --sni, without --cert: the server's alert, and what to do" \
+  "requires a client certificate.*--cert" "$ERR"
+
+echo "[$TEST_NAME] --sni: a certificate for redis.test, reached as 127.0.0.1"
+tls_server sni --tls-auth-clients no --tls-cert-file "$C/sni.pem" --tls-key-file "$C/sni.key"
+S=rediss://127.0.0.1:${TLS_PORT[sni]}
+mig migrate "$WORK/src.rdb" "$S" --cacert "$C/ca.pem"
+assert_eq "by IP without --sni: exit status 2" 2 "$STATUS"
+assert_match "by IP without --sni: the name does not match, and --sni is named" \
+  "certificate is not valid for the name checked.*--sni" "$ERR"
+mig migrate "$WORK/src.rdb" "$S" --cacert "$C/ca.pem" --sni redis.test
+assert_eq "--sni redis.test: exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+assert_eq "--sni redis.test: every key" "$N" "$(r_on sni --raw DBSIZE)"
+assert_eq "--sni redis.test: a value" "over TLS" "$(r_on sni --raw GET tls:str)"
+assert_eq "--sni redis.test: a list" 300 "$(r_on sni --raw LLEN tls:list)"
+mig migrate "$WORK/src.rdb" "$S" --cacert "$C/ca.pem" --sni wrong.test --replace
+assert_eq "--sni wrong.test: exit status 2" 2 "$STATUS"
+assert_match "--sni wrong.test: the name does not match" "not valid for the name checked" "$ERR"
+start_server sniout
+mig migrate "$S" "redis://127.0.0.1:${SRV_PORT[sniout]}" --source-cacert "$C/ca.pem" --source-sni redis.test --verify
+assert_eq "--source-sni: a TLS source, exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+assert_match "--source-sni: verified" "verify: $N equal, 0 different, 0 missing" "$OUT"
+assert_eq "--source-sni: a value" "over TLS" "$(r_on sniout --raw GET tls:str)"
+r_on sni FLUSHALL >/dev/null
+mig migrate "$WORK/src.rdb" "$S" --target-cacert "$C/ca.pem" --target-sni redis.test --verify
+assert_eq "--target-sni: exit status 0" 0 "$STATUS"
+assert_match "--target-sni: verified" "verify: $N equal, 0 different, 0 missing" "$OUT"
+mig migrate "$WORK/src.rdb" "redis://127.0.0.1:${SRV_PORT[sni]}" --sni redis.test
+assert_eq "--sni for a plain URL: exit status 2" 2 "$STATUS"
+assert_match "--sni for a plain URL: says so" "--sni for a plain connection" "$ERR"
+relays=$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'restore-migrate-tls-*' 2>/dev/null | wc -l)
+assert_eq "--sni: no relay directory left behind" 0 "$relays"
 
 echo "[$TEST_NAME] a TLS source into a cluster with tls-cluster yes"
 for n in n1 n2 n3; do
@@ -126,6 +173,11 @@ assert_match "TLS cluster: verified" "verify: $N equal, 0 different, 0 missing" 
 total=0
 for n in n1 n2 n3; do total=$((total + $(r_on $n --raw DBSIZE))); done
 assert_eq "TLS cluster: every key on some master" "$N" "$total"
+for n in n1 n2 n3; do r_on $n FLUSHALL >/dev/null; done
+mig migrate "$T" "rediss://127.0.0.1:${TLS_PORT[n1]}" --cacert "$C/ca.pem" --target-sni localhost --verify
+assert_eq "--target-sni into the TLS cluster (every node through a relay): exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+assert_match "--target-sni into the TLS cluster: verified" "verify: $N equal, 0 different, 0 missing" "$OUT"
 
 VTLS=$(bash "$IT_DIR/hosts.sh" valkey8.0-tls 2>/dev/null)
 if [ -n "$VTLS" ] && [ -x "$VTLS" ]; then

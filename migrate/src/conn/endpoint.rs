@@ -9,6 +9,11 @@
 //! redis+sentinel://[user:password@]host:port[,host:port…]/master-name[/db]
 //! ```
 //!
+//! `--sni NAME` presents NAME instead of the URL's host (SNI and certificate verification);
+//! redis-rs cannot, so such a connection is a TLS session of our own (`tls.rs`) behind a local
+//! relay (`relay.rs`), and every connection of that end goes that way, cluster nodes and
+//! sentinels included.
+//!
 //! A password never leaves this file as text: `display` has none, a URL that does not parse is
 //! shown with `***` in its place, and [`Secret`] prints as `***`.
 
@@ -20,6 +25,9 @@ use redis::{
 };
 use redis::{TlsCertificates, Value};
 
+use super::relay;
+use super::socket::Socket;
+use super::tls::{self, TlsClient};
 use crate::error::{fatal, usage, Result};
 
 /// How long a connection waits for a server that is loading its dataset.
@@ -63,6 +71,8 @@ pub struct EndOpts {
     pub key: Option<PathBuf>,
     /// Accept any certificate and host name.
     pub insecure: bool,
+    /// The server name to send and verify instead of the URL's host.
+    pub sni: Option<String>,
     /// ACL user and password, over the URL's.
     pub user: Option<String>,
     pub password: Option<Secret>,
@@ -81,6 +91,8 @@ pub struct Endpoint {
     info: ConnectionInfo,
     tls: Option<TlsCertificates>,
     insecure: bool,
+    /// `--sni`: the session settings with its name; connections go through a relay.
+    sni: Option<TlsClient>,
     sentinel: Option<Sentinel>,
     /// The URL without its password, for messages and the checkpoint.
     pub display: String,
@@ -167,6 +179,12 @@ impl Endpoint {
         if matches!(info.addr(), ConnectionAddr::Unix(_)) && tls_wanted {
             return Err(usage(format!("{}: TLS over a unix socket", redact(url))));
         }
+        if opts.sni.is_some() && !tls_wanted {
+            return Err(usage(format!(
+                "{}: --sni for a plain connection: use a rediss:// URL or --tls",
+                redact(url)
+            )));
+        }
         let tls = if tls_wanted {
             let root_cert = match (&opts.cacert, &opts.cacert_dir) {
                 (Some(f), None) => Some(read_pem(f, "--cacert")?),
@@ -194,10 +212,19 @@ impl Endpoint {
         } else {
             None
         };
+        let sni = match (&opts.sni, &tls) {
+            (Some(name), Some(certs)) => Some(TlsClient::new(
+                certs,
+                opts.insecure,
+                Some(tls::server_name(name)?),
+            )?),
+            _ => None,
+        };
         let mut ep = Endpoint {
             info: info.clone(),
             tls,
             insecure: opts.insecure,
+            sni,
             sentinel,
             display: String::new(),
             db_given: false,
@@ -279,12 +306,30 @@ impl Endpoint {
         }
     }
 
-    /// Host and port of a plain TCP endpoint (not TLS, a socket or Sentinel): what a replica
-    /// link speaking RESP on its own socket can reach.
-    pub fn plain_tcp(&self) -> Option<(String, u16)> {
-        match (self.info.addr(), &self.tls, &self.sentinel) {
-            (ConnectionAddr::Tcp(h, p), None, None) => Some((h.clone(), *p)),
-            _ => None,
+    /// A socket of our own to the server (through Sentinel to the master), TLS as the end
+    /// says: what a replica link speaking RESP itself needs. `timeout` bounds the connection.
+    pub fn open_socket(&self, timeout: Duration) -> Result<Socket> {
+        let addr = match &self.sentinel {
+            Some(s) => {
+                let (host, port) = self.resolve(s, timeout)?;
+                self.addr_for(&host, port)
+            }
+            None => self.info.addr().clone(),
+        };
+        let err = |e: std::io::Error| fatal(describe_connect_error(&self.display, &e.into()));
+        match addr {
+            ConnectionAddr::Unix(path) => Socket::unix(&path, timeout).map_err(err),
+            ConnectionAddr::TcpTls { host, port, .. } => {
+                let client = match (&self.sni, &self.tls) {
+                    (Some(c), _) => c.clone(),
+                    (None, Some(certs)) => TlsClient::new(certs, self.insecure, None)?,
+                    (None, None) => return Err(fatal("TLS without settings (a bug)")),
+                };
+                let session = client.connect(&host, port, timeout).map_err(err)?;
+                Ok(Socket::Tls(Box::new(session)))
+            }
+            ConnectionAddr::Tcp(host, port) => Socket::tcp(&host, port, timeout).map_err(err),
+            other => Err(usage(format!("{}: {other:?} not supported", self.display))),
         }
     }
 
@@ -315,6 +360,7 @@ impl Endpoint {
             info,
             tls: self.tls.clone(),
             insecure: self.insecure,
+            sni: self.sni.clone(),
             sentinel: None,
             display: host_port(host, port),
             db_given: false,
@@ -329,14 +375,14 @@ impl Endpoint {
             let (host, port) = self.resolve(s, timeout)?;
             info = info.set_addr(self.addr_for(&host, port));
         }
-        let client = match &self.tls {
-            Some(certs) => Client::build_with_tls(info, certs.clone()),
-            None => Client::open(info),
-        }
-        .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
-        let mut con = client
-            .get_connection_with_timeout(timeout)
+        let (mut con, relay_failure) = self
+            .open(info, timeout)
             .map_err(|e| fatal(describe_connect_error(&self.display, &e)))?;
+        // Through a relay, a closed connection is best explained by the session's failure.
+        let explain = |e: redis::RedisError| match relay_failure.as_ref().and_then(|f| f.get()) {
+            Some(why) => redis::RedisError::from(std::io::Error::other(why.clone())),
+            None => e,
+        };
         let _ = con.set_read_timeout(Some(timeout));
         let _ = con.set_write_timeout(Some(timeout));
         // A first round trip here: TLS completes its handshake on first use, and a server
@@ -349,7 +395,7 @@ impl Endpoint {
             let code = match super::cmd("PING").query::<Value>(&mut con) {
                 Err(e) => match e.code() {
                     Some("LOADING") => "LOADING".to_string(),
-                    _ => return Err(fatal(describe_connect_error(&self.display, &e))),
+                    _ => return Err(fatal(describe_connect_error(&self.display, &explain(e)))),
                 },
                 Ok(Value::ServerError(e)) => e.code().to_string(),
                 Ok(_) => return Ok(con),
@@ -386,20 +432,44 @@ impl Endpoint {
         }
     }
 
+    /// A redis-rs connection to `info`'s address: directly, or with `--sni` through a relay
+    /// over a session of our own (the handshake done first, so a certificate that does not
+    /// hold the name fails here), with the relay's failure slot.
+    fn open(
+        &self,
+        info: ConnectionInfo,
+        timeout: Duration,
+    ) -> redis::RedisResult<(Connection, Option<relay::Failure>)> {
+        if let (Some(sni), ConnectionAddr::TcpTls { host, port, .. }) = (&self.sni, info.addr()) {
+            let session = sni.connect(host, *port, timeout)?;
+            let relay = relay::start(session, self.display.clone(), timeout)?;
+            let info = info.set_addr(ConnectionAddr::Unix(relay.path.clone()));
+            // The relay's socket and directory go when `relay` does: once connected.
+            let con = Client::open(info)?
+                .get_connection_with_timeout(timeout)
+                .map_err(|e| match relay.failure.get() {
+                    Some(why) => std::io::Error::other(why.clone()).into(),
+                    None => e,
+                })?;
+            return Ok((con, Some(relay.failure.clone())));
+        }
+        let con = match &self.tls {
+            Some(certs) => Client::build_with_tls(info, certs.clone()),
+            None => Client::open(info),
+        }?
+        .get_connection_with_timeout(timeout)?;
+        Ok((con, None))
+    }
+
     /// The master's address, from the first sentinel that knows it.
     fn resolve(&self, s: &Sentinel, timeout: Duration) -> Result<(String, u16)> {
         let mut why = Vec::new();
         for (host, port) in &s.nodes {
-            let client = self
+            let reply = self
                 .addr_for(host, *port)
                 .into_connection_info()
-                .and_then(|info| match &self.tls {
-                    Some(certs) => Client::build_with_tls(info, certs.clone()),
-                    None => Client::open(info),
-                });
-            let reply = client
-                .and_then(|c| c.get_connection_with_timeout(timeout))
-                .and_then(|mut con| {
+                .and_then(|info| self.open(info, timeout))
+                .and_then(|(mut con, _)| {
                     super::cmd("SENTINEL")
                         .arg("get-master-addr-by-name")
                         .arg(&s.master)
@@ -550,6 +620,10 @@ fn describe_connect_error(who: &str, e: &redis::RedisError) -> String {
         format!("{who}: authentication failed (wrong user or password): {text}")
     } else if lower.contains("noauth") || lower.contains("authentication required") {
         format!("{who}: the server requires a password (in the URL, RESTORE_MIGRATE_SOURCE_PASSWORD / RESTORE_MIGRATE_TARGET_PASSWORD, or --source-password-file / --target-password-file): {text}")
+    } else if lower.contains("certificaterequired") {
+        format!("{who}: TLS: the server requires a client certificate ({text}): give it with --cert and --key (--source-cert / --target-cert, …)")
+    } else if lower.contains("not valid for name") || lower.contains("notvalidforname") {
+        format!("{who}: TLS: the server's certificate is not valid for the name checked ({text}); connect by a name it holds, or give one with --sni (--source-sni / --target-sni)")
     } else if lower.contains("certificate")
         || lower.contains("unknownissuer")
         || lower.contains("invalid peer")
@@ -617,6 +691,31 @@ mod tests {
         .unwrap()
         .to_string();
         assert!(e.contains("--tls"), "{e}");
+    }
+
+    #[test]
+    fn sni_wants_tls_and_a_name() {
+        let with = |url: &str, sni: &str| {
+            Endpoint::parse(
+                url,
+                &EndOpts {
+                    sni: Some(sni.into()),
+                    ..EndOpts::default()
+                },
+            )
+        };
+        let ep = with("rediss://127.0.0.1:6380", "redis.test").unwrap();
+        assert!(
+            ep.at("10.0.0.2", 7).sni.is_some(),
+            "cluster nodes keep the name"
+        );
+        let e = with("redis://127.0.0.1:6379", "redis.test").err().unwrap();
+        assert!(
+            e.to_string().contains("--sni for a plain connection"),
+            "{e}"
+        );
+        let e = with("rediss://127.0.0.1:6380", "not a name").err().unwrap();
+        assert!(e.to_string().contains("not a DNS name"), "{e}");
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Connections and what a server says about itself: family, version, the RDB version its DUMP
 //! writes and its RESTORE reads, cluster mode, the module. Endpoints (URLs, TLS, credentials,
-//! Sentinel) are in `endpoint.rs`.
+//! Sentinel) are in `endpoint.rs`; TLS sessions of the client's own (`--sni`, the replica link)
+//! in `tls.rs`, with `relay.rs` handing them to redis-rs and `socket.rs` to the replica link.
 
 mod endpoint;
+mod relay;
+mod socket;
+mod tls;
 
 pub use endpoint::{EndOpts, Endpoint, Secret};
+pub use socket::Socket;
 
 use std::sync::OnceLock;
 

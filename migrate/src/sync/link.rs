@@ -1,9 +1,11 @@
 //! The replica link: the handshake a replica makes (`syncWithMaster` in Redis's
 //! replication.c), then two threads. The receiver copies the snapshot and the stream to the
-//! spool as fast as the socket delivers; the ACK writer, on a clone of the socket, sends
+//! spool as fast as the socket delivers; the ACK writer, on the same socket, sends
 //! `REPLCONF ACK <applied offset>` every second (at once on `REPLCONF GETACK` or when a
 //! diskless snapshot ends, which the master waits for before streaming). Neither waits on the
 //! target, so back-pressure never reaches the source and the link never hits `repl-timeout`.
+//! The socket is TCP, a unix socket or TLS (`--sni` included), through Sentinel to the master
+//! where the URL names one (`Endpoint::open_socket`).
 //!
 //! ```text
 //! -> AUTH [user] password                 (when the URL has one)
@@ -18,15 +20,14 @@
 //! ```
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::spool::{segment, spool_error, Shared, Spool, SEGMENT};
-use crate::conn::Endpoint;
-use crate::error::{fatal, usage, Fatal, Result};
+use crate::conn::{Endpoint, Socket};
+use crate::error::{fatal, Fatal, Result};
 
 /// The length of a diskless snapshot's end mark (`RDB_EOF_MARK_SIZE`).
 const EOF_MARK: usize = 40;
@@ -45,7 +46,12 @@ pub enum Start {
 
 /// A socket with its own read buffer: what the handshake read past a reply stays there.
 struct Wire {
-    sock: TcpStream,
+    /// Shared with the ACK writer: `&Socket` reads in one thread while another writes, which
+    /// for TLS means one session written from two threads. `TlsStream` makes that sound by
+    /// holding its session under a mutex never held across a blocking socket read (so ACKs
+    /// go out while the receiver waits for the master), and by writing each message whole
+    /// under it (an ACK never lands inside another write; only the handshake writes before).
+    sock: Arc<Socket>,
     buf: Vec<u8>,
     who: String,
     /// The handshake waits in short reads, so that a signal stops it (a master may take
@@ -62,7 +68,7 @@ impl Wire {
             out.extend_from_slice(a);
             out.extend_from_slice(b"\r\n");
         }
-        self.sock
+        (&*self.sock)
             .write_all(&out)
             .map_err(|e| fatal(format!("{}: {e}", self.who)))
     }
@@ -74,7 +80,7 @@ impl Wire {
             if self.stop.load(Ordering::SeqCst) {
                 return Err(fatal(format!("{}: stopped by a signal", self.who)));
             }
-            match self.sock.read(&mut chunk) {
+            match (&*self.sock).read(&mut chunk) {
                 Ok(0) => {
                     return Err(fatal(format!(
                         "{}: the source closed the connection",
@@ -146,25 +152,12 @@ pub fn handshake(
     stop: Arc<AtomicBool>,
 ) -> Result<Link> {
     let who = format!("source {}", ep.display);
-    let (host, port) = ep.plain_tcp().ok_or_else(|| {
-        usage(format!(
-            "{who}: sync follows a source over plain TCP only for now (not TLS, a unix socket or Sentinel); copy it with `restore-migrate migrate` instead"
-        ))
-    })?;
-    let addr = (host.as_str(), port)
-        .to_socket_addrs()
-        .map_err(|e| fatal(format!("{who}: {e}")))?
-        .next()
-        .ok_or_else(|| fatal(format!("{who}: no address")))?;
-    let sock = TcpStream::connect_timeout(&addr, timeout)
-        .map_err(|e| fatal(format!("{who}: cannot connect: {e}")))?;
-    let _ = sock.set_nodelay(true);
+    let sock = ep.open_socket(timeout)?;
     sock.set_read_timeout(Some(Duration::from_millis(200)))
-        .and_then(|_| sock.set_write_timeout(Some(timeout)))
         .map_err(|e| fatal(format!("{who}: {e}")))?;
-    let local_port = sock.local_addr().map(|a| a.port()).unwrap_or(0);
+    let local_port = sock.local_port();
     let mut w = Wire {
-        sock,
+        sock: Arc::new(sock),
         buf: Vec::new(),
         who: who.clone(),
         stop,
@@ -287,11 +280,7 @@ impl Link {
             |p: std::path::PathBuf| std::fs::File::create(&p).map_err(|e| spool_error(&p, &e));
         let snap_file = open(spool.snapshot())?;
         let stream_file = open(spool.segment(0))?;
-        let ack_sock = self
-            .wire
-            .sock
-            .try_clone()
-            .map_err(|e| fatal(format!("{}: {e}", self.wire.who)))?;
+        let ack_sock = self.wire.sock.clone();
         // Short reads let the receiver see `stop`; silence is counted separately.
         let _ = self
             .wire
@@ -368,7 +357,7 @@ impl Receiver {
             if self.shared.stop.load(Ordering::SeqCst) {
                 return Ok(Got::Stopped);
             }
-            match wire.sock.read(chunk) {
+            match (&*wire.sock).read(chunk) {
                 Ok(0) => {
                     return Err(fatal(format!(
                         "{}: the source closed the replication link",
@@ -531,8 +520,9 @@ impl Receiver {
 }
 
 /// `REPLCONF ACK <applied offset>` every second once the stream has begun, and at once when
-/// asked; its own socket clone, so nothing the applier does can hold it up.
-fn ack_loop(mut sock: TcpStream, shared: &Shared) {
+/// asked; on the socket directly (no lock but TLS's own, see `Wire::sock`), so nothing the
+/// applier does can hold it up.
+fn ack_loop(sock: Arc<Socket>, shared: &Shared) {
     let mut last = Instant::now() - Duration::from_secs(2);
     while !shared.stop.load(Ordering::SeqCst) {
         let now_asked = shared.ack_now.swap(false, Ordering::SeqCst);
@@ -544,7 +534,7 @@ fn ack_loop(mut sock: TcpStream, shared: &Shared) {
                 "*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n",
                 off.len()
             );
-            if let Err(e) = sock.write_all(msg.as_bytes()) {
+            if let Err(e) = (&*sock).write_all(msg.as_bytes()) {
                 shared.fail(format!(
                     "the replication link is lost (sending an ACK: {e})"
                 ));

@@ -58,11 +58,11 @@ struct Tally {
     dropped: BTreeMap<&'static str, u64>,
 }
 
-fn url(s: &str, end: End) -> Result<Endpoint> {
+fn url(a: &SyncArgs, s: &str, end: End) -> Result<Endpoint> {
     if !s.contains("://") {
         return Err(usage(format!("{s:?} is not a server URL")));
     }
-    Endpoint::parse(s, &crate::cli::env_credentials(end))
+    Endpoint::parse(s, &a.ends.end_opts(end)?)
 }
 
 fn open_target(a: &SyncArgs, ep: &Endpoint, replace: bool) -> Result<Target> {
@@ -130,8 +130,9 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     if a.batch == 0 {
         return Err(usage("--batch must be at least 1"));
     }
-    let src_ep = url(&a.source, End::Source)?;
-    let tgt_ep = url(&a.target, End::Target)?;
+    a.ends.warn_insecure();
+    let src_ep = url(a, &a.source, End::Source)?;
+    let tgt_ep = url(a, &a.target, End::Target)?;
     if src_ep.db_given {
         return Err(usage(
             "sync follows every database of the source: give its URL without /db (--target-db N writes them all into database N)",
