@@ -4,6 +4,11 @@
 #     with backoff, says so, and copies every key (exit 0), instead of failing each one
 #   - a Redis 5.0.14 source (no SCAN TYPE, no PEXPIRETIME): copied, its TTLs kept; --type is
 #     refused up front with why (built from $SHARED/hosts; skipped without it)
+#   - a target busy with a slow script mid-run (BUSY) and a cluster target that goes down
+#     mid-run (CLUSTERDOWN: a slot unassigned, then assigned again): the client pauses, says so,
+#     and copies every key (exit 0)
+#   - a target older than 5.0 (told with --target-version, the server's INFO and HELLO renamed
+#     away: no 4.x host here): refused up front, nothing written
 
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +56,69 @@ if grep -q LOADING <<<"$state"; then
 else
   echo "[$TEST_NAME] the load ended before the first write (PING: $state): the retry was not exercised"
 fi
+
+# A file of 20,000 keys, copied one key per pipeline (--batch 1) so the run lasts long enough
+# for the target to turn busy while it runs.
+start_server many --enable-debug-command local
+r_on many DEBUG POPULATE 20000 m 16 >/dev/null
+r_on many SAVE >/dev/null
+cp "${SRV_DIR[many]}/dump.rdb" "$WORK/many.rdb"
+stop_server many
+
+# mig_bg ARGS...: the client in the background; mig_wait: its status, stdout and stderr.
+mig_bg() {
+  "$BIN" "$@" >"$WORK/bg.out" 2>"$WORK/bg.err" &
+  MIG_PID=$!
+  BG_PIDS+=("$MIG_PID")
+}
+mig_wait() {
+  wait "$MIG_PID"
+  STATUS=$?
+  OUT=$(cat "$WORK/bg.out")
+  ERR=$(cat "$WORK/bg.err")
+}
+
+echo "[$TEST_NAME] a target busy with a script (BUSY) mid-run"
+start_server busy --lua-time-limit 100
+mig_bg migrate "$WORK/many.rdb" "redis://127.0.0.1:${SRV_PORT[busy]}" --batch 1
+_started() { [ "$(r_on busy --raw DBSIZE)" -ge 500 ] 2>/dev/null; }
+wait_until 30 _started || die "the copy into the busy target did not start within 30 s"
+# A read-only script that spins for 1.5 s: past lua-time-limit every other client gets BUSY.
+r_on busy EVAL "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2]
+  while true do local n = redis.call('TIME') if n[1] * 1000000 + n[2] - s > 1500000 then return 1 end end" 0 >/dev/null
+mig_wait
+assert_eq "a busy target: exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | tail -n 5
+assert_eq "a busy target: every key" 20000 "$(r_on busy --raw DBSIZE)"
+assert_match "a busy target: the summary" "20000 copied, 0 failed" "$OUT$ERR"
+assert_match "a busy target: the client waited, and said so" "BUSY .*trying again in [0-9]+ ms" "$ERR"
+
+echo "[$TEST_NAME] a cluster target that goes down mid-run (CLUSTERDOWN)"
+for n in c1 c2 c3; do start_cluster_node "$n"; done
+create_cluster c1 c2 c3
+owner=c1
+for n in c1 c2 c3; do [ "$(slot_owner_port c1 0)" = "${SRV_PORT[$n]}" ] && owner=$n; done
+cluster_keys() { local t=0 n; for n in c1 c2 c3; do t=$((t + $(r_on "$n" --raw DBSIZE))); done; echo "$t"; }
+mig_bg migrate "$WORK/many.rdb" "redis://127.0.0.1:${SRV_PORT[c1]}" --batch 1
+_started() { [ "$(cluster_keys)" -ge 500 ] 2>/dev/null; }
+wait_until 30 _started || die "the copy into the cluster did not start within 30 s"
+# Slot 0 served by nobody: with cluster-require-full-coverage (the default) every node
+# answers CLUSTERDOWN for every key until its owner claims it again.
+for n in c1 c2 c3; do r_on "$n" CLUSTER DELSLOTS 0 >/dev/null; done
+sleep 1.5
+r_on "$owner" CLUSTER ADDSLOTS 0 >/dev/null
+mig_wait
+assert_eq "a cluster target down for a while: exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | tail -n 5
+assert_eq "a cluster target down for a while: every key" 20000 "$(cluster_keys)"
+assert_match "a cluster target down for a while: the client waited, and said so" "CLUSTERDOWN .*trying again in [0-9]+ ms" "$ERR"
+
+echo "[$TEST_NAME] a target older than 5.0"
+start_server old4 --rename-command INFO '' --rename-command HELLO ''
+mig migrate "$WORK/small.rdb" "redis://127.0.0.1:${SRV_PORT[old4]}" --target-version redis-4.0.14
+assert_eq "a 4.0 target: exit status 2" 2 "$STATUS"
+assert_match "a 4.0 target: says why" "RESTORE before 5.0 has no ABSTTL, IDLETIME or FREQ" "$ERR"
+assert_eq "a 4.0 target: nothing written" 0 "$(r_on old4 --raw DBSIZE)"
 
 OLD=$(bash "$IT_DIR/hosts.sh" redis5.0 2>/dev/null)
 if [ -n "$OLD" ] && [ -x "$OLD" ]; then
