@@ -450,6 +450,19 @@ def vectors(root):
 R = Resp(int(os.environ['PY_CHECK_PORT']))
 PYEOF
 
+# The migration client's tests: use_client sets BIN (MIGRATE_BIN overrides it, e.g. an older
+# build to show a test fails there) and mig ARGS... runs it, setting STATUS, OUT and ERR.
+use_client() {
+  BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
+  [ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+}
+mig() {
+  OUT=$("$BIN" "$@" 2>"$WORK/err")
+  STATUS=$?
+  ERR=$(cat "$WORK/err")
+}
+
+
 # py_check [ARGS...] <<'PY' ... PY: runs the Python script on stdin after _PY_CHECK_PRELUDE, on
 # the current server, with sys.argv[1:] = ARGS; its eq/ok/bad calls become assertions here and
 # note() lines are printed. A script that dies before its end counts as one failure.

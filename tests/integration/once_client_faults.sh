@@ -14,16 +14,10 @@
 
 is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
-BIN=$REPO_ROOT/target/release/restore-migrate
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 REDIS_SERVER=/usr/bin/redis-server
 MODULE=
 
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 
 # A small file to copy.
 start_server src

@@ -12,8 +12,7 @@
 
 is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
-BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 REDIS_SERVER=/usr/bin/redis-server
 MODULE=
 
@@ -35,11 +34,6 @@ PY
 N=$(r_on src --raw DBSIZE)
 echo "[$TEST_NAME] $N keys on a source and into a target that rename and refuse what managed services do"
 
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 SRC=redis://app:$PW@127.0.0.1:${SRV_PORT[src]}
 DST=redis://app:$PW@127.0.0.1:${SRV_PORT[dst]}
 mig migrate "$SRC" "$DST" --rename CONFIG=MYCONFIG --verify

@@ -24,8 +24,7 @@
 
 is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
 
-BIN=$REPO_ROOT/target/release/restore-migrate
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 start_server target
 HOST=$(host_label)
 MODULE='' start_server plain
@@ -43,11 +42,6 @@ HAS_FTTL=$(r_on target --raw COMMAND INFO HPEXPIRE | grep -qi hpexpire && echo 1
 SRC_FTTL=$(r_on source --raw COMMAND INFO HPEXPIRE | grep -qi hpexpire && echo 1 || echo 0)
 
 # mig ARGS...: run the client; sets OUT (stdout), ERR (stderr), STATUS.
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 
 # same_keys SRC_NAME DST_NAME PATTERN [DB [TTL_SLACK_MS]]: every key matching PATTERN equal on
 # both, read with commands (TYPE, PEXPIRETIME, values, field TTLs, XINFO), not with the client.

@@ -18,8 +18,7 @@
 
 is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
 
-BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 start_server target
 MODULE='' start_server source --rdbcompression no
 HOST=$(host_label)
@@ -28,11 +27,6 @@ SRC=redis://127.0.0.1:${SRV_PORT[source]}
 DST=redis://127.0.0.1:${SRV_PORT[target]}
 
 # mig ARGS...: run the client; sets OUT (stdout), ERR (stderr), STATUS.
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] TTL and idle time kept"

@@ -21,8 +21,7 @@ if [ "$REDIS_SERVER" != "${CLIENT_MATRIX_HOST:-/usr/bin/redis-server}" ]; then
   exit
 fi
 
-BIN=$REPO_ROOT/target/release/restore-migrate
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 CACHE=${RESTORE_HOSTS_CACHE:-$HOME/.cache/restore-hosts}
 declare -A BINS=()
 for h in redis-5.0.14 redis-6.0.20 redis-6.2.16 redis-7.2.6 valkey-7.2.7 valkey-8.0.1; do

@@ -21,8 +21,7 @@
 is_native_run && { echo "[$TEST_NAME] runs in the module pass only (it loads no module)"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] no module write path involved; skipped in the keyapi pass"; finish; exit; }
 
-BIN=$REPO_ROOT/target/release/restore-migrate
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 
 # The host's release line, as --target-version names it, from its --version.
 HOST_VERSION=$("$REDIS_SERVER" --version | sed -nE 's/^(Redis|Valkey) server v=([0-9.]+).*/\L\1\E \2/p; s/^Server v=([0-9.]+).*/valkey \1/p')

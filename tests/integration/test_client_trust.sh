@@ -20,8 +20,7 @@
 is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
 
-BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 MODULE='' start_server source
 MODULE='' start_server target
 HOST=$(host_label)
@@ -29,11 +28,6 @@ echo "[$TEST_NAME] $HOST -> $HOST (no module)"
 SRC=redis://127.0.0.1:${SRV_PORT[source]}
 DST=redis://127.0.0.1:${SRV_PORT[target]}
 
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 
 # save_file NAME: SAVE the source and copy its dump to $WORK/NAME.
 save_file() {

@@ -16,8 +16,7 @@
 
 is_native_run && { echo "[$TEST_NAME] module-only test; skipped in a native run"; finish; exit; }
 
-BIN=$REPO_ROOT/target/release/restore-migrate
-[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+use_client
 start_server target
 HOST=$(host_label)
 MODULE='' start_server plain
@@ -28,11 +27,6 @@ DST=redis://127.0.0.1:${SRV_PORT[target]}
 PLAIN=redis://127.0.0.1:${SRV_PORT[plain]}
 
 # mig ARGS...: run the client; sets OUT (stdout), ERR (stderr), STATUS.
-mig() {
-  OUT=$("$BIN" "$@" 2>"$WORK/err")
-  STATUS=$?
-  ERR=$(cat "$WORK/err")
-}
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] verify --extra"
