@@ -9,6 +9,7 @@
 //! counts as an access, and a DUMP on a target before 7.2 (no `CLIENT NO-TOUCH`) does.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use redis::{Connection, Value};
@@ -85,17 +86,53 @@ fn extra_dbs(a: &MigrateArgs, con: &mut Connection, cluster: bool) -> Result<Vec
         .collect())
 }
 
+/// The source's keys, for `--extra`: 128-bit fingerprints of (target db, key) under a
+/// per-run random key, 16 bytes each whatever the key's length. Two keys sharing one (a
+/// chance of about n²/2¹²⁹) would hide one extra key; nothing else depends on it.
+struct SeenKeys {
+    set: HashSet<u128>,
+    hasher: std::collections::hash_map::RandomState,
+}
+
+impl SeenKeys {
+    fn new() -> SeenKeys {
+        SeenKeys {
+            set: HashSet::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
+    }
+
+    fn fingerprint(&self, db: u32, key: &[u8]) -> u128 {
+        let mut a = self.hasher.build_hasher();
+        a.write_u32(db);
+        a.write(key);
+        let mut b = self.hasher.build_hasher();
+        b.write_u8(0x5a);
+        b.write_u32(db);
+        b.write(key);
+        (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    }
+
+    fn insert(&mut self, db: u32, key: &[u8]) {
+        let f = self.fingerprint(db, key);
+        self.set.insert(f);
+    }
+
+    fn contains(&self, db: u32, key: &[u8]) -> bool {
+        self.set.contains(&self.fingerprint(db, key))
+    }
+}
+
 /// `--extra`: every key of `db` on `con` (matching the filters) that is not in `seen`.
 fn scan_extra(
     a: &MigrateArgs,
     con: &mut Connection,
     db: u32,
-    seen: &HashSet<(u32, Vec<u8>)>,
+    seen: &SeenKeys,
     found: &mut dyn FnMut(&[u8]),
 ) -> Result<()> {
     conn::query(con, "target", conn::cmd("SELECT").arg(db))?;
     let mut cursor = 0u64;
-    let mut key = (db, Vec::new());
     loop {
         let mut cmd = conn::cmd("SCAN");
         cmd.arg(cursor).arg("COUNT").arg(a.batch);
@@ -112,9 +149,7 @@ fn scan_extra(
         };
         if let Value::Array(keys) = keys {
             for k in keys.iter().filter_map(as_bytes) {
-                key.1.clear();
-                key.1.extend_from_slice(k);
-                if !seen.contains(&key) {
+                if !seen.contains(db, k) {
                     found(k);
                 }
             }
@@ -148,7 +183,7 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
     let field_ttls = target.info.field_ttls;
     let (mut equal, mut differ, mut missing, mut expired) = (0u64, 0u64, 0u64, 0u64);
     let mut lru_checked = 0u64;
-    let mut seen: HashSet<(u32, Vec<u8>)> = HashSet::new();
+    let mut seen = SeenKeys::new();
     let mut shown = 0;
     let mut report = |key: &[u8], what: String| {
         if shown < 100 {
@@ -167,7 +202,9 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
             a.target_db.unwrap_or(batch.db)
         };
         if a.extra {
-            seen.extend(batch.recs.iter().map(|r| (target_db, r.key.clone())));
+            for r in &batch.recs {
+                seen.insert(target_db, &r.key);
+            }
         }
         let keys: Vec<&[u8]> = batch.recs.iter().map(|r| r.key.as_slice()).collect();
         let with_lru: Vec<(&[u8], Lru)> = batch
