@@ -371,16 +371,7 @@ impl LiveSource {
             self.pages = 0;
         }
         if keys.is_empty() {
-            return Ok(Some(Batch {
-                db,
-                recs: Vec::new(),
-                skipped: 0,
-                functions: Vec::new(),
-                pos,
-                source_bytes: 0,
-                db_sizes: None,
-                expiry_slack_ms: 0,
-            }));
+            return Ok(Some(Batch::empty(db, pos)));
         }
         let sizes = self.estimate(&keys)?;
         let guess = self.guess();
@@ -451,16 +442,7 @@ impl LiveSource {
             }
             let (db, pos, ends) = (current.db, current.pos, current.ends_batch);
             let (recs, skipped, slack) = self.recv_chunk(current)?;
-            let b = batch.get_or_insert_with(|| Batch {
-                db,
-                recs: Vec::new(),
-                skipped: 0,
-                functions: Vec::new(),
-                pos,
-                source_bytes: 0,
-                db_sizes: None,
-                expiry_slack_ms: 0,
-            });
+            let b = batch.get_or_insert_with(|| Batch::empty(db, pos));
             b.recs.extend(recs);
             b.skipped += skipped;
             b.pos = pos;

@@ -56,6 +56,22 @@ pub struct Batch {
     pub expiry_slack_ms: i64,
 }
 
+impl Batch {
+    /// No keys yet, at `pos` in database `db`.
+    pub fn empty(db: u32, pos: Pos) -> Batch {
+        Batch {
+            db,
+            recs: Vec::new(),
+            skipped: 0,
+            functions: Vec::new(),
+            pos,
+            source_bytes: 0,
+            db_sizes: None,
+            expiry_slack_ms: 0,
+        }
+    }
+}
+
 /// The key types `--type` takes: the names `TYPE` and `SCAN ... TYPE` use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KeyType {
