@@ -264,7 +264,10 @@ impl Target {
 
     /// The restore command for one key.
     fn restore_cmd(&self, rec: &Rec, payload: &[u8], via: Via, replace: bool) -> redis::Cmd {
-        let mut c = redis::cmd(match via {
+        // Sized up front: growing the buffer as the payload is appended copied it again
+        // (40M of 510M client instructions on a 20,000-key live copy, callgrind).
+        let mut c = redis::Cmd::with_capacity(9, rec.key.len() + payload.len() + 48);
+        c.arg(match via {
             Via::Module => "RESTORE.ASKING",
             Via::Native => "RESTORE",
         });

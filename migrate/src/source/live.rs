@@ -551,7 +551,8 @@ impl LiveSource {
             .con
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
-        let mut pipe = conn::Packed::new();
+        let key_bytes: usize = keys.iter().map(|k| k.len() + 40).sum();
+        let mut pipe = conn::Packed::with_capacity(key_bytes + 32);
         pipe.add("TIME", &[]);
         for k in keys {
             pipe.add("MEMORY", &[b"USAGE", k]);
@@ -901,7 +902,12 @@ fn send_txs(
     asking: bool,
     floor: Option<i64>,
 ) -> redis::RedisResult<Sent> {
-    let mut pipe = conn::Packed::new();
+    let key_bytes: usize = groups
+        .iter()
+        .flat_map(|g| g.iter())
+        .map(|k| (k.len() + 30) * 3)
+        .sum();
+    let mut pipe = conn::Packed::with_capacity(key_bytes + groups.len() * 64);
     for keys in groups {
         if asking {
             pipe.add("ASKING", &[]);
