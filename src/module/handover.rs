@@ -46,6 +46,10 @@ struct Server {
     host: Host,
     /// Whether the built-in `RESTORE` exists under that name (not renamed away).
     native_restore: bool,
+    /// Whether its RESTORE propagates a relative TTL as the client sent it (Redis 6.x; 7.0+
+    /// rewrite it to an absolute one with `ABSTTL`): replicas and the AOF would then set their
+    /// own expiry, later than the master's. The handler propagates an absolute one.
+    propagates_relative_ttl: bool,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -55,6 +59,7 @@ pub fn init(ctx: Ctx) {
     let _ = SERVER.set(Server {
         host: host::host(ctx),
         native_restore: native::available(ctx),
+        propagates_relative_ttl: host::restore_propagates_relative_ttl(),
     });
 }
 
@@ -105,8 +110,11 @@ fn plan(args: &FilterArgs, server: Server) -> Option<Replacement> {
     if fault::module_path_only(key) {
         return None;
     }
-    RestoreOptions::parse_with(n - 4, |i| args.arg(4 + i).unwrap_or_default()).ok()?;
-    parse_ttl(args.arg(2)?).ok()?;
+    let opts = RestoreOptions::parse_with(n - 4, |i| args.arg(4 + i).unwrap_or_default()).ok()?;
+    let ttl = parse_ttl(args.arg(2)?).ok()?;
+    if ttl != 0 && !opts.absttl && server.propagates_relative_ttl {
+        return None;
+    }
     let payload = args.arg(3)?;
     if stays_with_handler(payload) {
         return None;
