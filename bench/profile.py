@@ -26,11 +26,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import restore_bench as rb  # noqa: E402
 
-METHODS = ("native", "module", "replay")
-# Where counting starts and stops: one command's execution, call() (so replay's argument parsing
-# is not counted, as in commandstats). The nested call() of the server's RESTORE that the module
-# runs through RM_Call is counted (checked: --toggle processCommand gives the same within 1%).
-TOGGLE = "call"
+# "module" is RESTORE.ASKING as shipped (handed to the server's RESTORE by the command filter
+# where it can be); "rmcall" is RESTORE.ASKING with `restore.handover off`: the handler calls the
+# server's RESTORE through RM_Call (the path before the handover, and still the fallback).
+METHODS = ("native", "module", "rmcall", "replay")
+# Where counting starts and stops: one command's processing, processCommand(): the command filter
+# (where the handover validates the payload) runs there before call(), so a toggle on call() would
+# miss it. Replay's argument parsing is not counted (it happens before processCommand).
+TOGGLE = "processCommand"
 
 
 def payloads(server, module, classes):
@@ -68,6 +71,8 @@ def profile(server, module, method, classes, dumps, reps, keep):
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
            "--toggle-collect=" + TOGGLE, server, "--port", str(port), "--bind", "127.0.0.1",
            "--dir", work, "--save", "", "--appendonly", "no", "--loadmodule", module]
+    if method == "rmcall":
+        cmd += ["handover", "off"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         c = None
@@ -135,7 +140,7 @@ def main():
     ap.add_argument("--keep", default="")
     ap.add_argument("--toggle", default=TOGGLE, help="function whose execution is counted")
     ap.add_argument("--methods", default=",".join(METHODS),
-                    help="comma-separated subset of native,module,replay (others show n/a)")
+                    help="comma-separated subset of native,module,rmcall,replay (others show n/a)")
     opts = ap.parse_args()
     classes = rb.make_classes(random.Random(42))
     if opts.classes:
@@ -146,13 +151,15 @@ def main():
     chosen = [m for m in opts.methods.split(",") if m in METHODS]
     ir = {m: (profile(opts.server, opts.module, m, classes, dumps, opts.reps, opts.keep)
               if m in chosen else {}) for m in METHODS}
-    print("%-30s %13s %13s %13s %8s %8s" % ("class", "native Ir", "replay Ir", "module Ir",
-                                           "mod/nat", "mod/rep"))
+    print("%-30s %13s %13s %13s %13s %8s %8s %8s" % (
+        "class", "native Ir", "replay Ir", "rmcall Ir", "module Ir", "call/nat", "mod/nat",
+        "mod/rep"))
     for cls in classes:
-        n, r, m = (ir[x].get(cls["name"]) for x in ("native", "replay", "module"))
-        print("%-30s %13s %13s %13s %8s %8s" % (
-            cls["name"], rb.fmt(n, ",.0f"), rb.fmt(r, ",.0f"), rb.fmt(m, ",.0f"),
-            rb.fmt(rb.ratio(m, n), ".2f"), rb.fmt(rb.ratio(m, r), ".2f")))
+        n, r, c, m = (ir[x].get(cls["name"]) for x in ("native", "replay", "rmcall", "module"))
+        print("%-30s %13s %13s %13s %13s %8s %8s %8s" % (
+            cls["name"], rb.fmt(n, ",.0f"), rb.fmt(r, ",.0f"), rb.fmt(c, ",.0f"),
+            rb.fmt(m, ",.0f"), rb.fmt(rb.ratio(c, n), ".2f"), rb.fmt(rb.ratio(m, n), ".2f"),
+            rb.fmt(rb.ratio(m, r), ".2f")))
 
 
 if __name__ == "__main__":

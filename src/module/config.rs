@@ -100,8 +100,14 @@ pub static FIELD_TTL_POLICY: EnumConfig =
 /// refuse (`newer`: newer RDB version, unknown type), or all of them (`all`).
 pub static INTERCEPT: EnumConfig = EnumConfig::new("intercept", &["off", "newer", "all"]);
 
+/// `restore.handover`: whether the command filter hands a client's `RESTORE.ASKING` to the
+/// built-in `RESTORE` once the module has validated its payload (`handover.rs`): `on`, or `off`
+/// (every call runs the module's handler; for ACL setups that allow `restore.asking` but not
+/// `restore`).
+pub static HANDOVER: EnumConfig = EnumConfig::new("handover", &["on", "off"]);
+
 /// Every config, in the order `RESTORE.CONFIG GET *` lists them.
-pub static ALL: [&EnumConfig; 2] = [&FIELD_TTL_POLICY, &INTERCEPT];
+pub static ALL: [&EnumConfig; 3] = [&FIELD_TTL_POLICY, &INTERCEPT, &HANDOVER];
 
 /// The value of `restore.field-ttl-policy` (named as the config's values are).
 #[allow(non_camel_case_types)]
@@ -134,6 +140,10 @@ pub fn intercept_mode() -> InterceptMode {
     }
 }
 
+pub fn handover_enabled() -> bool {
+    HANDOVER.get() == 0
+}
+
 /// The config `name` names (with or without `restore.`), if any.
 pub fn find(name: &[u8]) -> Option<&'static EnumConfig> {
     ALL.iter().copied().find(|c| c.is_named(name))
@@ -149,7 +159,7 @@ pub fn apply_load_args(args: &[&[u8]]) -> Result<(), String> {
         let (name, value) = (pair[0], pair[1]);
         let Some(config) = find(name) else {
             return Err(format!(
-                "unknown load argument '{}' (configs: restore.field-ttl-policy, restore.intercept)",
+                "unknown load argument '{}' (configs: restore.field-ttl-policy, restore.intercept, restore.handover)",
                 String::from_utf8_lossy(name)
             ));
         };

@@ -36,6 +36,11 @@ mod enabled {
         Some((what, n))
     }
 
+    /// Whether a key names a fault: those restores stay with the handler, where faults fire.
+    pub fn module_path_only(key: &[u8]) -> bool {
+        parse(key).is_some()
+    }
+
     pub fn after_decode(key: RString) {
         if ffi::with_string_bytes(key, |k| matches!(parse(k), Some((b"panic-decoded", _)))) {
             panic!("fault injected: panic after decoding");
@@ -82,6 +87,11 @@ mod enabled {
     #[inline(always)]
     pub fn after_decode(_key: RString) {}
 
+    #[inline(always)]
+    pub fn module_path_only(_key: &[u8]) -> bool {
+        false
+    }
+
     pub struct Writes;
 
     impl Writes {
@@ -97,4 +107,4 @@ mod enabled {
     }
 }
 
-pub use enabled::{after_decode, Writes};
+pub use enabled::{after_decode, module_path_only, Writes};

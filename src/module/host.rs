@@ -33,6 +33,13 @@ pub fn restore_exits_on_unknown_module_type() -> bool {
     server_version() < 0x00060200
 }
 
+/// Whether this server's RESTORE propagates a relative TTL as given (Redis 6.x: the AOF and
+/// replicas then count it from their own clock); 7.0 and later propagate it absolute, with
+/// `ABSTTL` (found by test_replica_aof on 6.0.20 and 6.2.16). 0 (before 6.0.9) is 6.0.
+pub fn restore_propagates_relative_ttl() -> bool {
+    server_version() < 0x00070000
+}
+
 /// The running server's flavour and the RDB version its own DUMP writes (and RESTORE accepts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Host {

@@ -5,12 +5,13 @@
 //! Registered with NOSELF: the module's own calls to the built-in RESTORE (streams, module
 //! values) are never rerouted. Calls with fewer than 4 arguments are left alone so that the
 //! arity error names the command the client sent. Runs for every command, so the `off` path is
-//! one atomic load.
+//! one name compare and one atomic load.
 
 use restore_core::decode::payload::split_envelope;
 
 use super::config::{intercept_mode, InterceptMode};
 use super::ffi;
+use super::handover;
 use super::host::Host;
 
 static HOST: std::sync::OnceLock<Host> = std::sync::OnceLock::new();
@@ -28,7 +29,14 @@ fn native_refuses(host: &Host, payload: &[u8]) -> bool {
     }
 }
 
+/// The one command filter: a client's `RESTORE.ASKING` may be handed to the server's RESTORE
+/// (`handover.rs`); a client's `RESTORE` may be routed to `RESTORE.ASKING` (here). Every other
+/// command costs a length and a case-insensitive compare of its name.
 fn filter(args: &mut ffi::FilterArgs) {
+    if args.arg(0).is_some_and(handover::is_restore_asking) {
+        handover::filter(args);
+        return;
+    }
     let mode = intercept_mode();
     if mode == InterceptMode::Off {
         return;
@@ -51,5 +59,6 @@ fn filter(args: &mut ffi::FilterArgs) {
 /// Registers the filter; called from OnLoad, where the host is also learned.
 pub fn register(ctx: ffi::Ctx) -> ffi::ApiResult {
     let _ = HOST.set(super::host::host(ctx));
+    handover::init(ctx);
     ffi::register_command_filter(ctx, filter)
 }

@@ -15,6 +15,7 @@ mod fault;
 #[allow(unsafe_code)]
 mod ffi;
 mod field_ttl;
+mod handover;
 mod host;
 mod inspect;
 mod intercept;

@@ -22,6 +22,9 @@ counters!(
     calls,
     restored,
     expired_on_arrival,
+    // Validated by the command filter and run by the server's own RESTORE (`handover.rs`):
+    // their outcome is counted by the server, under `restore` in INFO commandstats/errorstats.
+    handed_to_server,
     errors_arguments,
     errors_busykey,
     errors_version_or_checksum,

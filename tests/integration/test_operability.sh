@@ -36,9 +36,12 @@ C=$(grep -l '"mutation": "crc_bit_flipped"' "$VEC"/corrupt/*.json | head -n 1)
 assert_match "INSPECT: checksum error named" 'DUMP payload version or checksum are wrong' "$(inspect_field "${C%.json}.dump" error)"
 assert_eq "INSPECT: arity" "(error) ERR wrong number of arguments for 'restore.inspect' command" "$(r RESTORE.INSPECT)"
 
-# --- INFO restore after a known sequence, on a fresh server.
+# --- INFO restore after a known sequence, on a fresh server, every call run by the handler
+# (`restore.handover off`; test_handover covers what the filter hands to the server's RESTORE).
 stop_server main
+MODULE_ARGS=(handover off)
 start_server info "${modcmd[@]}"
+MODULE_ARGS=()
 field() { info_field restore "restore_$1"; }
 r SET s hello >/dev/null
 P=$WORK/s.dump
@@ -68,7 +71,7 @@ assert_eq "CONFIG GET field-ttl-policy" persist "$(cfg_get restore.field-ttl-pol
 assert_match "CONFIG SET bad value" 'must be one of the following: reject, persist' "$(cfg_set restore.field-ttl-policy maybe)"
 # RESTORE.CONFIG: the same configs on every host (the only run-time means on Redis 6.x).
 assert_eq "RESTORE.CONFIG SET" OK "$(r RESTORE.CONFIG SET restore.intercept newer)"
-assert_eq "RESTORE.CONFIG GET *" "$(printf 'restore.field-ttl-policy\npersist\nrestore.intercept\nnewer')" \
+assert_eq "RESTORE.CONFIG GET *" "$(printf 'restore.field-ttl-policy\npersist\nrestore.intercept\nnewer\nrestore.handover\noff')" \
   "$(r --raw RESTORE.CONFIG GET '*')"
 assert_match "RESTORE.CONFIG SET bad value" 'must be one of the following: off, newer, all' \
   "$(r RESTORE.CONFIG SET intercept sometimes)"
