@@ -117,6 +117,11 @@ pub struct SyncArgs {
     #[arg(long, value_name = "N")]
     pub target_db: Option<u32>,
 
+    /// A cluster target (one database): let the source's databases other than 0 land in it
+    /// too; without it the sync stops at the first key or SELECT of another database
+    #[arg(long)]
+    pub merge_dbs: bool,
+
     /// Never use RESTORE.ASKING for the snapshot, even where it is loaded
     #[arg(long)]
     pub no_module: bool,
