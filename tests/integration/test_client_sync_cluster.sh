@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# restore-migrate sync into a cluster target: a standalone Redis 8.2.3 source followed by the
+# client, written into three masters of the host under test (one MULTI per slot, offset keys
+# per slot).
+#   - a bounded write load (INCR on counters over many slots, LPUSH, DEL of keys in several
+#     slots, MSET across slots, EXPIRE, a MULTI on one slot): the sync is killed with SIGKILL
+#     twice during the stream and resumed each time, then caught up: exit 0, `restore-migrate
+#     verify` exit 0, every counter exactly equal (no command applied twice, none lost)
+#   - a RENAME across slots on the source: the sync stops (exit 2) naming RENAME, its keys and
+#     the stream offset
+#   - a write into database 1 of the source: refused without --merge-dbs (exit 2)
+
+. "$(dirname "$0")/lib.sh"
+export IT_DIR
+
+BIN=$REPO_ROOT/target/release/restore-migrate
+[ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
+for n in t1 t2 t3; do start_cluster_node "$n"; done
+create_cluster t1 t2 t3
+use_server t1
+HOST=$(host_label)
+SRC_BIN=$(bash "$IT_DIR/hosts.sh" redis8)
+REDIS_SERVER=$SRC_BIN MODULE='' start_server source --repl-diskless-sync no
+use_server source
+echo "[$TEST_NAME] source $(host_label) -> a 3-master cluster of $HOST"
+SRC=redis://127.0.0.1:${SRV_PORT[source]}
+DST=redis://127.0.0.1:${SRV_PORT[t1]}
+
+# load OPS SEED: the write load on the source, in the foreground.
+load() {
+  python3 - "${SRV_PORT[source]}" "$1" "$2" <<'PY'
+import os, random, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp, encode
+r = Resp(int(sys.argv[1]))
+rnd = random.Random(int(sys.argv[3]))
+for i in range(int(sys.argv[2])):
+    c = rnd.randrange(200)
+    cmds = [encode('INCR', 'cnt:%d' % c), encode('LPUSH', 'l:%d' % (c % 30), i)]
+    if i % 5 == 0:
+        cmds.append(encode('MSET', 's:%d' % (i % 97), i, 's:%d' % ((i + 31) % 97), i, 'cnt:mset', i))
+    if i % 7 == 0:
+        cmds.append(encode('DEL', 's:%d' % (i % 97), 's:%d' % ((i + 3) % 97), 'nosuch:%d' % i))
+    if i % 11 == 0:
+        cmds.append(encode('EXPIRE', 'l:%d' % (c % 30), 3600))
+    if i % 13 == 0:
+        cmds += [encode('MULTI'), encode('INCR', '{tx}:cnt'), encode('RPUSH', '{tx}:list', i),
+                 encode('EXEC')]
+    r.pipeline(cmds)
+print('load done')
+PY
+}
+
+# counters_equal LABEL: every cnt:* and the MULTI's pair equal on source and cluster.
+counters_equal() {
+  python3 - "${SRV_PORT[source]}" "${SRV_PORT[t1]}" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+src, seed, label = Resp(int(sys.argv[1])), Resp(int(sys.argv[2])), sys.argv[3]
+owner, conns = {}, {}
+for lo, hi, node, *_ in seed('CLUSTER', 'SLOTS'):
+    conns.setdefault(node[1], Resp(node[1]))
+    for s in range(lo, hi + 1):
+        owner[s] = conns[node[1]]
+def at(key):
+    return owner[seed('CLUSTER', 'KEYSLOT', key)]
+keys = sorted(k.decode() for k in src('KEYS', 'cnt:*')) + ['{tx}:cnt']
+bad = [k for k in keys if src('GET', k) != at(k)('GET', k)]
+total = sum(int(src('GET', k) or 0) for k in keys)
+print('%s: %d counters (total %d), %d differ %s' % (label, len(keys), total, len(bad), bad[:5]))
+tx = (int(at('{tx}:cnt')('GET', '{tx}:cnt') or 0), at('{tx}:list')('LLEN', '{tx}:list'))
+print('%s: MULTI counter and list length %d %d' % (label, *tx))
+sys.exit(0 if not bad and tx[0] == tx[1] and len(keys) > 100 else 1)
+PY
+}
+
+verify_zero() {
+  local out status
+  out=$("$BIN" verify "$SRC" "$DST" -q 2>&1)
+  status=$?
+  assert_eq "$1: verify exit status 0" 0 "$status"
+  [ "$status" = 0 ] || echo "$out" | tail -n 5
+}
+
+# ---------------------------------------------------------------------------------------------
+load 400 1 >/dev/null
+"$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" >"$WORK/s1.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+wait_until 30 grep -q 'snapshot loaded' "$WORK/s1.log" || fail "no snapshot loaded within 30 s"
+load 1500 2 >/dev/null &
+LOAD_PID=$!
+BG_PIDS+=("$LOAD_PID")
+sleep 0.7
+kill -9 "$SYNC_PID"
+wait "$SYNC_PID" 2>/dev/null
+"$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" >"$WORK/s2.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+sleep 1.5
+kill -9 "$SYNC_PID"
+wait "$SYNC_PID" 2>/dev/null
+wait "$LOAD_PID"
+OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" --until-caught-up 2>&1)
+STATUS=$?
+assert_eq "resumed after two SIGKILLs, caught up: exit 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$OUT" | tail -n 5
+assert_match "the stream continued (PSYNC from the floor)" "continuing the stream" "$OUT"
+C=$(counters_equal "after kill -9 and --resume")
+assert_eq "counters exactly equal (no command applied twice): $C" 0 "$?"
+verify_zero "after kill -9 and --resume"
+N=$("$REDIS_CLI" -p "${SRV_PORT[t1]}" --cluster call "127.0.0.1:${SRV_PORT[t1]}" DBSIZE 2>/dev/null | wc -l)
+assert_eq "three masters answer" 4 "$N"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a RENAME across slots stops the sync"
+r_on source SET ren:a 1 >/dev/null
+SA=$(r_on t1 --raw CLUSTER KEYSLOT ren:a)
+SB=$(r_on t1 --raw CLUSTER KEYSLOT ren:b)
+[ "$SA" != "$SB" ] || die "ren:a and ren:b share a slot"
+r_on source RENAME ren:a ren:b >/dev/null
+OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" --until-caught-up 2>&1)
+STATUS=$?
+assert_eq "cross-slot RENAME: exit 2" 2 "$STATUS"
+assert_match "it names RENAME, the keys and the offset" \
+  "RENAME at stream offset [0-9]+: its keys ren:a \\(slot $SA\\), ren:b \\(slot $SB\\) lie in different slots" "$OUT"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] another source database is refused without --merge-dbs"
+r_on source FLUSHALL >/dev/null
+r_on source -n 1 SET other 1 >/dev/null
+OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --replace --until-caught-up 2>&1)
+assert_eq "database 1 into a cluster: exit 2" 2 "$?"
+assert_match "it says --merge-dbs" "database 1 .*--merge-dbs" "$OUT"
+
+finish
