@@ -413,6 +413,10 @@ fn follow_node(
     shared.applied.store(base, Ordering::SeqCst);
     let running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
     let mut applier = open_applier(tgt_ep, caps.cluster, timeout, &offset_key, offset_db)?;
+    if from.is_some() && !snapshot {
+        // A cluster applier learns here what each slot had past the floor, to skip it.
+        applier.read_offset()?;
+    }
     let started = Instant::now();
     let mut tally = Tally::default();
     let id = replid.clone().unwrap_or_else(|| "-".into());
