@@ -6,6 +6,10 @@
 #     slots, MSET across slots, EXPIRE, a MULTI on one slot): the sync is killed with SIGKILL
 #     twice during the stream and resumed each time, then caught up: exit 0, `restore-migrate
 #     verify` exit 0, every counter exactly equal (no command applied twice, none lost)
+#   - a slot's offset key set past the floor by hand (a kill between two slots' EXECs): the
+#     rerun skips that slot's commands up to it (regression: they were applied twice)
+#   - a target slot moved to another master while the sync follows: MOVED followed, the new
+#     owner gets the writes, counters equal and verify 0 after a resume
 #   - a RENAME across slots on the source: the sync stops (exit 2) naming RENAME, its keys and
 #     the stream offset
 #   - a write into database 1 of the source: refused without --merge-dbs (exit 2)
@@ -141,6 +145,39 @@ PY
 OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" --until-caught-up 2>&1)
 assert_eq "resumed over the slot's offset: exit 0" 0 "$?"
 assert_eq "the slot's INCRs were skipped (105, not 110)" 105 "$("$REDIS_CLI" -c -p "${SRV_PORT[t1]}" GET skip:k)"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a target slot moved to another master while the sync follows: MOVED followed"
+"$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" >"$WORK/s3.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+wait_until 30 grep -q 'continuing the stream' "$WORK/s3.log" || fail "the sync did not continue within 30 s"
+for _ in 1 2 3; do r_on source INCR mv:k >/dev/null; done
+SLOT=$(r_on t1 --raw CLUSTER KEYSLOT mv:k)
+FROM=$(slot_owner_port t1 "$SLOT")
+for n in t1 t2 t3; do
+  [ "${SRV_PORT[$n]}" = "$FROM" ] && FROM_N=$n
+  [ "${SRV_PORT[$n]}" != "$FROM" ] && TO_N=$n
+done
+wait_until 10 bash -c "[ \"\$('$REDIS_CLI' -p $FROM GET mv:k)\" = 3 ]" || fail "mv:k not applied on its first owner"
+r_on "$TO_N" CLUSTER SETSLOT "$SLOT" IMPORTING "$(node_id "$FROM_N")" >/dev/null
+r_on "$FROM_N" CLUSTER SETSLOT "$SLOT" MIGRATING "$(node_id "$TO_N")" >/dev/null
+for k in $(r_on "$FROM_N" --raw CLUSTER GETKEYSINSLOT "$SLOT" 1000); do
+  r_on "$FROM_N" MIGRATE 127.0.0.1 "${SRV_PORT[$TO_N]}" "$k" 0 5000 REPLACE >/dev/null
+done
+for n in t1 t2 t3; do r_on "$n" CLUSTER SETSLOT "$SLOT" NODE "$(node_id "$TO_N")" >/dev/null; done
+for _ in 1 2 3; do r_on source INCR mv:k >/dev/null; done
+load 300 3 >/dev/null
+wait_until 20 bash -c "[ \"\$('$REDIS_CLI' -p ${SRV_PORT[$TO_N]} GET mv:k)\" = 6 ]"
+assert_eq "the INCRs after the move went to the new owner" 6 "$(r_on "$TO_N" --raw GET mv:k)"
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+assert_eq "stopped by SIGTERM after the move: exit 4" 4 "$?"
+OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" --until-caught-up 2>&1)
+assert_eq "resumed after the move: exit 0" 0 "$?"
+C=$(counters_equal "after a slot moved")
+assert_eq "counters exactly equal after a slot moved: $C" 0 "$?"
+verify_zero "after a slot moved"
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a RENAME across slots stops the sync"
