@@ -190,7 +190,8 @@ OUT=$(timeout 120 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/s
 STATUS=$?
 assert_eq "cross-slot RENAME: exit 2" 2 "$STATUS"
 assert_match "it names RENAME, the keys and the offset" \
-  "RENAME at stream offset [0-9]+: its keys ren:a \\(slot $SA\\), ren:b \\(slot $SB\\) lie in different slots" "$OUT"
+  "RENAME on key ren:a at stream offset [0-9]+: its keys ren:a \\(slot $SA\\), ren:b \\(slot $SB\\) lie in different slots" "$OUT"
+assert_eq "the SET before the RENAME is applied" 1 "$("$REDIS_CLI" -c -p "${SRV_PORT[t1]}" --raw GET ren:a)"
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] another source database is refused without --merge-dbs"

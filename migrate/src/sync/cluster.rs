@@ -25,7 +25,6 @@ use super::translate::{self, Route};
 use crate::conn::{self, as_int, error_text, Endpoint};
 use crate::error::{fatal, Fatal, Result};
 use crate::reply::{self, Class};
-use crate::report::show_key;
 use crate::target::key_slot;
 
 const SLOTS: usize = 16384;
@@ -484,22 +483,11 @@ impl Apply for ClusterApplier {
             // start is in it, and a transaction goes in whole or not at all.
             match translate::route(&c.argv) {
                 Route::Keys(at) => {
-                    let slot = key_slot(&c.argv[at[0]]);
-                    if at.iter().any(|&i| key_slot(&c.argv[i]) != slot) {
-                        let keys: Vec<String> = at
-                            .iter()
-                            .map(|&i| {
-                                format!("{} (slot {})", show_key(&c.argv[i]), key_slot(&c.argv[i]))
-                            })
-                            .collect();
-                        return Err(self.refused(
-                            c,
-                            &format!(
-                                "its keys {} lie in different slots, and a cluster runs no command across slots (split, it would not do the same)",
-                                keys.join(", ")
-                            ),
-                        ));
+                    // `translate::on_cluster` refused these already; this is the backstop.
+                    if translate::cross_slot(&c.argv, &at) {
+                        return Err(self.refused(c, &translate::cross_slot_why(&c.argv, &at)));
                     }
+                    let slot = key_slot(&c.argv[at[0]]);
                     take(self, slot, c.argv.clone());
                 }
                 Route::Split { from, step } => {

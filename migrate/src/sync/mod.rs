@@ -731,7 +731,11 @@ fn follow(
             at += frame.len as u64;
             let argv = frame.argv;
             let shown = (translate::name(&argv), apply::key_of(&argv));
-            match translate::translate(argv, caps, now_ms()) {
+            let mut action = translate::translate(argv, caps, now_ms());
+            if caps.cluster {
+                action = translate::on_cluster(action);
+            }
+            match action {
                 Action::Control(Control::Select(db)) => src_db = db,
                 Action::Control(Control::Multi) => in_tx = true,
                 Action::Control(Control::Exec) => in_tx = false,

@@ -12,6 +12,8 @@
 use std::collections::HashSet;
 
 use crate::conn::Family;
+use crate::report::show_key;
+use crate::target::key_slot;
 
 /// What the target is, for the table.
 #[derive(Debug, Clone)]
@@ -582,6 +584,42 @@ const CLUSTER_TABLE: &[(&str, Keys)] = &[
     ),
 ];
 
+/// On a cluster target: a command `route` cannot place becomes a refusal here, in the stream's
+/// order, so what comes before it is applied as for any other refusal.
+pub fn on_cluster(action: Action) -> Action {
+    let Action::Send(cmds) = &action else {
+        return action;
+    };
+    for argv in cmds {
+        match route(argv) {
+            Route::Refuse(why) => return Action::Refuse(why.into()),
+            Route::Keys(at) if cross_slot(argv, &at) => {
+                return Action::Refuse(cross_slot_why(argv, &at))
+            }
+            _ => {}
+        }
+    }
+    action
+}
+
+/// Whether the keys at `at` lie in more than one slot.
+pub fn cross_slot(argv: &[Vec<u8>], at: &[usize]) -> bool {
+    at.iter()
+        .any(|&i| key_slot(&argv[i]) != key_slot(&argv[at[0]]))
+}
+
+/// Why a command across slots stops the sync: its keys with their slots.
+pub fn cross_slot_why(argv: &[Vec<u8>], at: &[usize]) -> String {
+    let keys: Vec<String> = at
+        .iter()
+        .map(|&i| format!("{} (slot {})", show_key(&argv[i]), key_slot(&argv[i])))
+        .collect();
+    format!(
+        "its keys {} lie in different slots, and a cluster runs no command across slots (split, it would not do the same)",
+        keys.join(", ")
+    )
+}
+
 /// Where `argv` (as `translate` made it) goes on a cluster target.
 pub fn route(argv: &[Vec<u8>]) -> Route {
     let cmd = lower(&argv[0]);
@@ -968,6 +1006,18 @@ mod tests {
             translate(v("SELECT 1"), &c, 0),
             Action::Control(Control::Select(1))
         );
+    }
+
+    #[test]
+    fn a_command_across_slots_is_refused_before_it_is_batched() {
+        let send = |c: &str| Action::Send(vec![v(c)]);
+        // "a" and "b" hash to different slots, "{a}x" to a's.
+        let why = refused(on_cluster(send("RENAME a b")));
+        assert!(why.contains("a (slot 15495), b (slot 3300)"), "{why}");
+        assert_eq!(on_cluster(send("RENAME a {a}x")), send("RENAME a {a}x"));
+        assert_eq!(on_cluster(send("DEL a b")), send("DEL a b"));
+        assert!(matches!(on_cluster(send("SWAPDB 0 1")), Action::Refuse(_)));
+        assert_eq!(on_cluster(Action::Dropped("x")), Action::Dropped("x"));
     }
 
     #[test]
