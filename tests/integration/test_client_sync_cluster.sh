@@ -12,6 +12,7 @@
 #     owner gets the writes, counters equal and verify 0 after a resume
 #   - a RENAME across slots on the source: the sync stops (exit 2) naming RENAME, its keys and
 #     the stream offset
+#   - a cluster source of three 8.2.3 masters into the cluster target: verify 0
 #   - a write into database 1 of the source: refused without --merge-dbs (exit 2)
 
 . "$(dirname "$0")/lib.sh"
@@ -192,6 +193,54 @@ assert_eq "cross-slot RENAME: exit 2" 2 "$STATUS"
 assert_match "it names RENAME, the keys and the offset" \
   "RENAME on key ren:a at stream offset [0-9]+: its keys ren:a \\(slot $SA\\), ren:b \\(slot $SB\\) lie in different slots" "$OUT"
 assert_eq "the SET before the RENAME is applied" 1 "$("$REDIS_CLI" -c -p "${SRV_PORT[t1]}" --raw GET ren:a)"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a cluster source (three Redis 8.2.3 masters) into the cluster target"
+SAVED_SERVER=$REDIS_SERVER
+REDIS_SERVER=$SRC_BIN
+for n in c1 c2 c3; do MODULE='' start_cluster_node "$n" --repl-diskless-sync-delay 0; done
+create_cluster c1 c2 c3
+REDIS_SERVER=$SAVED_SERVER
+for n in t1 t2 t3; do r_on "$n" FLUSHALL >/dev/null; done
+CL_URL=redis://127.0.0.1:${SRV_PORT[c1]}
+# cl_load OPS: INCR over many slots and DEL, each on its owner.
+cl_load() {
+  python3 - "${SRV_PORT[c1]}" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+seed = Resp(int(sys.argv[1]))
+owner, conns = {}, {}
+for lo, hi, node, *_ in seed('CLUSTER', 'SLOTS'):
+    conns.setdefault(node[1], Resp(node[1]))
+    for s in range(lo, hi + 1):
+        owner[s] = conns[node[1]]
+slot = {}
+def at(key):
+    if key not in slot:
+        slot[key] = seed('CLUSTER', 'KEYSLOT', key)
+    return owner[slot[key]]
+for i in range(int(sys.argv[2])):
+    k = 'cc:%d' % (i * 7 % 90)
+    at(k)('INCR', k)
+    if i % 9 == 0:
+        at('cd:%d' % (i % 40))('SET', 'cd:%d' % (i % 40), i)
+    if i % 13 == 0:
+        at('cd:%d' % (i % 30))('DEL', 'cd:%d' % (i % 30))
+PY
+}
+cl_load 200
+"$BIN" sync "$CL_URL" "$DST" >"$WORK/cc.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+cl_load 600
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+OUT=$(timeout 120 "$BIN" sync "$CL_URL" "$DST" --until-caught-up --replace 2>&1)
+assert_eq "cluster into cluster, caught up: exit 0" 0 "$?"
+out=$("$BIN" verify "$CL_URL" "$DST" -q 2>&1)
+assert_eq "cluster into cluster: verify exit 0" 0 "$?"
+[ -z "$out" ] || echo "$out" | tail -n 3
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] another source database is refused without --merge-dbs"
