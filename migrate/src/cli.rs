@@ -79,7 +79,8 @@ pub struct SyncArgs {
     #[arg(value_name = "SOURCE")]
     pub source: String,
 
-    /// redis://[user:password@]host:port of the target server
+    /// redis://[user:password@]host:port of the target: a server, or any node of a cluster
+    /// (each batch then goes in as one MULTI per slot, with an offset key per slot)
     #[arg(value_name = "TARGET")]
     pub target: String,
 

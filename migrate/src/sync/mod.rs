@@ -114,7 +114,7 @@ fn target_caps(a: &SyncArgs, ep: &Endpoint, t: &Target) -> Result<Caps> {
         version: t.info.version,
         field_ttls: t.info.field_ttls,
         persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
-        one_db: a.target_db.is_some() || t.is_cluster(),
+        one_db: a.target_db.is_some(),
         cluster: t.is_cluster(),
         merge_dbs: a.merge_dbs,
     })

@@ -246,10 +246,15 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             name(&argv)
         ));
     }
-    if caps.one_db && moves_between_dbs(&cmd, &argv) {
+    if (caps.one_db || caps.cluster) && moves_between_dbs(&cmd, &argv) {
         return Action::Refuse(format!(
-            "{} names another database, and --target-db writes every database into one",
-            name(&argv)
+            "{} names another database, and {}",
+            name(&argv),
+            if caps.cluster {
+                "a cluster target has database 0 only"
+            } else {
+                "--target-db writes every database into one"
+            }
         ));
     }
     match rule {
@@ -1000,6 +1005,8 @@ mod tests {
             translate(v("SELECT 0"), &c, 0),
             Action::Control(Control::Select(0))
         );
+        c.commands.insert(b"copy".to_vec());
+        assert!(refused(translate(v("COPY a b DB 1"), &c, 0)).contains("database 0 only"));
         assert!(refused(translate(v("SELECT 1"), &c, 0)).contains("--merge-dbs"));
         c.merge_dbs = true;
         assert_eq!(
