@@ -79,7 +79,8 @@ pub struct SyncArgs {
     #[arg(value_name = "SOURCE")]
     pub source: String,
 
-    /// redis://[user:password@]host:port of the target server
+    /// redis://[user:password@]host:port of the target: a server, or any node of a cluster
+    /// (each batch then goes in as one MULTI per slot, with an offset key per slot)
     #[arg(value_name = "TARGET")]
     pub target: String,
 
@@ -116,6 +117,11 @@ pub struct SyncArgs {
     /// Write every database into this database of the target
     #[arg(long, value_name = "N")]
     pub target_db: Option<u32>,
+
+    /// A cluster target (one database): let the source's databases other than 0 land in it
+    /// too; without it the sync stops at the first key or SELECT of another database
+    #[arg(long)]
+    pub merge_dbs: bool,
 
     /// Never use RESTORE.ASKING for the snapshot, even where it is loaded
     #[arg(long)]

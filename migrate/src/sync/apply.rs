@@ -241,6 +241,28 @@ impl Applier {
     }
 }
 
+/// Where the stream is applied: one server (`Applier`), or a cluster (`cluster.rs`).
+pub trait Apply {
+    /// The offset key's value: `(replid, offset, source db)`; everything up to it is applied.
+    fn read_offset(&mut self) -> Result<Option<(String, u64, u32)>>;
+    /// Sets the offset alone (after the snapshot, before any stream command).
+    fn write_offset(&mut self, replid: &str, offset: u64, db: u32) -> Result<()>;
+    /// Applies `cmds` and the offset `end` exactly once.
+    fn apply(&mut self, cmds: &[Cmd], replid: &str, end: u64, src_db: u32) -> Result<()>;
+}
+
+impl Apply for Applier {
+    fn read_offset(&mut self) -> Result<Option<(String, u64, u32)>> {
+        Applier::read_offset(self)
+    }
+    fn write_offset(&mut self, replid: &str, offset: u64, db: u32) -> Result<()> {
+        Applier::write_offset(self, replid, offset, db)
+    }
+    fn apply(&mut self, cmds: &[Cmd], replid: &str, end: u64, src_db: u32) -> Result<()> {
+        Applier::apply(self, cmds, replid, end, src_db)
+    }
+}
+
 enum Failure {
     Fatal(Fatal),
     Retry(String),

@@ -12,6 +12,7 @@
 //! `apply` (exactly-once batches), `state` (the resume file); this file is the loop.
 
 mod apply;
+mod cluster;
 mod link;
 mod spool;
 mod state;
@@ -34,7 +35,8 @@ use crate::report::show_key;
 use crate::sink::Outcome;
 use crate::source::{now_ms, rec_of, Rec};
 use crate::target::{Opts, Target};
-use apply::{Applier, Cmd};
+use apply::{Applier, Apply, Cmd};
+use cluster::ClusterApplier;
 use link::Start;
 use spool::{Follow, Shared, Spool, Tail};
 use state::{State, StateFile};
@@ -113,6 +115,8 @@ fn target_caps(a: &SyncArgs, ep: &Endpoint, t: &Target) -> Result<Caps> {
         field_ttls: t.info.field_ttls,
         persist: a.field_ttl_policy == FieldTtlPolicy::Persist,
         one_db: a.target_db.is_some(),
+        cluster: t.is_cluster(),
+        merge_dbs: a.merge_dbs,
     })
 }
 
@@ -149,9 +153,9 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     let mut src_con = src_ep.connect(timeout)?;
     let src_info = conn::server_info(&mut src_con, &src_who, None)?;
     let target = open_target(a, &tgt_ep, a.replace)?;
-    if target.is_cluster() {
+    if target.is_cluster() && a.target_db.is_some_and(|d| d != 0) {
         return Err(usage(format!(
-            "{} is a cluster: sync writes into one server for now",
+            "{} is a cluster: it has database 0 only (--target-db 0, or none)",
             target.who()
         )));
     }
@@ -231,6 +235,21 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     Ok(worst)
 }
 
+/// The applier for a server, or for a cluster (one MULTI per slot, see `cluster.rs`).
+fn open_applier(
+    ep: &Endpoint,
+    cluster: bool,
+    timeout: Duration,
+    offset_key: &str,
+    offset_db: u32,
+) -> Result<Box<dyn Apply>> {
+    Ok(if cluster {
+        Box::new(ClusterApplier::open(ep, timeout, offset_key)?)
+    } else {
+        Box::new(Applier::open(ep, timeout, offset_key, offset_db)?)
+    })
+}
+
 /// One source server followed: the standalone source, or one master of a cluster.
 struct Node {
     ep: Endpoint,
@@ -303,7 +322,7 @@ fn follow_node(
     let mut from: Option<(String, u64, u32)> = None;
     let mut replace = a.replace;
     if let Some(old) = &old {
-        let mut ap = Applier::open(tgt_ep, timeout, &old.offset_key, offset_db)?;
+        let mut ap = open_applier(tgt_ep, caps.cluster, timeout, &old.offset_key, offset_db)?;
         match (old.snapshot_done, ap.read_offset()?) {
             (true, Some(at)) => from = Some(at),
             (true, None) => {
@@ -393,7 +412,11 @@ fn follow_node(
     let shared = Arc::new(Shared::default());
     shared.applied.store(base, Ordering::SeqCst);
     let running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
-    let mut applier = Applier::open(tgt_ep, timeout, &offset_key, offset_db)?;
+    let mut applier = open_applier(tgt_ep, caps.cluster, timeout, &offset_key, offset_db)?;
+    if from.is_some() && !snapshot {
+        // A cluster applier learns here what each slot had past the floor, to skip it.
+        applier.read_offset()?;
+    }
     let started = Instant::now();
     let mut tally = Tally::default();
     let id = replid.clone().unwrap_or_else(|| "-".into());
@@ -435,7 +458,7 @@ fn follow_node(
             &shared,
             stop,
             caps,
-            &mut applier,
+            applier.as_mut(),
             Follow0 {
                 base,
                 db: db0,
@@ -541,6 +564,12 @@ fn load_snapshot(
             Record::Key(k) => {
                 let kdb = u32::try_from(k.db)
                     .map_err(|_| Fatal::File("a database number above 2^32".into()))?;
+                if kdb != 0 && target.is_cluster() && !a.merge_dbs {
+                    return Err(usage(format!(
+                        "the source holds keys in database {kdb} and {} is a cluster (database 0 only): keys of the same name would overwrite each other; pass --merge-dbs to merge them anyway",
+                        target.who()
+                    )));
+                }
                 if kdb != db || recs.len() >= a.batch || bytes >= SNAPSHOT_BATCH_BYTES {
                     flush(target, db, &mut recs, tally)?;
                     bytes = 0;
@@ -645,7 +674,7 @@ fn follow(
     shared: &Shared,
     stop: &AtomicBool,
     caps: &Caps,
-    applier: &mut Applier,
+    applier: &mut dyn Apply,
     start: Follow0,
     src_con: &mut redis::Connection,
     src_who: &str,
@@ -702,7 +731,11 @@ fn follow(
             at += frame.len as u64;
             let argv = frame.argv;
             let shown = (translate::name(&argv), apply::key_of(&argv));
-            match translate::translate(argv, caps, now_ms()) {
+            let mut action = translate::translate(argv, caps, now_ms());
+            if caps.cluster {
+                action = translate::on_cluster(action);
+            }
+            match action {
                 Action::Control(Control::Select(db)) => src_db = db,
                 Action::Control(Control::Multi) => in_tx = true,
                 Action::Control(Control::Exec) => in_tx = false,

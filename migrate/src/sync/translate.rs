@@ -12,6 +12,8 @@
 use std::collections::HashSet;
 
 use crate::conn::Family;
+use crate::report::show_key;
+use crate::target::key_slot;
 
 /// What the target is, for the table.
 #[derive(Debug, Clone)]
@@ -28,6 +30,10 @@ pub struct Caps {
     /// `--target-db`: every database is written into one, so commands that name another
     /// database (MOVE, SWAPDB, COPY … DB) cannot keep their meaning.
     pub one_db: bool,
+    /// A cluster target: one database, so a source database other than 0 is refused unless
+    /// `merge_dbs` (`--merge-dbs`) lets every database land in it.
+    pub cluster: bool,
+    pub merge_dbs: bool,
 }
 
 /// The release that brought something, per family (`None`: that family has none yet).
@@ -240,14 +246,24 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             name(&argv)
         ));
     }
-    if caps.one_db && moves_between_dbs(&cmd, &argv) {
+    if (caps.one_db || caps.cluster) && moves_between_dbs(&cmd, &argv) {
         return Action::Refuse(format!(
-            "{} names another database, and --target-db writes every database into one",
-            name(&argv)
+            "{} names another database, and {}",
+            name(&argv),
+            if caps.cluster {
+                "a cluster target has database 0 only"
+            } else {
+                "--target-db writes every database into one"
+            }
         ));
     }
     match rule {
         Some(Rule::Select) => match int(argv.get(1)).and_then(|d| u32::try_from(d).ok()) {
+            Some(db) if db != 0 && caps.cluster && !caps.merge_dbs => {
+                Action::Refuse(format!(
+                    "the source writes database {db} and a cluster target has only database 0: keys of the same name would overwrite each other; pass --merge-dbs to merge them anyway"
+                ))
+            }
             Some(db) => Action::Control(Control::Select(db)),
             None => Action::Refuse("a SELECT without a database number".into()),
         },
@@ -485,6 +501,183 @@ fn xadd(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
     Action::Send(vec![argv])
 }
 
+/// Where a command goes on a cluster target: the keys that choose its slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// The keys at these argument positions: all in one slot, or the sync stops (a cluster
+    /// runs no command across slots, and splitting would change its meaning).
+    Keys(Vec<usize>),
+    /// Every `step`-th argument from `from` on is a key, followed by `step - 1` values
+    /// (`DEL k…`: 1, `MSET k v…`: 2): split per slot, each part meaning what it meant.
+    Split { from: usize, step: usize },
+    /// No key, and every master must do it (`FLUSHALL`, `FUNCTION LOAD`).
+    Everywhere,
+    /// No key, and one master does it for the cluster (`PUBLISH`: the bus spreads it).
+    Anywhere,
+    /// The sync stops: why.
+    Refuse(&'static str),
+}
+
+/// How each command's keys lie, for a cluster target (the commands not listed take their
+/// first argument as their one key).
+#[derive(Debug, Clone, Copy)]
+enum Keys {
+    /// `Route::Split`.
+    Split(usize, usize),
+    /// Arguments 1 and 2 (`RENAME a b`, `SMOVE`, `LMOVE`, `COPY`).
+    Two,
+    /// Every argument from this one on (`SUNIONSTORE dst k…`, `PFMERGE`, `BITOP op dst k…`).
+    AllFrom(usize),
+    /// Every other argument from 1 (`MSETNX k v k v`): all in one slot.
+    Pairs,
+    /// `ZUNIONSTORE dst numkeys k…`: the destination and the `numkeys` after it.
+    DestNumkeys,
+    /// `EVAL script numkeys k…` (and `EVALSHA`, `FCALL`).
+    Numkeys,
+    /// The key is argument 2 (`XGROUP CREATE key …`).
+    Second,
+    /// `SORT key … STORE dst`.
+    Sort,
+    Everywhere,
+    Anywhere,
+    Refuse(&'static str),
+}
+
+const CLUSTER_TABLE: &[(&str, Keys)] = &[
+    ("del", Keys::Split(1, 1)),
+    ("unlink", Keys::Split(1, 1)),
+    ("touch", Keys::Split(1, 1)),
+    ("mset", Keys::Split(1, 2)),
+    ("msetnx", Keys::Pairs),
+    ("rename", Keys::Two),
+    ("renamenx", Keys::Two),
+    ("smove", Keys::Two),
+    ("lmove", Keys::Two),
+    ("blmove", Keys::Two),
+    ("rpoplpush", Keys::Two),
+    ("brpoplpush", Keys::Two),
+    ("copy", Keys::Two),
+    ("zrangestore", Keys::Two),
+    ("geosearchstore", Keys::Two),
+    ("sunionstore", Keys::AllFrom(1)),
+    ("sinterstore", Keys::AllFrom(1)),
+    ("sdiffstore", Keys::AllFrom(1)),
+    ("pfmerge", Keys::AllFrom(1)),
+    ("bitop", Keys::AllFrom(2)),
+    ("zunionstore", Keys::DestNumkeys),
+    ("zinterstore", Keys::DestNumkeys),
+    ("zdiffstore", Keys::DestNumkeys),
+    ("eval", Keys::Numkeys),
+    ("evalsha", Keys::Numkeys),
+    ("eval_ro", Keys::Numkeys),
+    ("evalsha_ro", Keys::Numkeys),
+    ("fcall", Keys::Numkeys),
+    ("xgroup", Keys::Second),
+    ("sort", Keys::Sort),
+    ("flushall", Keys::Everywhere),
+    ("flushdb", Keys::Everywhere),
+    ("function", Keys::Everywhere),
+    ("script", Keys::Everywhere),
+    ("publish", Keys::Anywhere),
+    (
+        "swapdb",
+        Keys::Refuse("a cluster has one database: SWAPDB cannot keep its meaning"),
+    ),
+    (
+        "move",
+        Keys::Refuse("a cluster has one database: MOVE cannot keep its meaning"),
+    ),
+];
+
+/// On a cluster target: a command `route` cannot place becomes a refusal here, in the stream's
+/// order, so what comes before it is applied as for any other refusal.
+pub fn on_cluster(action: Action) -> Action {
+    let Action::Send(cmds) = &action else {
+        return action;
+    };
+    for argv in cmds {
+        match route(argv) {
+            Route::Refuse(why) => return Action::Refuse(why.into()),
+            Route::Keys(at) if cross_slot(argv, &at) => {
+                return Action::Refuse(cross_slot_why(argv, &at))
+            }
+            _ => {}
+        }
+    }
+    action
+}
+
+/// Whether the keys at `at` lie in more than one slot.
+pub fn cross_slot(argv: &[Vec<u8>], at: &[usize]) -> bool {
+    at.iter()
+        .any(|&i| key_slot(&argv[i]) != key_slot(&argv[at[0]]))
+}
+
+/// Why a command across slots stops the sync: its keys with their slots.
+pub fn cross_slot_why(argv: &[Vec<u8>], at: &[usize]) -> String {
+    let keys: Vec<String> = at
+        .iter()
+        .map(|&i| format!("{} (slot {})", show_key(&argv[i]), key_slot(&argv[i])))
+        .collect();
+    format!(
+        "its keys {} lie in different slots, and a cluster runs no command across slots (split, it would not do the same)",
+        keys.join(", ")
+    )
+}
+
+/// Where `argv` (as `translate` made it) goes on a cluster target.
+pub fn route(argv: &[Vec<u8>]) -> Route {
+    let cmd = lower(&argv[0]);
+    let keys = CLUSTER_TABLE
+        .iter()
+        .find(|(n, _)| n.as_bytes() == cmd.as_slice())
+        .map(|(_, k)| *k);
+    let n = argv.len();
+    let positions = |v: Vec<usize>| -> Route {
+        if v.is_empty() || v.iter().any(|&i| i >= n) {
+            Route::Refuse("its keys are not where the command's syntax puts them")
+        } else {
+            Route::Keys(v)
+        }
+    };
+    let numkeys = |at: usize| int(argv.get(at)).and_then(|k| usize::try_from(k).ok());
+    match keys {
+        None if n > 1 => Route::Keys(vec![1]),
+        None => Route::Refuse("a command without a key that the cluster table does not name"),
+        Some(Keys::Split(from, step)) => {
+            if n <= from || !(n - from).is_multiple_of(step) {
+                Route::Refuse("its keys are not where the command's syntax puts them")
+            } else {
+                Route::Split { from, step }
+            }
+        }
+        Some(Keys::Two) => positions(vec![1, 2]),
+        Some(Keys::AllFrom(from)) => positions((from..n).collect()),
+        Some(Keys::Pairs) => positions((1..n).step_by(2).collect()),
+        Some(Keys::DestNumkeys) => match numkeys(2) {
+            Some(k) => positions(std::iter::once(1).chain(3..3 + k).collect()),
+            None => Route::Refuse("a bad numkeys"),
+        },
+        Some(Keys::Numkeys) => match numkeys(2) {
+            // A script without keys runs on any master: it can write none on a cluster.
+            Some(0) => Route::Anywhere,
+            Some(k) => positions((3..3 + k).collect()),
+            None => Route::Refuse("a bad numkeys"),
+        },
+        Some(Keys::Second) => positions(vec![2]),
+        Some(Keys::Sort) => {
+            let mut v = vec![1];
+            if let Some(i) = argv.iter().skip(2).position(|a| is(a, "STORE")) {
+                v.push(i + 3);
+            }
+            positions(v)
+        }
+        Some(Keys::Everywhere) => Route::Everywhere,
+        Some(Keys::Anywhere) => Route::Anywhere,
+        Some(Keys::Refuse(why)) => Route::Refuse(why),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,6 +698,8 @@ mod tests {
             field_ttls,
             persist,
             one_db: false,
+            cluster: false,
+            merge_dbs: false,
         }
     }
 
@@ -769,5 +964,79 @@ mod tests {
         let c = caps(Family::Redis, R60, false, false);
         assert!(refused(translate(v("LMPOP 1 l LEFT"), &c, 0)).contains("no LMPOP command"));
         assert_eq!(sent(translate(v("incr n"), &c, 0)), ["incr n"]);
+    }
+    #[test]
+    fn cluster_routes_split_only_what_keeps_its_meaning() {
+        let r = |c: &str| route(&v(c));
+        assert_eq!(r("INCR k"), Route::Keys(vec![1]));
+        assert_eq!(r("DEL a b c"), Route::Split { from: 1, step: 1 });
+        assert_eq!(r("unlink a"), Route::Split { from: 1, step: 1 });
+        assert_eq!(r("TOUCH a b"), Route::Split { from: 1, step: 1 });
+        assert_eq!(r("MSET a 1 b 2"), Route::Split { from: 1, step: 2 });
+        assert!(matches!(r("MSET a 1 b"), Route::Refuse(_)));
+        assert_eq!(r("MSETNX a 1 b 2"), Route::Keys(vec![1, 3]));
+        for c in [
+            "RENAME a b",
+            "SMOVE a b m",
+            "LMOVE a b LEFT RIGHT",
+            "RPOPLPUSH a b",
+            "COPY a b",
+        ] {
+            assert_eq!(r(c), Route::Keys(vec![1, 2]), "{c}");
+        }
+        assert_eq!(r("SUNIONSTORE d a b"), Route::Keys(vec![1, 2, 3]));
+        assert_eq!(r("BITOP AND d a b"), Route::Keys(vec![2, 3, 4]));
+        assert_eq!(
+            r("ZUNIONSTORE d 2 a b WEIGHTS 1 2"),
+            Route::Keys(vec![1, 3, 4])
+        );
+        assert_eq!(r("EVAL s 2 a b x"), Route::Keys(vec![3, 4]));
+        assert_eq!(r("EVAL s 0"), Route::Anywhere);
+        assert!(matches!(r("EVAL s 3 a"), Route::Refuse(_)));
+        assert_eq!(r("SORT l BY x STORE d"), Route::Keys(vec![1, 5]));
+        assert_eq!(r("XGROUP CREATE s g $"), Route::Keys(vec![2]));
+    }
+
+    #[test]
+    fn select_of_another_database_is_refused_on_a_cluster_without_merge_dbs() {
+        let mut c = caps(Family::Redis, (7, 2, 6), false, false);
+        c.cluster = true;
+        assert_eq!(
+            translate(v("SELECT 0"), &c, 0),
+            Action::Control(Control::Select(0))
+        );
+        c.commands.insert(b"copy".to_vec());
+        assert!(refused(translate(v("COPY a b DB 1"), &c, 0)).contains("database 0 only"));
+        assert!(refused(translate(v("SELECT 1"), &c, 0)).contains("--merge-dbs"));
+        c.merge_dbs = true;
+        assert_eq!(
+            translate(v("SELECT 1"), &c, 0),
+            Action::Control(Control::Select(1))
+        );
+    }
+
+    #[test]
+    fn a_command_across_slots_is_refused_before_it_is_batched() {
+        let send = |c: &str| Action::Send(vec![v(c)]);
+        // "a" and "b" hash to different slots, "{a}x" to a's.
+        let why = refused(on_cluster(send("RENAME a b")));
+        assert!(why.contains("a (slot 15495), b (slot 3300)"), "{why}");
+        assert_eq!(on_cluster(send("RENAME a {a}x")), send("RENAME a {a}x"));
+        assert_eq!(on_cluster(send("DEL a b")), send("DEL a b"));
+        assert!(matches!(on_cluster(send("SWAPDB 0 1")), Action::Refuse(_)));
+        assert_eq!(on_cluster(Action::Dropped("x")), Action::Dropped("x"));
+    }
+
+    #[test]
+    fn cluster_routes_keyless_commands_by_rule() {
+        let r = |c: &str| route(&v(c));
+        assert_eq!(r("FLUSHALL"), Route::Everywhere);
+        assert_eq!(r("flushdb ASYNC"), Route::Everywhere);
+        assert_eq!(r("FUNCTION LOAD code"), Route::Everywhere);
+        assert_eq!(r("SCRIPT FLUSH"), Route::Everywhere);
+        assert_eq!(r("PUBLISH ch m"), Route::Anywhere);
+        assert!(matches!(r("SWAPDB 0 1"), Route::Refuse(w) if w.contains("SWAPDB")));
+        assert!(matches!(r("MOVE k 1"), Route::Refuse(_)));
+        assert!(matches!(r("NOSUCHKEYLESS"), Route::Refuse(_)));
     }
 }
