@@ -57,4 +57,14 @@ for c in cmds:
     rep = r(*c)
     if isinstance(rep, str) and rep.startswith(('ERR', 'WRONG', 'NOGROUP')):
         bad.append((c[0], rep))
+# RESTORE with this source's own payloads (a MIGRATE into it, or a restore-migrate run): the
+# client sends them as migrate would (as they are, to RESTORE.ASKING, or re-encoded).
+for key, src, extra in (('rs:h', 'h', ()), ('rs:n', 'n', ('REPLACE',)), ('rs:z', 'geo', ('ABSTTL',))):
+    if '%s %s' % ('RESTORE', key) in skip:
+        continue
+    payload = r('DUMP', src)
+    ttl = int(time.time() * 1000) + 1000000 if 'ABSTTL' in extra else 0
+    rep = r('RESTORE', key, ttl, payload, *extra) if payload is not None else 'no %s' % src
+    if isinstance(rep, str) and rep != 'OK':
+        bad.append(('RESTORE', rep))
 print('source error replies: %s' % bad)

@@ -117,6 +117,8 @@ fn target_caps(a: &SyncArgs, ep: &Endpoint, t: &Target) -> Result<Caps> {
         one_db: a.target_db.is_some(),
         cluster: t.is_cluster(),
         merge_dbs: a.merge_dbs,
+        server: t.info.clone(),
+        use_module: t.use_module,
     })
 }
 

@@ -9,10 +9,13 @@
 //! effect, and the target holds what the source held; so a condition that held there holds
 //! on the target, and dropping it (EXPIRE's NX/XX/GT/LT, HSETEX's FNX/FXX) changes nothing.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
-use crate::conn::Family;
+use crate::conn::{Family, ServerInfo};
+use crate::plan::{self, Prepared, Via};
 use crate::report::show_key;
+use crate::source::Rec;
 use crate::target::key_slot;
 
 /// What the target is, for the table.
@@ -34,6 +37,10 @@ pub struct Caps {
     /// `merge_dbs` (`--merge-dbs`) lets every database land in it.
     pub cluster: bool,
     pub merge_dbs: bool,
+    /// The target as `migrate` sees it, for the payloads of `RESTORE` in the stream: what its
+    /// RESTORE reads, and whether `RESTORE.ASKING` is there (and not `--no-module`).
+    pub server: ServerInfo,
+    pub use_module: bool,
 }
 
 /// The release that brought something, per family (`None`: that family has none yet).
@@ -131,6 +138,50 @@ enum Rule {
     /// `LMOVE` (6.2; `BLMOVE` is propagated as it): `RPOPLPUSH` for `RIGHT LEFT`, else a
     /// script doing the pop and the push, on a target without it.
     Lmove,
+    /// `RESTORE` / `RESTORE-ASKING` (a `MIGRATE` into the source, or `restore-migrate`
+    /// itself): the payload goes as `migrate` sends one (`plan::prepare`): as it is where the
+    /// target reads it, to `RESTORE.ASKING` where the module is, else re-encoded.
+    Restore,
+}
+
+/// `RESTORE key ttl payload [options]` as the target takes it (see [`Rule::Restore`]).
+fn restore(mut argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    if argv.len() < 4 {
+        // The source ran it, so this does not happen; the target's reply would say why.
+        return Action::Send(vec![argv]);
+    }
+    let rec = Rec {
+        key: std::mem::take(&mut argv[1]),
+        payload: std::mem::take(&mut argv[3]),
+        expire_ms: None,
+        lru: None,
+    };
+    // What prepare says, owned, so that the record can be taken apart after it.
+    let outcome = match plan::prepare(&rec, &caps.server, caps.use_module, caps.persist) {
+        Prepared::Send(Cow::Borrowed(_), via) => Ok((None, via)),
+        Prepared::Send(Cow::Owned(p), via) => Ok((Some(p), via)),
+        Prepared::Expired => Err(None),
+        Prepared::Refuse(why) => Err(Some(why)),
+    };
+    let (replacement, via) = match outcome {
+        Ok(o) => o,
+        Err(Some(why)) => return Action::Refuse(why),
+        // Every field of a hash with field TTLs has expired: RESTORE creates nothing, and
+        // with REPLACE it removes what was there.
+        Err(None) if argv[4..].iter().any(|a| is(a, "REPLACE")) => {
+            return Action::Send(vec![vec![b"DEL".to_vec(), rec.key]])
+        }
+        Err(None) => return Action::Dropped("RESTORE of a hash whose fields have all expired"),
+    };
+    argv[1] = rec.key;
+    argv[3] = replacement.unwrap_or(rec.payload);
+    match via {
+        // RESTORE-ASKING keeps its name where the target reads the payload: its cluster
+        // semantics (an importing slot) are the source's.
+        Via::Native => {}
+        Via::Module => argv[0] = b"RESTORE.ASKING".to_vec(),
+    }
+    Action::Send(vec![argv])
 }
 
 /// `LMOVE src dst <from> <to>` as a script, for targets before 6.2 (every target has Lua).
@@ -160,6 +211,8 @@ const TABLE: &[(&str, Rule)] = &[
     ("rpop", Rule::PopCount),
     ("xadd", Rule::Xadd),
     ("lmove", Rule::Lmove),
+    ("restore", Rule::Restore),
+    ("restore-asking", Rule::Restore),
     (
         "zadd",
         Rule::Options {
@@ -278,6 +331,7 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             }
         }
         Some(Rule::Lmove) if !caps.has_command(&cmd) => lmove(argv),
+        Some(Rule::Restore) => restore(argv, caps),
         _ if !caps.has_command(&cmd) && !field_ttl_fallback(rule, caps) => missing(caps),
         None => Action::Send(vec![argv]),
         Some(Rule::Set) => set(argv, caps, now_ms),
@@ -700,7 +754,86 @@ mod tests {
             one_db: false,
             cluster: false,
             merge_dbs: false,
+            server: ServerInfo {
+                family,
+                version: v,
+                label: format!("{family:?} {}.{}.{}", v.0, v.1, v.2),
+                rdb_version: match (family, v) {
+                    (Family::Valkey, v) if v >= (9, 0, 0) => 80,
+                    (_, v) if v >= (7, 4, 0) => 12,
+                    (_, v) if v >= (7, 2, 0) => 11,
+                    (_, v) if v >= (7, 0, 0) => 10,
+                    _ => 9,
+                },
+                cluster: false,
+                module: false,
+                field_ttls,
+                pexpiretime: v >= (7, 0, 0),
+                max_bulk: None,
+                notes: Vec::new(),
+            },
+            use_module: false,
         }
+    }
+
+    /// A DUMP payload of `object` with footer version `version`.
+    fn dump(object: &[u8], version: u16) -> Vec<u8> {
+        let mut p = object.to_vec();
+        p.extend_from_slice(&version.to_le_bytes());
+        let crc = restore_core::decode::payload::crc64(&p);
+        p.extend_from_slice(&crc.to_le_bytes());
+        p
+    }
+
+    #[test]
+    fn restore_in_the_stream_is_sent_as_migrate_sends_it() {
+        let string = [0u8, 1, b'v'];
+        let restore = |payload: Vec<u8>, caps: &Caps| {
+            let argv = vec![
+                b"RESTORE".to_vec(),
+                b"k".to_vec(),
+                b"0".to_vec(),
+                payload,
+                b"REPLACE".to_vec(),
+            ];
+            translate(argv, caps, 0)
+        };
+        let old = caps(Family::Redis, (7, 0, 15), false, false);
+        // A payload the target reads: as it is.
+        let same = dump(&string, 10);
+        assert_eq!(
+            restore(same.clone(), &old),
+            Action::Send(vec![vec![
+                b"RESTORE".to_vec(),
+                b"k".to_vec(),
+                b"0".to_vec(),
+                same,
+                b"REPLACE".to_vec()
+            ]])
+        );
+        // A newer one: re-footed for the target (no module)...
+        let newer = dump(&string, 12);
+        match restore(newer.clone(), &old) {
+            Action::Send(cmds) => {
+                assert_eq!(cmds[0][0], b"RESTORE");
+                assert_eq!(cmds[0][3], dump(&string, 10));
+            }
+            other => panic!("{other:?}"),
+        }
+        // ...or to RESTORE.ASKING as it is where the module is.
+        let mut with_module = old.clone();
+        with_module.use_module = true;
+        match restore(newer.clone(), &with_module) {
+            Action::Send(cmds) => {
+                assert_eq!(cmds[0][0], b"RESTORE.ASKING");
+                assert_eq!(cmds[0][3], newer);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A payload that is not one: the sync stops.
+        let mut bad = dump(&string, 12);
+        bad[1] ^= 1;
+        assert!(matches!(restore(bad, &old), Action::Refuse(_)));
     }
 
     fn v(args: &str) -> Vec<Vec<u8>> {
