@@ -41,20 +41,23 @@ impl Checks {
     pub const FULL: Checks = Checks { duplicates: true };
 }
 
-/// Duplicate detection by canonical element identity, in place: the elements' keys (borrowed
-/// slices or integers, nothing copied) are collected with a 64-bit fingerprint of each, sorted
-/// by fingerprint, and neighbours compared. Fingerprints tie only for equal keys or collisions
-/// (which an attacker can make: the fingerprint is unkeyed), and ties are ordered by the full
-/// key, so the worst case is a sort by full keys: no hashing with secrets, no quadratic case,
-/// one allocation. A 100-field listpack: ~15k instructions, a SipHash set took ~80k
-/// (bench/profile.py). Disabled (every insert accepted) when the caller's [`Checks`] leave
-/// duplicates to it.
-struct Unique<'b> {
-    keys: Option<Vec<(u64, ElementKey<'b>)>>,
+/// Duplicate detection by canonical element identity: a 64-bit fingerprint of each element's
+/// key (a borrowed slice or an integer, nothing copied) is collected, the fingerprints are
+/// sorted and neighbours compared. Only a tie (a repeat, or a collision, which an attacker can
+/// make: the fingerprint is unkeyed) asks the caller for the keys again, and they are then
+/// sorted by fingerprint and, within a tie, by the full key: no hashing with secrets, no
+/// quadratic case, one allocation of 8 bytes per element on the common path. Sorting bare
+/// fingerprints rather than (fingerprint, key) pairs of 32 bytes halved the cost of the check
+/// of a 20-member set (bench/profile.py). Disabled (every insert accepted) when the caller's
+/// [`Checks`] leave duplicates to it.
+struct Unique {
+    fingerprints: Option<Vec<u64>>,
 }
 
 /// An FxHash-style fingerprint of a key: fast, not collision-resistant (ties are resolved by
-/// comparing the keys themselves).
+/// comparing the keys themselves). Whole 8-byte words, then the tail (under 8 bytes) read as
+/// at most two overlapping loads, not copied into a zeroed word: a copy of a variable length is
+/// a `memcpy` call, and it was a third of the fingerprint of a short field (bench/profile.py).
 fn fingerprint(k: &ElementKey<'_>) -> u64 {
     const K: u64 = 0x517c_c1b7_2722_0a95;
     let mix = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
@@ -62,63 +65,83 @@ fn fingerprint(k: &ElementKey<'_>) -> u64 {
         ElementKey::Int(i) => mix(1, i as u64),
         ElementKey::Bytes(b) => {
             let mut h = mix(2, b.len() as u64);
-            let mut chunks = b.chunks_exact(8);
-            for c in &mut chunks {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(c);
-                h = mix(h, u64::from_le_bytes(w));
+            let mut rest = b;
+            while let Some((word, after)) = rest.split_first_chunk::<8>() {
+                h = mix(h, u64::from_le_bytes(*word));
+                rest = after;
             }
-            let mut w = [0u8; 8];
-            w[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-            mix(h, u64::from_le_bytes(w))
+            mix(h, tail_word(rest))
         }
     }
 }
 
-impl<'b> Unique<'b> {
+/// The bytes of a tail shorter than 8 as one word. Overlapping reads may see a byte twice; the
+/// length is mixed in before, and equal fingerprints are compared by key anyway.
+fn tail_word(t: &[u8]) -> u64 {
+    let byte = |i: usize| u64::from(t.get(i).copied().unwrap_or(0));
+    match (t.first_chunk::<4>(), t.last_chunk::<4>()) {
+        (Some(lo), Some(hi)) => {
+            u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << 32
+        }
+        _ if t.is_empty() => 0,
+        _ => byte(0) | byte(t.len() / 2) << 8 | byte(t.len() - 1) << 16,
+    }
+}
+
+impl Unique {
     /// Pre-sized for `n` elements: only for counts already bounded by the bytes that remain.
     fn with_capacity(checks: Checks, n: usize) -> Self {
         Unique {
-            keys: checks
+            fingerprints: checks
                 .duplicates
                 .then(|| Vec::with_capacity(n.min(1 << 16))),
         }
     }
 
     /// For blobs: their decompressed size says nothing trustworthy about the element count
-    /// beyond an upper bound, so the keys start at a fraction of it (`blob_len` / 8, at most
-    /// 4096) and grow with what is actually read.
+    /// beyond an upper bound, so the fingerprints start at a fraction of it (`blob_len` / 8, at
+    /// most 4096) and grow with what is actually read.
     fn growing(checks: Checks, blob_len: usize) -> Self {
         Unique {
-            keys: checks
+            fingerprints: checks
                 .duplicates
                 .then(|| Vec::with_capacity((blob_len / 8).min(4096))),
         }
     }
 
-    fn insert(&mut self, e: Element<'b>) {
-        if let Some(keys) = &mut self.keys {
-            let k = e.key();
-            keys.push((fingerprint(&k), k));
+    fn insert(&mut self, e: Element<'_>) {
+        if let Some(fingerprints) = &mut self.fingerprints {
+            fingerprints.push(fingerprint(&e.key()));
         }
     }
 
-    /// The key of an element inserted twice, if any.
-    fn repeated(self) -> Option<ElementKey<'b>> {
-        let mut keys = self.keys?;
-        // Integer comparisons only; a run of equal fingerprints (a repeat, or a collision) is
-        // then sorted by the keys themselves.
-        keys.sort_unstable_by_key(|k| k.0);
-        for run in keys.chunk_by_mut(|a, b| a.0 == b.0) {
-            if run.len() > 1 {
-                run.sort_unstable_by(|a, b| a.1.cmp(&b.1));
-                if let Some(w) = run.windows(2).find(|w| w[0].1 == w[1].1) {
-                    return Some(w[0].1);
-                }
+    /// The key of an element inserted twice, if any. `keys` lists the inserted keys again, in
+    /// any order; it is called only when two fingerprints tie.
+    fn repeated<'k>(self, keys: impl FnOnce() -> Vec<ElementKey<'k>>) -> Option<ElementKey<'k>> {
+        let mut fingerprints = self.fingerprints?;
+        fingerprints.sort_unstable();
+        if fingerprints.windows(2).any(|w| w[0] == w[1]) {
+            first_repeat(keys().into_iter().map(|k| (fingerprint(&k), k)).collect())
+        } else {
+            None
+        }
+    }
+}
+
+/// A key that occurs twice among `keys` (each with its fingerprint), if any.
+fn first_repeat(mut keys: Vec<(u64, ElementKey<'_>)>) -> Option<ElementKey<'_>> {
+    // Integer comparisons only; a run of equal fingerprints (a repeat, or a collision) is then
+    // sorted by the keys themselves.
+    keys.sort_unstable_by_key(|k| k.0);
+    for run in keys.chunk_by_mut(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            run.sort_unstable_by(|a, b| a.1.cmp(&b.1));
+            if let Some(w) = run.windows(2).find(|w| w[0].1 == w[1].1) {
+                return Some(w[0].1);
             }
         }
-        None
     }
+    None
 }
 
 /// Reads `n` items of a plain collection with `read`, and checks that their keys (`key`) are
@@ -142,7 +165,8 @@ fn read_distinct<'a, T>(
     for item in &items {
         unique.insert(key(item));
     }
-    if let Some(repeated) = unique.repeated() {
+    let keys = || items.iter().map(|item| key(item).key()).collect();
+    if let Some(repeated) = unique.repeated(keys) {
         let second = items
             .iter()
             .enumerate()
@@ -279,7 +303,8 @@ mod tests {
         for e in elements {
             u.insert(*e);
         }
-        u.repeated().is_none()
+        u.repeated(|| elements.iter().map(Element::key).collect())
+            .is_none()
     }
 
     #[test]
@@ -300,21 +325,48 @@ mod tests {
         assert!(distinct(&[Element::Int(5), Element::Bytes(b"05")]));
         // Equal fingerprints of different keys (forced by a run of one fingerprint) still
         // compare by the keys: sorting the run by key finds the repeat, and only it.
-        let mut u = Unique::growing(Checks::FULL, 0);
-        for w in &words {
-            u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
+        fn forced(ws: &[Vec<u8>]) -> Vec<(u64, ElementKey<'_>)> {
+            ws.iter().map(|w| (7, Element::Bytes(w).key())).collect()
         }
-        assert!(u.repeated().is_none());
+        assert!(first_repeat(forced(&words)).is_none());
+        let mut again = words.clone();
+        again.push(words[0].clone());
+        assert_eq!(
+            first_repeat(forced(&again)),
+            Some(ElementKey::Bytes(b"field:0"))
+        );
+        // A tie of fingerprints asks for the keys; distinct fingerprints do not.
         let mut u = Unique::growing(Checks::FULL, 0);
-        for w in words.iter().chain(&words[..1]) {
-            u.keys.as_mut().unwrap().push((7, Element::Bytes(w).key()));
-        }
-        assert!(u.repeated().is_some());
+        u.insert(Element::Int(1));
+        u.insert(Element::Int(2));
+        assert!(u.repeated(|| unreachable!("no tie")).is_none());
         // Checks that leave duplicates to the writer accept them.
         let mut u = Unique::growing(Checks { duplicates: false }, 0);
         u.insert(Element::Int(1));
         u.insert(Element::Int(1));
-        assert!(u.repeated().is_none());
+        assert!(u.repeated(|| unreachable!("unchecked")).is_none());
+    }
+
+    /// The fingerprint reads every byte of every tail length (0 to 7 after whole words): keys
+    /// that differ in one byte anywhere are told apart, equal keys are found equal.
+    #[test]
+    fn fingerprints_see_every_byte_of_short_keys() {
+        for len in 0..=17usize {
+            let base: Vec<u8> = (0..len as u8).map(|i| b'a' + i).collect();
+            let fp = |b: &[u8]| fingerprint(&ElementKey::Bytes(b));
+            assert_eq!(fp(&base), fp(&base.clone()), "len {len}");
+            for at in 0..len {
+                let mut other = base.clone();
+                other[at] ^= 0x20;
+                assert_ne!(fp(&base), fp(&other), "len {len}, byte {at}");
+                assert!(distinct(&[Element::Bytes(&base), Element::Bytes(&other)]));
+                assert!(!distinct(&[
+                    Element::Bytes(&other),
+                    Element::Bytes(&base),
+                    Element::Bytes(&other)
+                ]));
+            }
+        }
     }
 
     #[test]

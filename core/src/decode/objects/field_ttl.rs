@@ -1,7 +1,7 @@
 //! Hashes with field TTLs: Redis 7.4 (types 24, 25, and the release candidates' 22, 23) and
 //! Valkey 9 (type 22).
 
-use super::packed::{duplicate_in_blob, Packing};
+use super::packed::{blob_keys, duplicate_in_blob, Packing};
 use super::{non_empty, read_distinct, Checks, Unique};
 use crate::decode::cursor::Cursor;
 use crate::decode::error::{DecodeError, ErrorKind, Result};
@@ -125,7 +125,7 @@ pub(super) fn read_listpack_ex_hash<'a>(
         index += 1;
         Ok(())
     })?;
-    if let Some(k) = unique.repeated() {
+    if let Some(k) = unique.repeated(|| blob_keys(Packing::Listpack, &blob, base, 3)) {
         return Err(duplicate_in_blob(Packing::Listpack, &blob, base, 3, k));
     }
     if n % 3 != 0 {

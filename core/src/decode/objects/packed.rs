@@ -57,6 +57,27 @@ pub(super) fn duplicate_in_blob(
     }
 }
 
+/// The keys of a validated blob whose keys are every `stride`-th element, for
+/// [`Unique::repeated`] (asked for only when two fingerprints tie).
+pub(super) fn blob_keys(
+    packing: Packing,
+    blob: &[u8],
+    base: Base,
+    stride: usize,
+) -> Vec<ElementKey<'_>> {
+    let mut keys = Vec::new();
+    let mut index = 0usize;
+    // The blob was walked without error already; a second walk reads the same elements.
+    let _ = walk_at(packing, blob, base, |e, _| {
+        if index.is_multiple_of(stride) {
+            keys.push(e.key());
+        }
+        index += 1;
+        Ok(())
+    });
+    keys
+}
+
 pub(super) fn read_ziplist_list<'a>(c: &mut Cursor<'a>) -> Result<List<'a>> {
     let at = c.offset();
     let (blob, base) = read_blob_based(c)?;
@@ -136,7 +157,7 @@ pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Resul
         Ok::<_, DecodeError>(())
     })?;
     non_empty(n, at)?;
-    if let Some(k) = unique.repeated() {
+    if let Some(k) = unique.repeated(|| blob_keys(Packing::Listpack, &blob, base, 1)) {
         return Err(duplicate_in_blob(Packing::Listpack, &blob, base, 1, k));
     }
     Ok(Set {
@@ -167,7 +188,7 @@ pub(super) fn read_packed_pairs<'a>(
         index += 1;
         Ok(())
     })?;
-    if let Some(k) = unique.repeated() {
+    if let Some(k) = unique.repeated(|| blob_keys(packing, &blob, base, 2)) {
         return Err(duplicate_in_blob(packing, &blob, base, 2, k));
     }
     if n % 2 != 0 {
@@ -219,7 +240,16 @@ pub(super) fn read_zipmap_hash<'a>(c: &mut Cursor<'a>, checks: Checks) -> Result
         unique.insert(Element::Bytes(k));
         Ok::<_, DecodeError>(())
     })?;
-    if let Some(repeated) = unique.repeated() {
+    let keys = || {
+        let mut keys = Vec::new();
+        // Walked without error already.
+        let _ = zipmap::walk(&blob, base, |key, _, _| {
+            keys.push(Element::Bytes(key).key());
+            Ok::<_, DecodeError>(())
+        });
+        keys
+    };
+    if let Some(repeated) = unique.repeated(keys) {
         // At the second occurrence: walk the validated zipmap again, on this error path only.
         let mut seen = 0;
         let found = zipmap::walk(&blob, base, |key, _, key_at| {
