@@ -123,6 +123,12 @@ pub struct SyncArgs {
     #[arg(long)]
     pub merge_dbs: bool,
 
+    /// A resumed run that must load a new snapshot (the source's backlog no longer holds its
+    /// offset): delete the target's keys the snapshot lacks (deleted or expired on the source
+    /// while the sync was stopped). Without it they are counted and named, and stay
+    #[arg(long)]
+    pub prune: bool,
+
     /// Never use RESTORE.ASKING for the snapshot, even where it is loaded
     #[arg(long)]
     pub no_module: bool,

@@ -23,6 +23,7 @@ mod progress;
 mod reader;
 mod reply;
 mod report;
+mod seen;
 mod sink;
 mod sink_rdb;
 mod source;

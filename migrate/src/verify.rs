@@ -8,8 +8,6 @@
 //! with `OBJECT IDLETIME`/`OBJECT FREQ` before the `DUMP` of `Target::read`: OBJECT never
 //! counts as an access, and a DUMP on a target before 7.2 (no `CLIENT NO-TOUCH`) does.
 
-use std::collections::HashSet;
-use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
 use redis::{Connection, Value};
@@ -21,6 +19,7 @@ use crate::error::{fatal, usage, Exit, Result};
 use crate::plan;
 use crate::reader::{Msg, Reader};
 use crate::report::show_key;
+use crate::seen::SeenKeys;
 use crate::source::{now_ms, Lru, Source};
 use crate::target::Target;
 
@@ -84,43 +83,6 @@ fn extra_dbs(a: &MigrateArgs, con: &mut Connection, cluster: bool) -> Result<Vec
         .lines()
         .filter_map(|l| l.strip_prefix("db")?.split(':').next()?.parse().ok())
         .collect())
-}
-
-/// The source's keys, for `--extra`: 128-bit fingerprints of (target db, key) under a
-/// per-run random key, 16 bytes each whatever the key's length. Two keys sharing one (a
-/// chance of about n²/2¹²⁹) would hide one extra key; nothing else depends on it.
-struct SeenKeys {
-    set: HashSet<u128>,
-    hasher: std::collections::hash_map::RandomState,
-}
-
-impl SeenKeys {
-    fn new() -> SeenKeys {
-        SeenKeys {
-            set: HashSet::new(),
-            hasher: std::collections::hash_map::RandomState::new(),
-        }
-    }
-
-    fn fingerprint(&self, db: u32, key: &[u8]) -> u128 {
-        let mut a = self.hasher.build_hasher();
-        a.write_u32(db);
-        a.write(key);
-        let mut b = self.hasher.build_hasher();
-        b.write_u8(0x5a);
-        b.write_u32(db);
-        b.write(key);
-        (u128::from(a.finish()) << 64) | u128::from(b.finish())
-    }
-
-    fn insert(&mut self, db: u32, key: &[u8]) {
-        let f = self.fingerprint(db, key);
-        self.set.insert(f);
-    }
-
-    fn contains(&self, db: u32, key: &[u8]) -> bool {
-        self.set.contains(&self.fingerprint(db, key))
-    }
 }
 
 /// `--extra`: every key of `db` on `con` (matching the filters) that is not in `seen`.

@@ -209,11 +209,13 @@ py_check <<'PY'
 from resp import encode
 R.pipeline([encode('SET', 'w:big:%d' % i, 'y' * 100) for i in range(2000)])
 R.pipeline([encode('INCR', 'w:cnt:%d' % (i % 40)) for i in range(1000)])
-ok('wrote 200 KB more than the 16 KB backlog holds')
+R('DEL', 'pre:1', 'pre:2')
+ok('wrote 200 KB more than the 16 KB backlog holds, and deleted two keys the target has')
 PY
-sync_fg "$SRC_URL" "$DST" --resume "$WORK/c.resume" --until-caught-up "${POLICY[@]}"
+sync_fg "$SRC_URL" "$DST" --resume "$WORK/c.resume" --until-caught-up --prune "${POLICY[@]}"
 assert_eq "rerun past the backlog: exit 0" 0 "$STATUS"
 assert_match "it says the backlog no longer holds the offset" "no longer holds offset" "$OUT"
+assert_match "the keys deleted meanwhile are named, and pruned" "2 keys on the target are not in the new snapshot .*pre:[12], pre:[12]; deleted \(--prune\)" "$OUT"
 same_data small plain
 
 # ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 mod apply;
 mod cluster;
 mod link;
+mod prune;
 mod spool;
 mod state;
 mod stream;
@@ -32,6 +33,7 @@ use crate::cli::{End, FieldTtlPolicy, SyncArgs};
 use crate::conn::{self, as_bytes, Endpoint};
 use crate::error::{fatal, usage, Exit, Fatal, Result};
 use crate::report::show_key;
+use crate::seen::SeenKeys;
 use crate::sink::Outcome;
 use crate::source::{now_ms, rec_of, Rec};
 use crate::target::{Opts, Target};
@@ -427,7 +429,20 @@ fn follow_node(
         if replace && !a.replace {
             target = open_target(a, tgt_ep, true)?;
         }
-        if !load_snapshot(a, tag, &spool, &shared, stop, &mut target, &mut tally)? {
+        // A resumed run loading a new snapshot over what the earlier one wrote: remember the
+        // snapshot's keys, to find what the source deleted meanwhile (not for one master of a
+        // cluster source: the target also holds the other masters' keys).
+        let mut seen = (old.is_some() && node.slots.is_none()).then(SeenKeys::new);
+        if !load_snapshot(
+            a,
+            tag,
+            &spool,
+            &shared,
+            stop,
+            &mut target,
+            &mut tally,
+            seen.as_mut(),
+        )? {
             drop(running);
             summary(
                 tag,
@@ -438,6 +453,9 @@ fn follow_node(
                 started,
             );
             return Ok(Exit::Stopped);
+        }
+        if let Some(seen) = &seen {
+            prune::stale_keys(a, tag, tgt_ep, caps.cluster, seen, &offset_key, timeout)?;
         }
         if replid.is_some() {
             applier.write_offset(&id, base, 0)?;
@@ -530,6 +548,8 @@ enum Flow {
 const RELINKS: u32 = 5;
 
 /// Loads the snapshot from the spool as the receiver writes it; `false` when stopped.
+// The snapshot's inputs, and its two outputs: the counts and (on a resumed reload) its keys.
+#[allow(clippy::too_many_arguments)]
 fn load_snapshot(
     a: &SyncArgs,
     tag: &str,
@@ -538,6 +558,7 @@ fn load_snapshot(
     stop: &AtomicBool,
     target: &mut Target,
     tally: &mut Tally,
+    mut seen: Option<&mut SeenKeys>,
 ) -> Result<bool> {
     let path = spool.snapshot();
     let follow = Follow::open(&path, shared.clone())?;
@@ -580,6 +601,14 @@ fn load_snapshot(
                 if k.expire_ms.is_some_and(|t| t <= now_ms()) {
                     tally.expired += 1;
                     continue;
+                }
+                if let Some(seen) = seen.as_deref_mut() {
+                    let tdb = if target.is_cluster() {
+                        0
+                    } else {
+                        a.target_db.unwrap_or(kdb)
+                    };
+                    seen.insert(tdb, &k.key);
                 }
                 bytes += k.payload.len();
                 recs.push(rec_of(k));
