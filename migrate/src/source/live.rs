@@ -37,9 +37,9 @@ pub struct LiveSource {
     batch_bytes: u64,
     /// The SCAN page being read, in chunks of at most `batch_bytes`.
     page: Option<Page>,
-    /// The chunk sent and not yet received: the source reads it while the client parses and
-    /// hands on the one before (one ahead, so the two sides' work overlaps).
-    inflight: Option<InFlight>,
+    /// Chunks sent and not yet received, oldest first: the source reads them while the client
+    /// parses and hands on the one before (up to `CHUNKS_AHEAD`, so the two sides' work overlaps).
+    inflight: VecDeque<InFlight>,
     /// Our clock minus the source's, as measured by the current page's sizing round trip (a
     /// lower bound: see [`Sent::floor`]).
     clock_offset: Option<i64>,
@@ -105,6 +105,11 @@ struct InFlight {
 /// Keys per chunk at most: small enough that the source reads the next chunk while the client
 /// parses this one, large enough that `MULTI`/`TIME`/`EXEC` stay ~1% of the commands.
 const CHUNK_KEYS: usize = 128;
+
+/// Chunks in flight at most (together at most an eighth of `--batch-bytes`): the source reads
+/// them back to back while the client parses. 4 measured fastest (100,000 bench keys, 7 rounds
+/// interleaved: 1 ahead +5% wall against 4, 8 the same as 4, 16 +20%).
+const CHUNKS_AHEAD: usize = 4;
 
 /// The replication id of a server (`master_replid`), which its dataset keeps across restarts;
 /// `None` where `INFO replication` is not answered (a managed service).
@@ -222,7 +227,7 @@ impl LiveSource {
             batch,
             batch_bytes: (batch_bytes as u64).max(1),
             page: None,
-            inflight: None,
+            inflight: VecDeque::new(),
             clock_offset: None,
             nodes,
             node: 0,
@@ -421,25 +426,34 @@ impl LiveSource {
         }
     }
 
-    /// The next chunk of the current SCAN page: keys up to `batch_bytes` of estimated
-    /// payload (at least one key).
-    /// The next batch of the current page, read; `None` once the page is done. Each chunk's
-    /// successor is sent before it is received, so that the source reads it meanwhile.
+    /// The next batch of the current page, read; `None` once the page is done. Up to
+    /// `CHUNKS_AHEAD` chunks are sent before the first is received, so that the source reads
+    /// them meanwhile.
     fn next_chunk(&mut self) -> Result<Option<Batch>> {
         let mut batch: Option<Batch> = None;
         loop {
-            if self.inflight.is_none() {
-                self.inflight = self.send_next()?;
-            }
-            let Some(current) = self.inflight.take() else {
-                return Ok(batch);
-            };
             // Only small chunks go ahead: redis-rs's parser reads what the socket holds, so a
             // large reply behind this one would sit in its buffer beside it (the memory bound).
-            let next = self.page.as_ref().and_then(|p| p.chunks.front());
-            if next.is_some_and(|n| current.bytes.saturating_add(n.bytes) <= self.batch_bytes / 8) {
-                self.inflight = self.send_next()?;
+            let mut ahead: u64 = self.inflight.iter().map(|c| c.bytes).sum();
+            while self.inflight.len() < CHUNKS_AHEAD {
+                let next = self.page.as_ref().and_then(|p| p.chunks.front());
+                match next {
+                    Some(n)
+                        if self.inflight.is_empty()
+                            || ahead.saturating_add(n.bytes) <= self.batch_bytes / 8 =>
+                    {
+                        ahead = ahead.saturating_add(n.bytes);
+                        match self.send_next()? {
+                            Some(c) => self.inflight.push_back(c),
+                            None => break,
+                        }
+                    }
+                    _ => break,
+                }
             }
+            let Some(current) = self.inflight.pop_front() else {
+                return Ok(batch);
+            };
             let (db, pos, ends) = (current.db, current.pos, current.ends_batch);
             let (recs, skipped, slack) = self.recv_chunk(current)?;
             let b = batch.get_or_insert_with(|| Batch::empty(db, pos));
@@ -1106,7 +1120,7 @@ impl Source for LiveSource {
                 ))
             })?;
         self.page = None;
-        self.inflight = None;
+        self.inflight.clear();
         self.open_node(p.db)?;
         match p.cursor {
             Cursor::End => {
