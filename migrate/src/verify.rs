@@ -77,12 +77,7 @@ fn extra_dbs(a: &MigrateArgs, con: &mut Connection, cluster: bool) -> Result<Vec
             return Ok(vec![u32::try_from(ep.db()).unwrap_or(0)]);
         }
     }
-    let info = conn::query(con, "target", conn::cmd("INFO").arg("keyspace"))?;
-    let text = String::from_utf8_lossy(as_bytes(&info).unwrap_or_default()).into_owned();
-    Ok(text
-        .lines()
-        .filter_map(|l| l.strip_prefix("db")?.split(':').next()?.parse().ok())
-        .collect())
+    conn::keyspace_dbs(con, "target")
 }
 
 /// `--extra`: every key of `db` on `con` (matching the filters) that is not in `seen`.

@@ -87,6 +87,31 @@ pub fn info_field_of(con: &mut Connection, section: &str, field: &str) -> Option
     info_field(&text, field).map(str::to_string)
 }
 
+/// The databases an `INFO keyspace` text lists, with their key counts, ascending.
+pub fn keyspace(text: &str) -> Vec<(u32, u64)> {
+    let mut dbs: Vec<(u32, u64)> = text
+        .lines()
+        .filter_map(|line| {
+            let (db, rest) = line.strip_prefix("db")?.split_once(':')?;
+            let keys = rest
+                .split(',')
+                .find_map(|kv| kv.strip_prefix("keys="))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            Some((db.parse().ok()?, keys))
+        })
+        .collect();
+    dbs.sort_unstable();
+    dbs
+}
+
+/// The databases with keys on `con`, from `INFO keyspace` (an error where it is refused).
+pub fn keyspace_dbs(con: &mut Connection, who: &str) -> Result<Vec<u32>> {
+    let info = query(con, who, cmd("INFO").arg("keyspace"))?;
+    let text = String::from_utf8_lossy(as_bytes(&info).unwrap_or_default());
+    Ok(keyspace(&text).into_iter().map(|(db, _)| db).collect())
+}
+
 /// `CONFIG GET name`'s value, or `None` where CONFIG is renamed, refused or silent.
 pub fn config_get(con: &mut Connection, name: &str) -> Option<String> {
     match cmd("CONFIG").arg("GET").arg(name).query::<Value>(con) {
@@ -450,6 +475,13 @@ mod tests {
 292f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383 [10924->-e7d1]
 e7d1 :30001@31001 myself,master - 0 0 1 connected 0-5460
 ";
+
+    #[test]
+    fn keyspace_lists_databases_ascending_with_their_key_counts() {
+        let text = "# Keyspace\r\ndb10:keys=3,expires=0,avg_ttl=0\r\ndb0:keys=1200,expires=5,avg_ttl=9\r\n";
+        assert_eq!(keyspace(text), vec![(0, 1200), (10, 3)]);
+        assert_eq!(keyspace("# Keyspace\r\n"), vec![]);
+    }
 
     #[test]
     fn masters_in_slot_order_named_by_their_first_slot() {

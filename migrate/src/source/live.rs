@@ -284,26 +284,13 @@ impl LiveSource {
         else {
             return self.probe_databases(con);
         };
-        let mut dbs = Vec::new();
-        for line in text.lines() {
-            if let Some((db, rest)) = line.strip_prefix("db").and_then(|l| l.split_once(':')) {
-                let keys = rest
-                    .split(',')
-                    .find_map(|kv| kv.strip_prefix("keys="))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                if let Ok(db) = db.parse::<u32>() {
-                    dbs.push((db, keys));
-                }
-            }
-        }
+        let dbs = conn::keyspace(&text);
         let url_db = self
             .endpoint
             .db_given
             .then(|| u32::try_from(self.endpoint.db()).ok())
             .flatten();
         let only = self.filter.db.or(url_db);
-        dbs.sort_unstable();
         Ok(match only {
             Some(db) => vec![(db, dbs.iter().find(|d| d.0 == db).map_or(0, |d| d.1))],
             None => dbs,

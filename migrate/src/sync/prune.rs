@@ -38,7 +38,7 @@ pub fn stale_keys(
     } else {
         let dbs = match a.target_db {
             Some(d) => vec![d],
-            None => keyspace_dbs(&mut con)?,
+            None => conn::keyspace_dbs(&mut con, "target")?,
         };
         nodes.push((con, dbs));
     }
@@ -106,14 +106,4 @@ pub fn stale_keys(
         );
     }
     Ok(())
-}
-
-/// The databases `INFO keyspace` lists.
-fn keyspace_dbs(con: &mut Connection) -> Result<Vec<u32>> {
-    let info = conn::query(con, "target", conn::cmd("INFO").arg("keyspace"))?;
-    let text = String::from_utf8_lossy(as_bytes(&info).unwrap_or_default()).into_owned();
-    Ok(text
-        .lines()
-        .filter_map(|l| l.strip_prefix("db")?.split(':').next()?.parse().ok())
-        .collect())
 }
