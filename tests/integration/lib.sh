@@ -463,6 +463,31 @@ mig() {
 }
 
 
+# make_certs DIR: test certificates made with openssl (dies without it): a CA (ca.pem, ca.key,
+# and cadir/ holding it), an unrelated CA (other-ca.pem), a server certificate for 127.0.0.1,
+# ::1 and localhost (server.pem, server.key), a client certificate (client.pem, client.key),
+# and a certificate naming only redis.test (sni.pem, sni.key), as a server behind a tunnel has.
+make_certs() {
+  local dir=$1
+  command -v openssl >/dev/null || die "no openssl (make deps installs it)"
+  mkdir -p "$dir"
+  (
+    cd "$dir" || exit 1
+    openssl req -x509 -new -nodes -newkey rsa:2048 -keyout ca.key -out ca.pem -days 2 -subj /CN=restore-test-ca
+    openssl req -x509 -new -nodes -newkey rsa:2048 -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=someone-else
+    openssl req -new -nodes -newkey rsa:2048 -keyout server.key -out server.csr -subj /CN=localhost
+    printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n' >san.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext
+    openssl req -new -nodes -newkey rsa:2048 -keyout client.key -out client.csr -subj /CN=restore-migrate
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext
+    mkdir -p cadir && cp ca.pem cadir/
+    openssl req -new -nodes -newkey rsa:2048 -keyout sni.key -out sni.csr -subj /CN=redis.test
+    printf 'subjectAltName=DNS:redis.test\n' >sni.ext
+    openssl x509 -req -in sni.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out sni.pem -days 2 -extfile sni.ext
+  ) >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(tail -n 5 "$WORK/openssl.log")"
+}
+
 # py_check [ARGS...] <<'PY' ... PY: runs the Python script on stdin after _PY_CHECK_PRELUDE, on
 # the current server, with sys.argv[1:] = ARGS; its eq/ok/bad calls become assertions here and
 # note() lines are printed. A script that dies before its end counts as one failure.

@@ -16,23 +16,12 @@
 is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
 use_client
-command -v openssl >/dev/null || die "no openssl (make deps installs it)"
 REDIS_SERVER=/usr/bin/redis-server
 grep -qa SSL_CTX_new "$REDIS_SERVER" || { echo "[$TEST_NAME] $REDIS_SERVER has no TLS: skipped"; finish; exit; }
 MODULE=
 
 C=$WORK/certs
-mkdir -p "$C"
-(
-  cd "$C" || exit 1
-  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout ca.key -out ca.pem -days 2 -subj /CN=restore-test-ca
-  openssl req -new -nodes -newkey rsa:2048 -keyout server.key -out server.csr -subj /CN=localhost
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >san.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext
-  openssl req -new -nodes -newkey rsa:2048 -keyout sni.key -out sni.csr -subj /CN=redis.test
-  printf 'subjectAltName=DNS:redis.test\n' >sni.ext
-  openssl x509 -req -in sni.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out sni.pem -days 2 -extfile sni.ext
-) >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(tail -n 5 "$WORK/openssl.log")"
+make_certs "$C"
 
 # preload NAME: 500 strings, a hash and a list (the snapshot's share).
 preload() {

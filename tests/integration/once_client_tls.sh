@@ -22,7 +22,6 @@
 is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
 is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
 use_client
-command -v openssl >/dev/null || die "no openssl (make deps installs it)"
 REDIS_SERVER=/usr/bin/redis-server
 grep -qa SSL_CTX_new "$REDIS_SERVER" || { echo "[$TEST_NAME] $REDIS_SERVER has no TLS: skipped"; finish; exit; }
 MODULE=
@@ -36,23 +35,7 @@ mig() {
 
 # ---------------------------------------------------------------------------------------------
 C=$WORK/certs
-mkdir -p "$C"
-(
-  cd "$C" || exit 1
-  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout ca.key -out ca.pem -days 2 -subj /CN=restore-test-ca
-  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout other-ca.key -out other-ca.pem -days 2 -subj /CN=someone-else
-  openssl req -new -nodes -newkey rsa:2048 -keyout server.key -out server.csr -subj /CN=localhost
-  printf 'subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n' >san.ext
-  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext
-  openssl req -new -nodes -newkey rsa:2048 -keyout client.key -out client.csr -subj /CN=restore-migrate
-  printf 'extendedKeyUsage=clientAuth\n' >client.ext
-  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2 -extfile client.ext
-  mkdir -p cadir && cp ca.pem cadir/
-  # --sni: a certificate for a DNS name only (no IP), as a server behind a tunnel has.
-  openssl req -new -nodes -newkey rsa:2048 -keyout sni.key -out sni.csr -subj /CN=redis.test
-  printf 'subjectAltName=DNS:redis.test\n' >sni.ext
-  openssl x509 -req -in sni.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out sni.pem -days 2 -extfile sni.ext
-) >"$WORK/openssl.log" 2>&1 || die "openssl failed: $(tail -n 5 "$WORK/openssl.log")"
+make_certs "$C"
 TLS_ARGS=(--tls-cert-file "$C/server.pem" --tls-key-file "$C/server.key" --tls-ca-cert-file "$C/ca.pem")
 
 # tls_server NAME [args]: a server with a TLS port too (the plain one stays for the test's own
