@@ -456,6 +456,13 @@ use_client() {
   BIN=${MIGRATE_BIN:-$REPO_ROOT/target/release/restore-migrate}
   [ -x "$BIN" ] || die "no $BIN (cargo build --release -p restore-migrate)"
 }
+# client_only: a client test skips the native and key-API runs (the module's write path is
+# not what it tests), then use_client.
+client_only() {
+  is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
+  is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
+  use_client
+}
 mig() {
   OUT=$("$BIN" "$@" 2>"$WORK/err")
   STATUS=$?

@@ -13,9 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
-is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
-use_client
+client_only
 REDIS_SERVER=/usr/bin/redis-server
 grep -qa SSL_CTX_new "$REDIS_SERVER" || { echo "[$TEST_NAME] $REDIS_SERVER has no TLS: skipped"; finish; exit; }
 MODULE=

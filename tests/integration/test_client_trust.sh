@@ -17,10 +17,7 @@
 
 . "$(dirname "$0")/lib.sh"
 
-is_native_run && { echo "[$TEST_NAME] client test; skipped in a native run"; finish; exit; }
-is_keyapi_run && { echo "[$TEST_NAME] client test; skipped on the key-API path"; finish; exit; }
-
-use_client
+client_only
 MODULE='' start_server source
 MODULE='' start_server target
 HOST=$(host_label)
