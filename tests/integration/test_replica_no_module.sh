@@ -37,26 +37,8 @@ STATE=$WORK/master.state
 py_check_state "$VEC" "$RESTORE_CMD" "$STATE" <<'PY'
 import pickle, time
 root, cmd, state_file = sys.argv[1:4]
-restored, refused, n = 0, [], 0
+restored = restore_vectors(root, cmd)
 far = 10**9
-for name, doc, payload in vectors(root):
-    if doc.get('corrupt') or doc.get('type') in ('module', 'path-hash'):
-        continue
-    n += 1
-    key = 'v:' + name
-    if n % 3 == 1:
-        reply = R(cmd, key, far, payload)
-    elif n % 3 == 2:
-        reply = R(cmd, key, int(time.time() * 1000) + far, payload, 'ABSTTL')
-    else:
-        reply = R(cmd, key, 0, payload)
-    if reply == 'OK':
-        restored += 1
-    else:
-        refused.append((name, reply))
-if cmd.lower() != 'restore':
-    eq('every valid vector restored (%d)' % n, [], refused)
-note('%d of %d vectors restored' % (restored, n))
 
 # The options native propagates as sent: REPLACE, IDLETIME, FREQ; and a REPLACE whose TTL has
 # passed, which deletes the key (propagated as DEL or UNLINK).
