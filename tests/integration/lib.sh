@@ -632,6 +632,20 @@ slot_owner_port() {
     }'
 }
 
+# begin_slot_move NODE KEY: KEY's slot starts moving from its owner to another master (NODE,
+# or n2 where NODE owns it): the owner MIGRATING, the other IMPORTING, as a reshard does
+# before it moves the keys. Sets SLOT, owner and other (ports), owner_id and other_id.
+begin_slot_move() {
+  SLOT=$(r_on "$1" --raw CLUSTER KEYSLOT "$2")
+  owner=$(slot_owner_port "$1" "$SLOT")
+  other=${SRV_PORT[$1]}
+  [ "$other" = "$owner" ] && other=${SRV_PORT[n2]}
+  owner_id=$(r_on "$1" --raw CLUSTER NODES | awk -v p=":$owner@" 'index($2, p) { print $1 }')
+  other_id=$(r_on "$1" --raw CLUSTER NODES | awk -v p=":$other@" 'index($2, p) { print $1 }')
+  "$REDIS_CLI" -p "$other" CLUSTER SETSLOT "$SLOT" IMPORTING "$owner_id" >/dev/null
+  "$REDIS_CLI" -p "$owner" CLUSTER SETSLOT "$SLOT" MIGRATING "$other_id" >/dev/null
+}
+
 # PY_KEY_STATE: Python (after _PY_CHECK_PRELUDE) defining key_state(conn, key) -> a comparable
 # description of a key: type, PEXPIRETIME, the value (sets and hashes sorted), hash field TTLs
 # (when the server has HPEXPIRETIME) and, for streams, XRANGE plus XINFO STREAM FULL as nested

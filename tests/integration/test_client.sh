@@ -359,14 +359,7 @@ assert_eq "a target that is no URL: exit status 2" 2 "$STATUS"
 echo "[$TEST_NAME] a cluster target: three masters of $HOST"
 for n in n1 n2 n3; do start_cluster_node "$n"; done
 create_cluster n1 n2 n3
-SLOT=$(r_on n1 --raw CLUSTER KEYSLOT mk:str)
-owner=$(slot_owner_port n1 "$SLOT")
-other=${SRV_PORT[n1]}
-[ "$other" = "$owner" ] && other=${SRV_PORT[n2]}
-owner_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$owner@" 'index($2, p) { print $1 }')
-other_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$other@" 'index($2, p) { print $1 }')
-"$REDIS_CLI" -p "$other" CLUSTER SETSLOT "$SLOT" IMPORTING "$owner_id" >/dev/null
-"$REDIS_CLI" -p "$owner" CLUSTER SETSLOT "$SLOT" MIGRATING "$other_id" >/dev/null
+begin_slot_move n1 mk:str
 mig migrate "$FILE" "redis://127.0.0.1:${SRV_PORT[n1]}"
 assert_eq "cluster, keys of two databases: refused without --merge-dbs (exit 2)" 2 "$STATUS"
 assert_match "cluster, two databases: says why and what to do" "several databases \(0, 3\) and a cluster target has only database 0.*--merge-dbs" "$ERR"

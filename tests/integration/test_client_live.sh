@@ -102,14 +102,7 @@ NODE=redis://127.0.0.1:${SRV_PORT[n1]}
 for i in $(seq 1 30); do
   "$REDIS_CLI" -c -p "${SRV_PORT[n1]}" SET "rs:$i" "value $i" >/dev/null
 done
-SLOT=$(r_on n1 --raw CLUSTER KEYSLOT rs:7)
-owner=$(slot_owner_port n1 "$SLOT")
-other=${SRV_PORT[n1]}
-[ "$other" = "$owner" ] && other=${SRV_PORT[n2]}
-owner_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$owner@" 'index($2, p) { print $1 }')
-other_id=$(r_on n1 --raw CLUSTER NODES | awk -v p=":$other@" 'index($2, p) { print $1 }')
-"$REDIS_CLI" -p "$other" CLUSTER SETSLOT "$SLOT" IMPORTING "$owner_id" >/dev/null
-"$REDIS_CLI" -p "$owner" CLUSTER SETSLOT "$SLOT" MIGRATING "$other_id" >/dev/null
+begin_slot_move n1 rs:7
 assert_eq "rs:7 moved by MIGRATE" OK "$("$REDIS_CLI" -p "$owner" --raw MIGRATE 127.0.0.1 "$other" rs:7 0 5000)"
 assert_match "the importing node answers MOVED for rs:7" "^MOVED" "$("$REDIS_CLI" -p "$other" --raw DUMP rs:7)"
 r_on target FLUSHALL >/dev/null
