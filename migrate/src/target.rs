@@ -198,30 +198,11 @@ impl Target {
             .cluster
             .as_mut()
             .ok_or_else(|| fatal("not a cluster"))?;
-        let Value::Array(ranges) = reply else {
+        if !matches!(reply, Value::Array(_)) {
             return Err(fatal(format!("{who}: CLUSTER SLOTS: {reply:?}")));
-        };
-        for r in ranges {
-            let Value::Array(parts) = r else { continue };
-            if parts.len() < 3 {
-                continue;
-            }
-            let (Some(start), Some(end)) = (as_int(&parts[0]), as_int(&parts[1])) else {
-                continue;
-            };
-            let Value::Array(node) = &parts[2] else {
-                continue;
-            };
-            let host = node
-                .first()
-                .and_then(conn::as_bytes)
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .filter(|h| !h.is_empty() && h != "?")
-                .unwrap_or_else(|| default_host.clone());
-            let Some(port) = node.get(1).and_then(as_int) else {
-                continue;
-            };
-            let addr = (host, port as u16);
+        }
+        for r in conn::slot_ranges(&reply, &default_host) {
+            let addr = (r.host, r.port);
             let idx = match map.nodes.iter().position(|n| *n == addr) {
                 Some(i) => i,
                 None => {
@@ -229,7 +210,7 @@ impl Target {
                     map.nodes.len() - 1
                 }
             };
-            for s in start.max(0) as usize..=(end.max(0) as usize).min(16383) {
+            for s in usize::from(r.first)..=usize::from(r.last) {
                 map.slots[s] = idx;
             }
         }

@@ -87,6 +87,45 @@ pub fn info_field_of(con: &mut Connection, section: &str, field: &str) -> Option
     info_field(&text, field).map(str::to_string)
 }
 
+/// One range of a `CLUSTER SLOTS` reply: its first and last slot and the master's address
+/// (`default_host` where the node does not say, as `?` or an empty host means).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotRange {
+    pub first: u16,
+    pub last: u16,
+    pub host: String,
+    pub port: u16,
+}
+
+/// The ranges of a `CLUSTER SLOTS` reply, in its order; malformed entries are left out.
+pub fn slot_ranges(reply: &Value, default_host: &str) -> Vec<SlotRange> {
+    let Value::Array(ranges) = reply else {
+        return Vec::new();
+    };
+    let slot = |v: Option<&Value>| v.and_then(as_int).map(|n| n.clamp(0, 16383) as u16);
+    ranges
+        .iter()
+        .filter_map(|r| {
+            let Value::Array(parts) = r else { return None };
+            let Some(Value::Array(node)) = parts.get(2) else {
+                return None;
+            };
+            let host = node
+                .first()
+                .and_then(as_bytes)
+                .map(|h| String::from_utf8_lossy(h).into_owned())
+                .filter(|h| !h.is_empty() && h != "?")
+                .unwrap_or_else(|| default_host.to_string());
+            Some(SlotRange {
+                first: slot(parts.first())?,
+                last: slot(parts.get(1))?,
+                host,
+                port: u16::try_from(node.get(1).and_then(as_int)?).ok()?,
+            })
+        })
+        .collect()
+}
+
 /// The databases an `INFO keyspace` text lists, with their key counts, ascending.
 pub fn keyspace(text: &str) -> Vec<(u32, u64)> {
     let mut dbs: Vec<(u32, u64)> = text
@@ -475,6 +514,44 @@ mod tests {
 292f 127.0.0.1:30003@31003 master - 0 1426238318243 3 connected 10923-16383 [10924->-e7d1]
 e7d1 :30001@31001 myself,master - 0 0 1 connected 0-5460
 ";
+
+    #[test]
+    fn slot_ranges_name_each_master_and_fill_in_an_unnamed_host() {
+        let node = |h: &str, p: i64| {
+            Value::Array(vec![
+                Value::BulkString(h.into()),
+                Value::Int(p),
+                Value::BulkString(b"id".to_vec()),
+            ])
+        };
+        let reply = Value::Array(vec![
+            Value::Array(vec![
+                Value::Int(0),
+                Value::Int(5460),
+                node("10.0.0.1", 7000),
+            ]),
+            Value::Array(vec![Value::Int(5461), Value::Int(16383), node("?", 7001)]),
+            Value::Array(vec![Value::Int(1)]),
+        ]);
+        assert_eq!(
+            slot_ranges(&reply, "db.example"),
+            vec![
+                SlotRange {
+                    first: 0,
+                    last: 5460,
+                    host: "10.0.0.1".into(),
+                    port: 7000
+                },
+                SlotRange {
+                    first: 5461,
+                    last: 16383,
+                    host: "db.example".into(),
+                    port: 7001
+                },
+            ]
+        );
+        assert_eq!(slot_ranges(&Value::Nil, "x"), vec![]);
+    }
 
     #[test]
     fn keyspace_lists_databases_ascending_with_their_key_counts() {

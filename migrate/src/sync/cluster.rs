@@ -22,7 +22,7 @@ use redis::{Connection, Value};
 
 use super::apply::{parse_offset, Apply, Cmd};
 use super::translate::{self, Route};
-use crate::conn::{self, as_int, error_text, Endpoint};
+use crate::conn::{self, error_text, Endpoint};
 use crate::error::{fatal, Fatal, Result};
 use crate::reply::{self, Class};
 use crate::target::key_slot;
@@ -94,30 +94,12 @@ impl ClusterApplier {
         let who = self.who();
         let mut con = self.ep.connect(self.timeout)?;
         let reply = conn::query(&mut con, &who, conn::cmd("CLUSTER").arg("SLOTS"))?;
-        let Value::Array(ranges) = reply else {
+        if !matches!(reply, Value::Array(_)) {
             return Err(fatal(format!("{who}: CLUSTER SLOTS: {reply:?}")));
-        };
-        let default_host = conn::endpoint_host(&self.ep);
-        for r in ranges {
-            let Value::Array(parts) = r else { continue };
-            let (Some(start), Some(end), Some(Value::Array(node))) = (
-                parts.first().and_then(as_int),
-                parts.get(1).and_then(as_int),
-                parts.get(2),
-            ) else {
-                continue;
-            };
-            let host = node
-                .first()
-                .and_then(conn::as_bytes)
-                .map(|h| String::from_utf8_lossy(h).into_owned())
-                .filter(|h| !h.is_empty() && h != "?")
-                .unwrap_or_else(|| default_host.clone());
-            let Some(port) = node.get(1).and_then(as_int) else {
-                continue;
-            };
-            let idx = self.node_index(&host, port as u16);
-            for s in start.max(0) as usize..=(end.max(0) as usize).min(SLOTS - 1) {
+        }
+        for r in conn::slot_ranges(&reply, &conn::endpoint_host(&self.ep)) {
+            let idx = self.node_index(&r.host, r.port);
+            for s in usize::from(r.first)..=usize::from(r.last) {
                 self.slots[s] = idx;
             }
         }
