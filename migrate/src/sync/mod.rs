@@ -384,6 +384,19 @@ fn follow_node(
                     "{src_who} answered SYNC, not PSYNC: without replication offsets --until-caught-up cannot tell when the target has caught up"
                 )));
             }
+            // No offsets: a SYNC stream starts afresh, so nothing recorded by an earlier run
+            // applies, and its snapshot must overwrite what that run wrote.
+            if old.is_some() {
+                eprintln!(
+                    "restore-migrate: {tag}{src_who} refuses PSYNC (it answered SYNC): a stream cannot be continued without offsets; loading a new snapshot over the keys (replacing them)"
+                );
+                replace = true;
+            } else if !a.quiet {
+                eprintln!(
+                    "restore-migrate: {tag}{src_who} refuses PSYNC: following it with SYNC (a rerun loads a new snapshot; no --until-caught-up)"
+                );
+            }
+            from = None;
             (None, 0, true)
         }
     };
