@@ -3,9 +3,12 @@
 //! identity is its size and a digest of its first 64 KiB and last 8 bytes (the CRC-64 footer
 //! of RDB 5+ files digests the whole file), so a file replaced at the same path is not taken
 //! for the one a checkpoint was made from.
+//!
+//! `sync` reads its replica link's snapshot with the same source ([`FileSource::stream`]), from
+//! a spool file still being written: one reader for both, on the reader thread of `copy`.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use restore_core::rdb_file::{Checksum, KeyRecord, RdbFile, Record};
 
@@ -14,11 +17,17 @@ use crate::checkpoint::SourceId;
 use crate::error::{Fatal, Result};
 use crate::pos::Pos;
 
+/// What a file source reads: a file, or any byte stream (`sync`'s spool, read as it grows).
+type Input = BufReader<Box<dyn Read + Send>>;
+
 pub struct FileSource {
+    /// The file's path, or what the stream is, for messages.
     path: String,
-    reader: RdbFile<std::io::BufReader<File>>,
-    size: u64,
-    digest: u64,
+    reader: RdbFile<Input>,
+    /// Size and digest of a file (see the module comment); `None` for a stream.
+    id: Option<(u64, u64)>,
+    /// What a CRC-64 mismatch means for this input, for its message.
+    corrupt: &'static str,
     filter: Filter,
     batch: usize,
     max_batch_bytes: usize,
@@ -61,15 +70,58 @@ impl FileSource {
     ) -> Result<FileSource> {
         let err = |e: &dyn std::fmt::Display| Fatal::File(format!("{path}: {e}"));
         let mut f = File::open(path).map_err(|e| err(&e))?;
-        let (size, digest) = identify(&mut f).map_err(|e| err(&e))?;
+        let id = identify(&mut f).map_err(|e| err(&e))?;
+        let mut src = FileSource::new(
+            path,
+            Box::new(f),
+            filter,
+            batch,
+            max_batch_bytes,
+            max_record,
+        )?;
+        src.id = Some(id);
+        Ok(src)
+    }
+
+    /// Every key of the RDB payload `input` delivers (read to its end, as it arrives), named
+    /// `what` in messages; a CRC-64 mismatch means it arrived corrupt.
+    pub fn stream(
+        what: &str,
+        input: Box<dyn Read + Send>,
+        batch: usize,
+        max_batch_bytes: usize,
+        max_record: usize,
+    ) -> Result<FileSource> {
+        let mut src = FileSource::new(
+            what,
+            input,
+            Filter::default(),
+            batch,
+            max_batch_bytes,
+            max_record,
+        )?;
+        src.corrupt = "it arrived corrupt; run again";
+        Ok(src)
+    }
+
+    fn new(
+        path: &str,
+        input: Box<dyn Read + Send>,
+        filter: Filter,
+        batch: usize,
+        max_batch_bytes: usize,
+        max_record: usize,
+    ) -> Result<FileSource> {
         let mut reader =
-            RdbFile::new(std::io::BufReader::with_capacity(1 << 16, f)).with_max_record(max_record);
-        let header = reader.header().map_err(|e| err(&e))?;
+            RdbFile::new(BufReader::with_capacity(1 << 16, input)).with_max_record(max_record);
+        let header = reader
+            .header()
+            .map_err(|e| Fatal::File(format!("{path}: {e}")))?;
         Ok(FileSource {
             path: path.to_string(),
             reader,
-            size,
-            digest,
+            id: None,
+            corrupt: "the file is corrupt",
             filter,
             batch,
             max_batch_bytes,
@@ -121,9 +173,8 @@ impl FileSource {
     }
 }
 
-/// The key to copy that a file record holds (shared with `sync`, which reads a replica
-/// link's snapshot with the same reader).
-pub fn rec_of(k: KeyRecord) -> Rec {
+/// The key to copy that a file record holds.
+fn rec_of(k: KeyRecord) -> Rec {
     Rec {
         key: k.key,
         payload: k.payload,
@@ -197,7 +248,11 @@ impl Source for FileSource {
                 }
                 Record::Aux { key, value } => {
                     if key == b"redis-ver" || key == b"valkey-ver" {
-                        let name = if key == b"valkey-ver" { "valkey" } else { "redis" };
+                        let name = if key == b"valkey-ver" {
+                            "valkey"
+                        } else {
+                            "redis"
+                        };
                         self.writer = Some(format!("{name} {}", String::from_utf8_lossy(&value)));
                     }
                 }
@@ -212,12 +267,10 @@ impl Source for FileSource {
                 Record::End { checksum } => match checksum {
                     Checksum::Ok => self.note("file checksum ok".into()),
                     Checksum::Absent => self.note("file has no checksum".into()),
-                    Checksum::Mismatch { computed, stored } => {
-                        return Err(Fatal::File(format!(
-                            "{}: the file's CRC-64 is {stored:016x} but its contents give {computed:016x}: the file is corrupt",
-                            self.path
-                        )))
-                    }
+                    Checksum::Mismatch { computed, stored } => return Err(Fatal::File(format!(
+                        "{}: its CRC-64 is {stored:016x} but its contents give {computed:016x}: {}",
+                        self.path, self.corrupt
+                    ))),
                 },
                 Record::SelectDb(db) => self.selected = db,
                 Record::ResizeDb { keys, expires } => {
@@ -273,10 +326,9 @@ impl Source for FileSource {
     }
 
     fn identity(&self) -> SourceId {
-        SourceId::File {
-            size: self.size,
-            digest: self.digest,
-        }
+        // A stream is never checkpointed (`sync` keeps its own state file).
+        let (size, digest) = self.id.unwrap_or_default();
+        SourceId::File { size, digest }
     }
 
     fn describe(&self) -> String {
@@ -288,7 +340,7 @@ impl Source for FileSource {
                 .as_ref()
                 .map(|w| format!(", written by {w}"))
                 .unwrap_or_default(),
-            self.size
+            self.id.map_or(0, |(size, _)| size)
         )
     }
 
@@ -297,7 +349,7 @@ impl Source for FileSource {
     }
 
     fn total(&self) -> Option<(u64, bool)> {
-        Some((self.size, true))
+        self.id.map(|(size, _)| (size, true))
     }
 
     fn notes(&self) -> Vec<String> {
