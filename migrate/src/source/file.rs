@@ -267,10 +267,12 @@ impl Source for FileSource {
                 Record::End { checksum } => match checksum {
                     Checksum::Ok => self.note("file checksum ok".into()),
                     Checksum::Absent => self.note("file has no checksum".into()),
-                    Checksum::Mismatch { computed, stored } => return Err(Fatal::File(format!(
+                    Checksum::Mismatch { computed, stored } => {
+                        return Err(Fatal::File(format!(
                         "{}: its CRC-64 is {stored:016x} but its contents give {computed:016x}: {}",
                         self.path, self.corrupt
-                    ))),
+                    )))
+                    }
                 },
                 Record::SelectDb(db) => self.selected = db,
                 Record::ResizeDb { keys, expires } => {
@@ -354,5 +356,61 @@ impl Source for FileSource {
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An RDB 9 payload: database 0, "a" = "1" expired in 1970, "b" = "2"; its CRC-64 footer
+    /// right, or off by one.
+    fn snapshot(crc_right: bool) -> Vec<u8> {
+        let mut b = b"REDIS0009".to_vec();
+        b.extend_from_slice(&[0xFE, 0x00]); // SELECTDB 0
+        b.push(0xFC); // EXPIRETIME_MS, 8 bytes little-endian
+        b.extend_from_slice(&1000u64.to_le_bytes());
+        b.extend_from_slice(&[0x00, 0x01, b'a', 0x01, b'1']); // string "a" = "1"
+        b.extend_from_slice(&[0x00, 0x01, b'b', 0x01, b'2']); // string "b" = "2"
+        b.push(0xFF); // EOF; the CRC-64 covers everything up to here
+        let crc = restore_core::decode::payload::crc64(&b) + u64::from(!crc_right);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    fn stream(bytes: Vec<u8>) -> FileSource {
+        FileSource::stream(
+            "the source's snapshot",
+            Box::new(std::io::Cursor::new(bytes)),
+            1000,
+            64 << 20,
+            1 << 20,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_stream_yields_its_keys_and_counts_the_expired_ones() {
+        let mut src = stream(snapshot(true));
+        let b = src.next_batch().unwrap().expect("a batch");
+        assert_eq!((b.db, b.skipped), (0, 1));
+        let keys: Vec<&[u8]> = b.recs.iter().map(|r| r.key.as_slice()).collect();
+        assert_eq!(keys, [b"b".as_slice()]);
+        assert!(src.next_batch().unwrap().is_none());
+        assert_eq!(src.notes(), ["file checksum ok"]);
+    }
+
+    #[test]
+    fn a_stream_that_arrived_corrupt_is_fatal_and_says_so() {
+        match stream(snapshot(false)).next_batch() {
+            Err(Fatal::File(why)) => {
+                assert!(
+                    why.starts_with("the source's snapshot: its CRC-64 is"),
+                    "{why}"
+                );
+                assert!(why.ends_with("it arrived corrupt; run again"), "{why}");
+            }
+            other => panic!("a CRC-64 mismatch must be fatal: {other:?}"),
+        }
     }
 }

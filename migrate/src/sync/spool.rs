@@ -228,6 +228,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_follow_waiting_for_bytes_ends_on_a_signal() {
+        // A reader thread blocked here must not outwait a SIGTERM (it is joined on the stop).
+        let spool = Spool::open(None).unwrap();
+        std::fs::write(spool.snapshot(), b"ab").unwrap();
+        let shared = Arc::new(Shared::default());
+        shared.snap_bytes.store(2, Ordering::SeqCst);
+        let signal = Arc::new(AtomicBool::new(false));
+        let mut f = Follow::open(&spool.snapshot(), shared, signal.clone()).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(f.read(&mut buf).unwrap(), 2);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            signal.store(true, Ordering::SeqCst);
+        });
+        let e = f.read(&mut buf).unwrap_err();
+        assert!(e.to_string().contains("signal"), "{e}");
+        t.join().unwrap();
+    }
+
+    #[test]
     fn the_tail_reads_across_segments_and_removes_what_it_read() {
         let spool = Spool::open(None).unwrap();
         // Segment 0 sparse but for its last 3 bytes; segment 1 holds the next 4.
