@@ -142,6 +142,17 @@ pub fn key_slot(key: &[u8]) -> usize {
     usize::from(crc) % 16384
 }
 
+/// The bytes `c` packs into (RESP: `$<len>\r\n<arg>\r\n` per argument, `*<n>\r\n` ahead).
+fn packed_len(c: &redis::Cmd) -> usize {
+    16 + c
+        .args_iter()
+        .map(|a| match a {
+            redis::Arg::Simple(b) => b.len() + 16,
+            _ => 32, // a cursor (non-exhaustive enum)
+        })
+        .sum::<usize>()
+}
+
 impl Target {
     pub fn open(endpoint: Endpoint, force_cluster: bool, opts: Opts) -> Result<Target> {
         let mut con = endpoint.connect(opts.timeout)?;
@@ -333,19 +344,34 @@ impl Target {
         let mut resent = false;
         loop {
             let (con, current) = self.single.as_mut().expect("single");
-            let mut pipe = redis::pipe();
-            pipe.ignore_errors();
+            // Packed into one buffer sized up front, straight from the commands: a
+            // `redis::Pipeline` owns its commands, so it took a copy of every payload first.
+            let bytes: usize = cmds.iter().map(|(_, c)| packed_len(c)).sum();
+            let mut packed = Vec::with_capacity(bytes + 64);
+            let mut count = cmds.len();
             let select = *current != i64::from(db);
             if select {
-                pipe.add_command(conn::cmd("SELECT")).arg(db);
+                conn::cmd("SELECT")
+                    .arg(db)
+                    .write_packed_command(&mut packed);
+                count += 1;
             }
             for (_, c) in &cmds {
-                pipe.add_command(c.clone());
+                c.write_packed_command(&mut packed);
             }
             if let Some(n) = self.opts.wait_replicas {
-                pipe.add_command(conn::cmd("WAIT")).arg(n).arg(WAIT_MS);
+                conn::cmd("WAIT")
+                    .arg(n)
+                    .arg(WAIT_MS)
+                    .write_packed_command(&mut packed);
+                count += 1;
             }
-            let mut replies: Vec<Value> = match pipe.query(con) {
+            // Error replies are values (`Value::ServerError`), as in an `ignore_errors` pipeline.
+            let sent = con
+                .send_packed_command(&packed)
+                .and_then(|()| conn::Packed::recv(con, count));
+            drop(packed);
+            let mut replies: Vec<Value> = match sent {
                 Ok(r) => r,
                 Err(e) if is_connection_error(&e) => {
                     backoff.wait(&who, &e.to_string())?;

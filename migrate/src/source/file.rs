@@ -3,9 +3,12 @@
 //! identity is its size and a digest of its first 64 KiB and last 8 bytes (the CRC-64 footer
 //! of RDB 5+ files digests the whole file), so a file replaced at the same path is not taken
 //! for the one a checkpoint was made from.
+//!
+//! `sync` reads its replica link's snapshot with the same source ([`FileSource::stream`]), from
+//! a spool file still being written: one reader for both, on the reader thread of `copy`.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use restore_core::rdb_file::{Checksum, KeyRecord, RdbFile, Record};
 
@@ -14,11 +17,17 @@ use crate::checkpoint::SourceId;
 use crate::error::{Fatal, Result};
 use crate::pos::Pos;
 
+/// What a file source reads: a file, or any byte stream (`sync`'s spool, read as it grows).
+type Input = BufReader<Box<dyn Read + Send>>;
+
 pub struct FileSource {
+    /// The file's path, or what the stream is, for messages.
     path: String,
-    reader: RdbFile<std::io::BufReader<File>>,
-    size: u64,
-    digest: u64,
+    reader: RdbFile<Input>,
+    /// Size and digest of a file (see the module comment); `None` for a stream.
+    id: Option<(u64, u64)>,
+    /// What a CRC-64 mismatch means for this input, for its message.
+    corrupt: &'static str,
     filter: Filter,
     batch: usize,
     max_batch_bytes: usize,
@@ -61,15 +70,58 @@ impl FileSource {
     ) -> Result<FileSource> {
         let err = |e: &dyn std::fmt::Display| Fatal::File(format!("{path}: {e}"));
         let mut f = File::open(path).map_err(|e| err(&e))?;
-        let (size, digest) = identify(&mut f).map_err(|e| err(&e))?;
+        let id = identify(&mut f).map_err(|e| err(&e))?;
+        let mut src = FileSource::new(
+            path,
+            Box::new(f),
+            filter,
+            batch,
+            max_batch_bytes,
+            max_record,
+        )?;
+        src.id = Some(id);
+        Ok(src)
+    }
+
+    /// Every key of the RDB payload `input` delivers (read to its end, as it arrives), named
+    /// `what` in messages; a CRC-64 mismatch means it arrived corrupt.
+    pub fn stream(
+        what: &str,
+        input: Box<dyn Read + Send>,
+        batch: usize,
+        max_batch_bytes: usize,
+        max_record: usize,
+    ) -> Result<FileSource> {
+        let mut src = FileSource::new(
+            what,
+            input,
+            Filter::default(),
+            batch,
+            max_batch_bytes,
+            max_record,
+        )?;
+        src.corrupt = "it arrived corrupt; run again";
+        Ok(src)
+    }
+
+    fn new(
+        path: &str,
+        input: Box<dyn Read + Send>,
+        filter: Filter,
+        batch: usize,
+        max_batch_bytes: usize,
+        max_record: usize,
+    ) -> Result<FileSource> {
         let mut reader =
-            RdbFile::new(std::io::BufReader::with_capacity(1 << 16, f)).with_max_record(max_record);
-        let header = reader.header().map_err(|e| err(&e))?;
+            RdbFile::new(BufReader::with_capacity(1 << 16, input)).with_max_record(max_record);
+        let header = reader
+            .header()
+            .map_err(|e| Fatal::File(format!("{path}: {e}")))?;
         Ok(FileSource {
             path: path.to_string(),
             reader,
-            size,
-            digest,
+            id: None,
+            corrupt: "the file is corrupt",
             filter,
             batch,
             max_batch_bytes,
@@ -121,9 +173,8 @@ impl FileSource {
     }
 }
 
-/// The key to copy that a file record holds (shared with `sync`, which reads a replica
-/// link's snapshot with the same reader).
-pub fn rec_of(k: KeyRecord) -> Rec {
+/// The key to copy that a file record holds.
+fn rec_of(k: KeyRecord) -> Rec {
     Rec {
         key: k.key,
         payload: k.payload,
@@ -197,7 +248,11 @@ impl Source for FileSource {
                 }
                 Record::Aux { key, value } => {
                     if key == b"redis-ver" || key == b"valkey-ver" {
-                        let name = if key == b"valkey-ver" { "valkey" } else { "redis" };
+                        let name = if key == b"valkey-ver" {
+                            "valkey"
+                        } else {
+                            "redis"
+                        };
                         self.writer = Some(format!("{name} {}", String::from_utf8_lossy(&value)));
                     }
                 }
@@ -214,9 +269,9 @@ impl Source for FileSource {
                     Checksum::Absent => self.note("file has no checksum".into()),
                     Checksum::Mismatch { computed, stored } => {
                         return Err(Fatal::File(format!(
-                            "{}: the file's CRC-64 is {stored:016x} but its contents give {computed:016x}: the file is corrupt",
-                            self.path
-                        )))
+                        "{}: its CRC-64 is {stored:016x} but its contents give {computed:016x}: {}",
+                        self.path, self.corrupt
+                    )))
                     }
                 },
                 Record::SelectDb(db) => self.selected = db,
@@ -273,10 +328,9 @@ impl Source for FileSource {
     }
 
     fn identity(&self) -> SourceId {
-        SourceId::File {
-            size: self.size,
-            digest: self.digest,
-        }
+        // A stream is never checkpointed (`sync` keeps its own state file).
+        let (size, digest) = self.id.unwrap_or_default();
+        SourceId::File { size, digest }
     }
 
     fn describe(&self) -> String {
@@ -288,7 +342,7 @@ impl Source for FileSource {
                 .as_ref()
                 .map(|w| format!(", written by {w}"))
                 .unwrap_or_default(),
-            self.size
+            self.id.map_or(0, |(size, _)| size)
         )
     }
 
@@ -297,10 +351,66 @@ impl Source for FileSource {
     }
 
     fn total(&self) -> Option<(u64, bool)> {
-        Some((self.size, true))
+        self.id.map(|(size, _)| (size, true))
     }
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An RDB 9 payload: database 0, "a" = "1" expired in 1970, "b" = "2"; its CRC-64 footer
+    /// right, or off by one.
+    fn snapshot(crc_right: bool) -> Vec<u8> {
+        let mut b = b"REDIS0009".to_vec();
+        b.extend_from_slice(&[0xFE, 0x00]); // SELECTDB 0
+        b.push(0xFC); // EXPIRETIME_MS, 8 bytes little-endian
+        b.extend_from_slice(&1000u64.to_le_bytes());
+        b.extend_from_slice(&[0x00, 0x01, b'a', 0x01, b'1']); // string "a" = "1"
+        b.extend_from_slice(&[0x00, 0x01, b'b', 0x01, b'2']); // string "b" = "2"
+        b.push(0xFF); // EOF; the CRC-64 covers everything up to here
+        let crc = restore_core::decode::payload::crc64(&b) + u64::from(!crc_right);
+        b.extend_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    fn stream(bytes: Vec<u8>) -> FileSource {
+        FileSource::stream(
+            "the source's snapshot",
+            Box::new(std::io::Cursor::new(bytes)),
+            1000,
+            64 << 20,
+            1 << 20,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_stream_yields_its_keys_and_counts_the_expired_ones() {
+        let mut src = stream(snapshot(true));
+        let b = src.next_batch().unwrap().expect("a batch");
+        assert_eq!((b.db, b.skipped), (0, 1));
+        let keys: Vec<&[u8]> = b.recs.iter().map(|r| r.key.as_slice()).collect();
+        assert_eq!(keys, [b"b".as_slice()]);
+        assert!(src.next_batch().unwrap().is_none());
+        assert_eq!(src.notes(), ["file checksum ok"]);
+    }
+
+    #[test]
+    fn a_stream_that_arrived_corrupt_is_fatal_and_says_so() {
+        match stream(snapshot(false)).next_batch() {
+            Err(Fatal::File(why)) => {
+                assert!(
+                    why.starts_with("the source's snapshot: its CRC-64 is"),
+                    "{why}"
+                );
+                assert!(why.ends_with("it arrived corrupt; run again"), "{why}");
+            }
+            other => panic!("a CRC-64 mismatch must be fatal: {other:?}"),
+        }
     }
 }

@@ -6,7 +6,7 @@ mod file;
 mod glob;
 mod live;
 
-pub use file::{rec_of, FileSource};
+pub use file::FileSource;
 pub use glob::glob_match;
 pub use live::LiveSource;
 

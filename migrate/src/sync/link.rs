@@ -440,6 +440,9 @@ impl Receiver {
             // also arrive split across reads. A master sends nothing after the mark until our
             // first ACK, but should bytes follow it in the same read, they are the stream's.
             let mut held: Vec<u8> = Vec::with_capacity(CHUNK + EOF_MARK);
+            // A substring search, not a comparison per window: comparing every 40-byte window
+            // took a third of the client's CPU on a 143 MB snapshot (perf: memcmp).
+            let finder = memchr::memmem::Finder::new(&mark);
             loop {
                 let n = match self.read(wire, &mut chunk)? {
                     Got::Bytes(n) => n,
@@ -447,10 +450,7 @@ impl Receiver {
                 };
                 let from = held.len().saturating_sub(EOF_MARK - 1);
                 held.extend_from_slice(&chunk[..n]);
-                if let Some(at) = held[from..]
-                    .windows(EOF_MARK)
-                    .position(|w| w == mark.as_slice())
-                {
+                if let Some(at) = finder.find(&held[from..]) {
                     let at = from + at;
                     write(&held[..at], &self.shared)?;
                     let after = held[at + EOF_MARK..].to_vec();

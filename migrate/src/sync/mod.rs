@@ -21,21 +21,20 @@ mod stream;
 mod translate;
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::BufReader;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use redis::Value;
-use restore_core::rdb_file::{Checksum, RdbFile, Record};
 
 use crate::cli::{End, FieldTtlPolicy, SyncArgs};
 use crate::conn::{self, as_bytes, Endpoint};
 use crate::error::{fatal, usage, Exit, Fatal, Result};
+use crate::reader::{Msg, Reader};
 use crate::report::show_key;
 use crate::seen::SeenKeys;
 use crate::sink::Outcome;
-use crate::source::{now_ms, rec_of, Rec};
+use crate::source::{now_ms, FileSource, Rec};
 use crate::target::{Opts, Target};
 use apply::{Applier, Apply, Cmd};
 use cluster::ClusterApplier;
@@ -561,6 +560,10 @@ enum Flow {
 const RELINKS: u32 = 5;
 
 /// Loads the snapshot from the spool as the receiver writes it; `false` when stopped.
+///
+/// The spool file is read by `migrate`'s file source on its reader thread (`Reader`), so that
+/// parsing overlaps the target's writes; here each batch is written in turn. The reader runs at
+/// most the reader's queue ahead (memory as for `migrate`, README *Speed*).
 // The snapshot's inputs, and its two outputs: the counts and (on a resumed reload) its keys.
 #[allow(clippy::too_many_arguments)]
 fn load_snapshot(
@@ -568,79 +571,72 @@ fn load_snapshot(
     tag: &str,
     spool: &Spool,
     shared: &Arc<Shared>,
-    stop: &AtomicBool,
+    stop: &Arc<AtomicBool>,
     target: &mut Target,
     tally: &mut Tally,
     mut seen: Option<&mut SeenKeys>,
 ) -> Result<bool> {
     let path = spool.snapshot();
-    let follow = Follow::open(&path, shared.clone())?;
-    let mut rdb =
-        RdbFile::new(BufReader::with_capacity(1 << 16, follow)).with_max_record(a.max_record_bytes);
-    let err = |e: &dyn std::fmt::Display| match shared.failure() {
+    let follow = Follow::open(&path, shared.clone(), stop.clone())?;
+    // A read that failed because the link did says why the link failed.
+    let err = |e: Fatal| match shared.failure() {
         Some(why) => fatal(why),
-        None => Fatal::File(format!("the source's snapshot: {e}")),
+        None => e,
     };
-    rdb.header().map_err(|e| err(&e))?;
-    let mut recs: Vec<Rec> = Vec::new();
-    let (mut db, mut bytes) = (0u32, 0usize);
+    let stopped = || {
+        eprintln!("restore-migrate: {tag}stopped while loading the snapshot; a rerun with --resume loads a new one");
+        Ok(false)
+    };
+    let src = match FileSource::stream(
+        "the source's snapshot",
+        Box::new(follow),
+        a.batch,
+        SNAPSHOT_BATCH_BYTES,
+        a.max_record_bytes,
+    ) {
+        Ok(s) => s,
+        Err(_) if stop.load(Ordering::SeqCst) => return stopped(),
+        Err(e) => return Err(err(e)),
+    };
+    let mut reader = Reader::spawn(Box::new(src));
+    // Dropped before the reader (which joins its thread) on every early return: a reader
+    // waiting for bytes sees the link end, one blocked on the full queue sees it closed.
+    let mut end_link = EndLink(Some(shared));
     let mut last_line = Instant::now();
     loop {
+        let msg = reader.next();
         if stop.load(Ordering::SeqCst) {
-            flush(target, db, &mut recs, tally)?;
-            eprintln!("restore-migrate: {tag}stopped while loading the snapshot; a rerun with --resume loads a new one");
-            return Ok(false);
+            return stopped();
         }
-        let rec = match rdb.next_record() {
-            Ok(Some(r)) => r,
-            Ok(None) => break,
-            Err(e) => return Err(err(&e)),
+        let b = match msg.map_err(err)? {
+            Msg::Batch(b) => b,
+            Msg::End { .. } => break,
         };
-        match rec {
-            Record::Key(k) => {
-                let kdb = u32::try_from(k.db)
-                    .map_err(|_| Fatal::File("a database number above 2^32".into()))?;
-                if kdb != 0 && target.is_cluster() && !a.merge_dbs {
-                    return Err(usage(format!(
-                        "the source holds keys in database {kdb} and {} is a cluster (database 0 only): keys of the same name would overwrite each other; pass --merge-dbs to merge them anyway",
-                        target.who()
-                    )));
-                }
-                if kdb != db || recs.len() >= a.batch || bytes >= SNAPSHOT_BATCH_BYTES {
-                    flush(target, db, &mut recs, tally)?;
-                    bytes = 0;
-                    db = kdb;
-                }
-                if k.expire_ms.is_some_and(|t| t <= now_ms()) {
-                    tally.expired += 1;
-                    continue;
-                }
-                if let Some(seen) = seen.as_deref_mut() {
-                    let tdb = if target.is_cluster() {
-                        0
-                    } else {
-                        a.target_db.unwrap_or(kdb)
-                    };
-                    seen.insert(tdb, &k.key);
-                }
-                bytes += k.payload.len();
-                recs.push(rec_of(k));
-            }
-            Record::Function { code } => {
-                if let Err(e) = target.load_function(&code) {
-                    eprintln!("restore-migrate: {tag}function library not loaded: {e}");
-                    tally.failed += 1;
-                }
-            }
-            Record::End {
-                checksum: Checksum::Mismatch { computed, stored },
-            } => {
-                return Err(Fatal::File(format!(
-                    "the source's snapshot has CRC-64 {stored:016x} but its contents give {computed:016x}: it arrived corrupt; run again"
-                )));
-            }
-            _ => {}
+        if b.db != 0 && target.is_cluster() && !a.merge_dbs {
+            return Err(usage(format!(
+                "the source holds keys in database {} and {} is a cluster (database 0 only): keys of the same name would overwrite each other; pass --merge-dbs to merge them anyway",
+                b.db,
+                target.who()
+            )));
         }
+        for code in &b.functions {
+            if let Err(e) = target.load_function(code) {
+                eprintln!("restore-migrate: {tag}function library not loaded: {e}");
+                tally.failed += 1;
+            }
+        }
+        tally.expired += b.skipped;
+        if let Some(seen) = seen.as_deref_mut() {
+            let tdb = if target.is_cluster() {
+                0
+            } else {
+                a.target_db.unwrap_or(b.db)
+            };
+            for rec in &b.recs {
+                seen.insert(tdb, &rec.key);
+            }
+        }
+        write(target, b.db, &b.recs, tally)?;
         if !a.quiet && last_line.elapsed() >= LINE_EVERY {
             last_line = Instant::now();
             let got = shared.snap_bytes.load(Ordering::SeqCst);
@@ -657,7 +653,7 @@ fn load_snapshot(
             );
         }
     }
-    flush(target, db, &mut recs, tally)?;
+    end_link.0 = None; // the reader has ended; the link goes on with the stream
     if !a.quiet {
         eprintln!(
             "restore-migrate: {tag}snapshot loaded: {} keys copied, {} failed, {} expired",
@@ -667,8 +663,19 @@ fn load_snapshot(
     Ok(true)
 }
 
+/// Stops the link's threads when dropped, unless disarmed (`load_snapshot`).
+struct EndLink<'a>(Option<&'a Shared>);
+
+impl Drop for EndLink<'_> {
+    fn drop(&mut self) {
+        if let Some(shared) = self.0 {
+            shared.stop.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
 /// Writes a batch of snapshot keys; failed keys are listed (the first 100) and counted.
-fn flush(target: &mut Target, db: u32, recs: &mut Vec<Rec>, tally: &mut Tally) -> Result<()> {
+fn write(target: &mut Target, db: u32, recs: &[Rec], tally: &mut Tally) -> Result<()> {
     if recs.is_empty() {
         return Ok(());
     }
@@ -686,7 +693,6 @@ fn flush(target: &mut Target, db: u32, recs: &mut Vec<Rec>, tally: &mut Tally) -
             }
         }
     }
-    recs.clear();
     Ok(())
 }
 

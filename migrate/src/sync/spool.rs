@@ -121,20 +121,23 @@ pub fn spool_error(path: &Path, e: &std::io::Error) -> Fatal {
 
 /// The snapshot file read while it is being written: a read waits (polling, in 2 ms steps)
 /// for bytes the receiver has not written yet, and sees the end only once the snapshot is
-/// complete. The core's RDB reader reads it like any file.
+/// complete. The core's RDB reader reads it like any file. A wait ends with an error when the
+/// link stops or `signal` is set (SIGINT/SIGTERM), so that a reader thread never outwaits a stop.
 pub struct Follow {
     file: File,
     pos: u64,
     shared: Arc<Shared>,
+    signal: Arc<AtomicBool>,
 }
 
 impl Follow {
-    pub fn open(path: &Path, shared: Arc<Shared>) -> Result<Follow> {
+    pub fn open(path: &Path, shared: Arc<Shared>, signal: Arc<AtomicBool>) -> Result<Follow> {
         let file = File::open(path).map_err(|e| spool_error(path, &e))?;
         Ok(Follow {
             file,
             pos: 0,
             shared,
+            signal,
         })
     }
 }
@@ -153,6 +156,9 @@ impl Read for Follow {
             }
             if done {
                 return Ok(0);
+            }
+            if self.signal.load(Ordering::SeqCst) {
+                return Err(std::io::Error::other("stopped by a signal"));
             }
             if self.shared.stop.load(Ordering::SeqCst) {
                 let why = self
@@ -220,6 +226,26 @@ impl Tail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_follow_waiting_for_bytes_ends_on_a_signal() {
+        // A reader thread blocked here must not outwait a SIGTERM (it is joined on the stop).
+        let spool = Spool::open(None).unwrap();
+        std::fs::write(spool.snapshot(), b"ab").unwrap();
+        let shared = Arc::new(Shared::default());
+        shared.snap_bytes.store(2, Ordering::SeqCst);
+        let signal = Arc::new(AtomicBool::new(false));
+        let mut f = Follow::open(&spool.snapshot(), shared, signal.clone()).unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(f.read(&mut buf).unwrap(), 2);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            signal.store(true, Ordering::SeqCst);
+        });
+        let e = f.read(&mut buf).unwrap_err();
+        assert!(e.to_string().contains("signal"), "{e}");
+        t.join().unwrap();
+    }
 
     #[test]
     fn the_tail_reads_across_segments_and_removes_what_it_read() {
