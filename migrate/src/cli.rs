@@ -56,7 +56,8 @@ pub enum Command {
     /// source lacks (each named; "N extra on the target"). Exit status 3 on any difference.
     ///
     /// Not checked (the summary says so too): keys on the target that the source lacks
-    /// (without --extra), idle time/LFU on clusters or under different eviction policies,
+    /// (without --extra), idle time/LFU on clusters, under different eviction policies or
+    /// under a source policy that is neither LRU nor LFU (Redis's RDB does not carry them then),
     /// stream consumers' seen-time (a replica sets its own), function libraries, module aux
     /// data, keys written to the source after they were read.
     Verify(MigrateArgs),

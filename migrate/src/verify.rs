@@ -130,8 +130,14 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
     }
     let timeout = Duration::from_secs(a.timeout);
     let cluster = target.is_cluster();
-    // Idle times and counters: where the copy carried them, on a single server.
-    let mut lru_con = if a.no_lru || cluster {
+    // Idle times and counters: where the copy carried them, on a single server, and where the
+    // source's eviction policy keeps them (Redis's own RDB and replication carry them only
+    // then, so a `sync` under `noeviction` gives the target fresh ones).
+    let policy = src.eviction_policy().map(str::to_string);
+    let policy_keeps = policy
+        .as_deref()
+        .is_none_or(|p| p.contains("lru") || p.contains("lfu"));
+    let mut lru_con = if a.no_lru || cluster || !policy_keeps {
         None
     } else {
         Some(target.endpoint.connect(timeout)?)
@@ -282,7 +288,13 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
     );
     println!(
         "restore-migrate: verify: not checked: {}",
-        not_checked(a, cluster, field_ttls, lru_checked)
+        not_checked(
+            a,
+            cluster,
+            policy.as_deref().filter(|_| !policy_keeps),
+            field_ttls,
+            lru_checked
+        )
     );
     Ok(if differ + missing + extra > 0 {
         Exit::Different
@@ -293,7 +305,14 @@ pub fn verify(a: &MigrateArgs, src: Box<dyn Source>, target: &mut Target) -> Res
 
 /// What this run of verify did not compare, for the summary (the `verify --help` text lists
 /// the same).
-fn not_checked(a: &MigrateArgs, cluster: bool, field_ttls: bool, lru_checked: u64) -> String {
+/// `unkept_by`: the source's eviction policy, where it keeps no idle time or counter.
+fn not_checked(
+    a: &MigrateArgs,
+    cluster: bool,
+    unkept_by: Option<&str>,
+    field_ttls: bool,
+    lru_checked: u64,
+) -> String {
     let mut out = Vec::new();
     if !a.extra {
         out.push("keys on the target that the source lacks (--extra)".to_string());
@@ -302,6 +321,10 @@ fn not_checked(a: &MigrateArgs, cluster: bool, field_ttls: bool, lru_checked: u6
         out.push("idle time/LFU (--no-lru)".into());
     } else if cluster {
         out.push("idle time/LFU (cluster target)".into());
+    } else if let Some(p) = unkept_by {
+        out.push(format!(
+            "idle time/LFU (the source's maxmemory-policy is {p}: Redis's own RDB and replication do not carry them)"
+        ));
     } else if lru_checked == 0 {
         out.push("idle time/LFU (none kept by both sides under the same policy)".into());
     }

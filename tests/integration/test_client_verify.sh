@@ -4,8 +4,10 @@
 # Valkey's field-TTL layout):
 #   - verify --extra names a key on the target that the source lacks (same --match), exit 3;
 #     without --extra it is not looked for (exit 0) and the summary says so ("not checked:")
-#   - idle times: a key copied with its idle time is equal; a target key whose idle time is
-#     much shorter than the source's is a difference (exit 3, the key named)
+#   - idle times, on a source under allkeys-lru: a key copied with its idle time is equal; a
+#     target key whose idle time is much shorter than the source's is a difference (exit 3, the
+#     key named); under noeviction they are not compared (Redis's RDB and replication do not
+#     carry them) and the summary says so
 #   - a Redis 8.2.3 hash whose field TTLs were all removed (HPEXPIRE, then HPERSIST: type 25, no
 #     TTL left) copies under --field-ttl-policy reject to a host without field TTLs (it was
 #     refused for its type id), with the module and without
@@ -74,11 +76,19 @@ p = R('DUMP', 'idle:copied')
 for k in ('idle:copied', 'idle:touched'):
     R('RESTORE', k, 0, p, 'IDLETIME', 5000, 'REPLACE')
 PY
+r_on source CONFIG SET maxmemory-policy allkeys-lru >/dev/null
 mig verify "$SRC" "$DST" --match 'idle:*' -q
-assert_eq "verify idle:*: exit status 3" 3 "$STATUS"
+r_on source CONFIG SET maxmemory-policy noeviction >/dev/null
+assert_eq "verify idle:* under allkeys-lru: exit status 3" 3 "$STATUS"
 assert_match "verify idle:*: one equal, one different" "verify: 1 equal, 1 different" "$OUT"
 assert_match "verify idle:*: idle:touched named" "idle:touched: idle time differs: source 5[0-9]{3} s, target [0-9] s" "$ERR"
 assert_eq "verify idle:*: idle:copied not named" "" "$(grep -F idle:copied <<<"$ERR")"
+# Under noeviction (the default) neither Redis's RDB nor its replication carries idle times,
+# so a copy by sync has fresh ones: verify does not compare them, and says so.
+mig verify "$SRC" "$DST" --match 'idle:*' -q
+assert_eq "verify idle:* under noeviction: exit status 0" 0 "$STATUS"
+assert_match "verify idle:* under noeviction: says idle times are not compared, and why" \
+  "not checked: .*idle time/LFU \(the source's maxmemory-policy is noeviction" "$OUT"
 
 # ---------------------------------------------------------------------------------------------
 use_server target

@@ -40,6 +40,8 @@ pub struct LiveSource {
     /// Chunks sent and not yet received, oldest first: the source reads them while the client
     /// parses and hands on the one before (up to `CHUNKS_AHEAD`, so the two sides' work overlaps).
     inflight: VecDeque<InFlight>,
+    /// `maxmemory-policy`, where `CONFIG GET` answers.
+    policy: Option<String>,
     /// Our clock minus the source's, as measured by the current page's sizing round trip (a
     /// lower bound: see [`Sent::floor`]).
     clock_offset: Option<i64>,
@@ -171,11 +173,11 @@ impl LiveSource {
             };
             (vec![node], id)
         };
+        let policy = conn::config_get(&mut con, "maxmemory-policy");
         let lru = if no_lru {
             None
         } else {
-            let policy = conn::config_get(&mut con, "maxmemory-policy").unwrap_or_default();
-            let lru = if policy.contains("lfu") {
+            let lru = if policy.as_deref().is_some_and(|p| p.contains("lfu")) {
                 "FREQ"
             } else {
                 "IDLETIME"
@@ -237,6 +239,7 @@ impl LiveSource {
             selected: false,
             con: None,
             lru,
+            policy,
             total_keys: None,
             known_dbs: Vec::new(),
             seen: HashSet::new(),
@@ -1150,6 +1153,10 @@ impl Source for LiveSource {
 
     fn total(&self) -> Option<(u64, bool)> {
         self.total_keys.map(|n| (n, false))
+    }
+
+    fn eviction_policy(&self) -> Option<&str> {
+        self.policy.as_deref()
     }
 
     fn notes(&self) -> Vec<String> {

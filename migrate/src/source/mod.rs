@@ -121,6 +121,10 @@ pub trait Source: Send {
     fn total(&self) -> Option<(u64, bool)>;
     /// Notes gathered while reading (module aux data, checksum state, ...).
     fn notes(&self) -> Vec<String>;
+    /// A live source's `maxmemory-policy`, where it says (`CONFIG` answered).
+    fn eviction_policy(&self) -> Option<&str> {
+        None
+    }
 }
 
 pub fn now_ms() -> i64 {

@@ -442,9 +442,9 @@ fn follow_node(
             target = open_target(a, tgt_ep, true)?;
         }
         // A resumed run loading a new snapshot over what the earlier one wrote: remember the
-        // snapshot's keys, to find what the source deleted meanwhile (not for one master of a
-        // cluster source: the target also holds the other masters' keys).
-        let mut seen = (old.is_some() && node.slots.is_none()).then(SeenKeys::new);
+        // snapshot's keys, to find what the source deleted meanwhile (for one master of a
+        // cluster source, among the keys of its slots).
+        let mut seen = old.is_some().then(SeenKeys::new);
         if !load_snapshot(
             a,
             tag,
@@ -467,7 +467,17 @@ fn follow_node(
             return Ok(Exit::Stopped);
         }
         if let Some(seen) = &seen {
-            prune::stale_keys(a, tag, tgt_ep, caps.cluster, seen, &offset_key, timeout)?;
+            let slots = node.slots.as_deref().map(prune::slot_set);
+            prune::stale_keys(
+                a,
+                tag,
+                tgt_ep,
+                caps.cluster,
+                seen,
+                slots.as_deref(),
+                &offset_key,
+                timeout,
+            )?;
         }
         if replid.is_some() {
             applier.write_offset(&id, base, 0)?;

@@ -2,7 +2,8 @@
 //! the target still holds what the earlier run wrote: keys the new snapshot lacks were deleted
 //! (or expired) on the source while the sync was stopped, and overwriting does not remove them.
 //! They are counted and named; `--prune` deletes them. Only then is the stream applied, so no
-//! key the stream writes is taken for one.
+//! key the stream writes is taken for one. For one master of a cluster source only the keys of
+//! its slots are looked at: the target also holds the other masters' keys.
 
 use std::time::Duration;
 
@@ -13,18 +14,38 @@ use crate::conn::{self, as_bytes, Endpoint};
 use crate::error::{fatal, Result};
 use crate::report::show_key;
 use crate::seen::SeenKeys;
+use crate::target::key_slot;
 
 /// Names shown at most.
 const SHOWN: usize = 10;
 
+/// The slots a master serves, from its `CLUSTER NODES` slot fields (`0-5460 7000
+/// [7001->-id]`: ranges and single slots; slots being moved, in brackets, are not its own).
+pub fn slot_set(fields: &str) -> Vec<bool> {
+    let mut set = vec![false; SLOTS];
+    for f in fields.split_whitespace().filter(|f| !f.starts_with('[')) {
+        let (lo, hi) = f.split_once('-').unwrap_or((f, f));
+        if let (Ok(lo), Ok(hi)) = (lo.parse::<usize>(), hi.parse::<usize>()) {
+            if lo <= hi && lo < SLOTS {
+                set[lo..=hi.min(SLOTS - 1)].fill(true);
+            }
+        }
+    }
+    set
+}
+
+const SLOTS: usize = 16384;
+
 /// Finds (and with `--prune` deletes) the target's keys that `snapshot` lacks, the sync's own
-/// offset keys aside.
+/// offset keys aside; with `slots` (one master of a cluster source), only keys of those slots.
+#[allow(clippy::too_many_arguments)]
 pub fn stale_keys(
     a: &SyncArgs,
     tag: &str,
     ep: &Endpoint,
     cluster: bool,
     snapshot: &SeenKeys,
+    slots: Option<&[bool]>,
     offset_key: &str,
     timeout: Duration,
 ) -> Result<()> {
@@ -64,6 +85,7 @@ pub fn stale_keys(
                         .iter()
                         .filter_map(as_bytes)
                         .filter(|k| !k.starts_with(offset_key.as_bytes()))
+                        .filter(|k| slots.is_none_or(|s| s[key_slot(k)]))
                         .filter(|k| !snapshot.contains(db, k))
                         .map(<[u8]>::to_vec)
                         .collect(),
@@ -106,4 +128,16 @@ pub fn stale_keys(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_masters_slots_are_its_ranges_and_single_slots_not_those_being_moved() {
+        let s = slot_set("0-2 7 16383 [8->-abc] [9-<-def]");
+        let on: Vec<usize> = (0..SLOTS).filter(|&i| s[i]).collect();
+        assert_eq!(on, vec![0, 1, 2, 7, 16383]);
+    }
 }
