@@ -37,6 +37,32 @@ pub fn from_element(e: Element<'_>) -> core::result::Result<f64, ErrorKind> {
     }
 }
 
+/// Checks a score stored as a ziplist/listpack element as [`from_element`] does, and says
+/// whether it is `-0`, without computing the double where the text's form settles both: plain
+/// decimals (`-?D+(.D+)?`, at most 128 bytes) are always finite numbers, and `-0` exactly when
+/// every digit is 0. Parsing the text was most of the validation of a listpack zset (300-400
+/// instructions a score, bench/profile.py); other forms (exponents, `inf`) are parsed.
+pub fn check_element(e: Element<'_>) -> core::result::Result<bool, ErrorKind> {
+    let text = match e {
+        Element::Int(_) => return Ok(false),
+        Element::Bytes(b) => b,
+    };
+    let (negative, unsigned) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
+    };
+    let (int, frac) = match unsigned.iter().position(|&b| b == b'.') {
+        Some(dot) => (&unsigned[..dot], Some(&unsigned[dot + 1..])),
+        None => (unsigned, None),
+    };
+    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
+    if text.len() <= 128 && digits(int) && frac.is_none_or(digits) {
+        let zero = |d: &[u8]| d.iter().all(|&b| b == b'0');
+        return Ok(negative && zero(int) && frac.is_none_or(zero));
+    }
+    from_element(e).map(is_negative_zero)
+}
+
 /// Whether `score` is `-0`. Redis 7.0+ and Valkey write a listpack score that is an integer as
 /// an integer entry (`zzlInsertAt`: `double2ll`), so ZADD and the module API's `ZsetAdd` store
 /// `-0` as `0`, in the listpack and in a skiplist converted from it; only the server's loader
@@ -92,6 +118,56 @@ mod tests {
             );
         }
         assert_eq!(parse_text(b"nan").unwrap_err(), ErrorKind::NanScore);
+    }
+
+    /// The plain-decimal shortcut agrees with parsing on every text it takes, and on the texts
+    /// around its edges.
+    #[test]
+    fn score_checks_agree_with_parsing() {
+        let long = format!("{}.5", "9".repeat(126));
+        let too_long = format!("{}.5", "9".repeat(127));
+        let texts = [
+            "0",
+            "-0",
+            "-0.0",
+            "0.000",
+            "-00.00",
+            "1",
+            "-1",
+            "007",
+            "1.5",
+            "-123456.789",
+            "1.",
+            ".5",
+            "-.0",
+            "-",
+            ".",
+            "",
+            "1e5",
+            "-0e5",
+            "-1e-400",
+            "inf",
+            "-inf",
+            "nan",
+            "+1",
+            "1.2.3",
+            "1..2",
+            " 1",
+            "1 ",
+            "0x10",
+            "١",
+            &long,
+            &too_long,
+        ];
+        for t in texts {
+            let e = Element::Bytes(t.as_bytes());
+            assert_eq!(
+                check_element(e),
+                from_element(e).map(is_negative_zero),
+                "{t:?}"
+            );
+        }
+        assert_eq!(check_element(Element::Int(0)), Ok(false));
     }
 
     #[test]
