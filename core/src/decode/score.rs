@@ -57,39 +57,62 @@ pub fn check_element(e: Element<'_>) -> core::result::Result<bool, ErrorKind> {
     }
 }
 
-/// For a text of the form [`check_element`] settles, whether every mantissa digit is 0.
+/// For a text of the form [`check_element`] settles, whether every mantissa digit is 0. One
+/// pass over the bytes (splitting the text at `.` and `e` first took as long as parsing it).
 fn plain_decimal(text: &[u8]) -> Option<bool> {
     if text.len() > 128 {
         return None;
     }
-    let unsigned = text.strip_prefix(b"-").unwrap_or(text);
-    let (mantissa, exponent) = match unsigned.iter().position(|&b| b == b'e' || b == b'E') {
-        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
-        None => (unsigned, None),
+    let mut i = usize::from(text.first() == Some(&b'-'));
+    // The OR of every mantissa digit's value: 0 when all are 0.
+    let mut digits_or = 0u8;
+    let mut digits = |i: &mut usize| -> bool {
+        let start = *i;
+        while let Some(d) = text
+            .get(*i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|&d| d <= 9)
+        {
+            digits_or |= d;
+            *i += 1;
+        }
+        *i > start
     };
-    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
-        Some(dot) => (&mantissa[..dot], Some(&mantissa[dot + 1..])),
-        None => (mantissa, None),
-    };
-    let digits = |d: &[u8]| !d.is_empty() && d.iter().all(u8::is_ascii_digit);
-    if !digits(int) || !frac.is_none_or(digits) {
+    if !digits(&mut i) {
         return None;
     }
-    if let Some(exp) = exponent {
-        let exp = exp
-            .strip_prefix(b"+")
-            .or_else(|| exp.strip_prefix(b"-"))
-            .unwrap_or(exp);
-        if exp.len() > 3 || !digits(exp) {
+    if text.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
             return None;
         }
-        let value = exp.iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+    }
+    if let Some(&e) = text.get(i) {
+        // `e` or `E`, an optional sign, then 1 to 3 digits worth at most 150.
+        if e | 0x20 != b'e' {
+            return None;
+        }
+        i += 1;
+        if matches!(text.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exponent = &text[i.min(text.len())..];
+        if exponent.is_empty() || exponent.len() > 3 {
+            return None;
+        }
+        let mut value = 0u32;
+        for &b in exponent {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            value = value * 10 + u32::from(d);
+        }
         if value > 150 {
             return None;
         }
     }
-    let zero = |d: &[u8]| d.iter().all(|&b| b == b'0');
-    Some(zero(int) && frac.is_none_or(zero))
+    Some(digits_or == 0)
 }
 
 /// Whether `score` is `-0`. Redis 7.0+ and Valkey write a listpack score that is an integer as
@@ -218,6 +241,29 @@ mod tests {
             );
         }
         assert_eq!(check_element(Element::Int(0)), Ok(false));
+    }
+
+    /// The same on random texts of digits, signs, points and exponent marks.
+    #[test]
+    fn score_checks_agree_with_parsing_on_random_texts() {
+        let alphabet = b"0000123456789..--+eE";
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 12) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (4 + 5 * k)) % alphabet.len() as u64) as usize])
+                .collect();
+            let e = Element::Bytes(&text);
+            assert_eq!(
+                check_element(e),
+                from_element(e).map(is_negative_zero),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]
