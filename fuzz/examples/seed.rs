@@ -117,7 +117,7 @@ fn blobs(value: &Value<'_>, corpora: &mut Corpora) {
                 match node {
                     ListNode::Ziplist(b) => corpora.add("ziplist", b),
                     ListNode::Listpack(b) => corpora.add("listpack", b),
-                    ListNode::Plain(_) => {}
+                    ListNode::Plain(_) | ListNode::Strings(_) => {}
                 }
             }
         }

@@ -65,6 +65,22 @@ assert_eq "RDB 15 footer: restored" OK "$(r_file "$P/v15.dump" RESTORE.ASKING k:
 assert_eq "RDB 15 footer: value" '"hello"' "$(r GET k:v15)"
 assert_eq "RDB 15 footer: handed over transcoded" "$(after 1 0 1 1 "$b")" "$(counts)"
 assert_eq "  and counted as one the server would refuse" 1 "$(field native_would_refuse)"
+# One CRC: a wrong CRC on a payload handed over unchanged is the server's to find, and its reply
+# is the handler's, word for word; a zero CRC (which newer servers skip) and one on a payload the
+# module transcodes are the module's to check, so the handler replies.
+payload badcrc "$P/l.dump" >"$P/l-badcrc.dump"
+payload zerocrc "$P/l.dump" >"$P/l-zerocrc.dump"
+payload badcrc "$P/v15.dump" >"$P/v15-badcrc.dump"
+b=$(counts)
+assert_eq "bad CRC: the server's reply" "$ERR_VERSION" "$(r_file "$P/l-badcrc.dump" RESTORE.ASKING k:bad1 0 @P@)"
+assert_eq "bad CRC: handed over, the server found it" "$(after 1 0 1 1 "$b")" "$(counts)"
+assert_eq "bad CRC over a key: BUSYKEY first" '(error) BUSYKEY Target key name already exists.' \
+  "$(r_file "$P/l-badcrc.dump" RESTORE.ASKING k:s 0 @P@)"
+b=$(counts)
+assert_eq "zero CRC: the handler's reply" "$ERR_VERSION" "$(r_file "$P/l-zerocrc.dump" RESTORE.ASKING k:bad2 0 @P@)"
+assert_eq "bad CRC, transcoded: the handler's reply" "$ERR_VERSION" "$(r_file "$P/v15-badcrc.dump" RESTORE.ASKING k:bad3 0 @P@)"
+assert_eq "  both left to the handler" "$(after 0 2 0 2 "$b")" "$(counts)"
+assert_eq "  no key written" 0 "$(r_int EXISTS k:bad1 k:bad2 k:bad3)"
 
 # What the filter leaves to the handler: today's replies, counted under restore.asking.
 b=$(counts)

@@ -114,6 +114,7 @@ impl<'a> Element<'a> {
 
     /// The identity of the element for duplicate detection: `"5"` and the integer 5 are the
     /// same member, `"05"` is not.
+    #[inline]
     pub fn key(&self) -> ElementKey<'a> {
         match *self {
             Element::Int(i) => ElementKey::Int(i),
@@ -125,6 +126,7 @@ impl<'a> Element<'a> {
     }
 
     /// The element as an integer if it is one (or a canonical decimal string).
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match self.key() {
             ElementKey::Int(i) => Some(i),

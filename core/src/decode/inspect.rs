@@ -37,6 +37,7 @@ fn encoding_of(type_id: u8, value: &Value<'_>) -> String {
             _ if type_id == RDB_TYPE_LIST_ZIPLIST => "ziplist",
             _ if type_id == RDB_TYPE_LIST_QUICKLIST => "quicklist (ziplist nodes)",
             Some(ListNode::Plain(_))
+            | Some(ListNode::Strings(_))
             | Some(ListNode::Listpack(_))
             | None
             | Some(ListNode::Ziplist(_)) => "quicklist (listpack nodes)",

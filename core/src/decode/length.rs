@@ -67,13 +67,57 @@ pub fn read_count(c: &mut Cursor<'_>, min_bytes: usize) -> Result<usize> {
 
 /// Reads a string object.
 pub fn read_string<'a>(c: &mut Cursor<'a>) -> Result<RdbString<'a>> {
+    Ok(match read_stored_string(c)? {
+        StoredString::Bytes(b) => RdbString::Bytes(Cow::Borrowed(b)),
+        StoredString::Int(i) => RdbString::Int(i),
+        StoredString::Lzf(lzf) => RdbString::Bytes(Cow::Owned(lzf.decompress()?)),
+    })
+}
+
+/// A string object as it is stored: the bytes, an integer encoding, or LZF data whose
+/// decompression is the caller's to ask for (or skip, when it was done before).
+#[derive(Debug, Clone, Copy)]
+pub enum StoredString<'a> {
+    Bytes(&'a [u8]),
+    Int(i64),
+    Lzf(Lzf<'a>),
+}
+
+/// An LZF-compressed string whose lengths were read and checked, but not its data.
+#[derive(Debug, Clone, Copy)]
+pub struct Lzf<'a> {
+    compressed: &'a [u8],
+    len: usize,
+    /// Payload offset of the string, where its errors are reported.
+    at: usize,
+}
+
+impl Lzf<'_> {
+    /// The decompressed bytes, or the string's error.
+    pub fn decompress(&self) -> Result<Vec<u8>> {
+        super::lzf::decompress(self.compressed, self.len)
+            .ok_or_else(|| super::DecodeError::new(ErrorKind::InvalidLzf, self.at))
+    }
+}
+
+/// Reads a string object without decompressing it: [`read_string`] for walkers that keep what
+/// they decompressed the first time.
+#[inline]
+pub fn read_stored_string<'a>(c: &mut Cursor<'a>) -> Result<StoredString<'a>> {
     let start = c.offset();
+    // The most common string first: raw bytes with a 6-bit length.
+    if let Some(&first) = c.rest().first() {
+        if first >> 6 == RDB_6BITLEN {
+            c.skip(1)?;
+            return c.read_bytes_u64(u64::from(first)).map(StoredString::Bytes);
+        }
+    }
     match read_len_or_special(c)? {
-        Len::Plain(n) => Ok(RdbString::Bytes(Cow::Borrowed(c.read_bytes_u64(n)?))),
-        Len::Special(RDB_ENC_INT8) => Ok(RdbString::Int(i64::from(c.read_u8()? as i8))),
-        Len::Special(RDB_ENC_INT16) => Ok(RdbString::Int(i64::from(c.read_u16_le()? as i16))),
-        Len::Special(RDB_ENC_INT32) => Ok(RdbString::Int(i64::from(c.read_u32_le()? as i32))),
-        Len::Special(RDB_ENC_LZF) => read_lzf(c, start).map(|v| RdbString::Bytes(Cow::Owned(v))),
+        Len::Plain(n) => Ok(StoredString::Bytes(c.read_bytes_u64(n)?)),
+        Len::Special(RDB_ENC_INT8) => Ok(StoredString::Int(i64::from(c.read_u8()? as i8))),
+        Len::Special(RDB_ENC_INT16) => Ok(StoredString::Int(i64::from(c.read_u16_le()? as i16))),
+        Len::Special(RDB_ENC_INT32) => Ok(StoredString::Int(i64::from(c.read_u32_le()? as i32))),
+        Len::Special(RDB_ENC_LZF) => read_lzf(c, start).map(StoredString::Lzf),
         Len::Special(_) => Err(super::DecodeError::new(
             ErrorKind::InvalidStringEncoding,
             start,
@@ -106,7 +150,7 @@ pub fn read_blob_based<'a>(c: &mut Cursor<'a>) -> Result<(Cow<'a, [u8]>, super::
     Ok((blob, base))
 }
 
-fn read_lzf(c: &mut Cursor<'_>, start: usize) -> Result<Vec<u8>> {
+fn read_lzf<'a>(c: &mut Cursor<'a>, start: usize) -> Result<Lzf<'a>> {
     let clen = read_len(c)?;
     let ulen = read_len(c)?;
     let bad = || super::DecodeError::new(ErrorKind::InvalidLzf, start);
@@ -115,8 +159,12 @@ fn read_lzf(c: &mut Cursor<'_>, start: usize) -> Result<Vec<u8>> {
         return Err(bad());
     }
     let compressed = c.read_bytes_u64(clen)?;
-    let ulen = usize::try_from(ulen).map_err(|_| bad())?;
-    super::lzf::decompress(compressed, ulen).ok_or_else(bad)
+    let len = usize::try_from(ulen).map_err(|_| bad())?;
+    Ok(Lzf {
+        compressed,
+        len,
+        at: start,
+    })
 }
 
 /// Reads an 8-byte little-endian millisecond time.

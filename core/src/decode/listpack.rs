@@ -44,45 +44,102 @@ fn backlen_matches(bytes: &[u8], enc_len: usize) -> bool {
     })
 }
 
-/// Decodes the entry at the cursor, which holds the bytes up to (not including) the
-/// terminating 0xFF, so no entry can reach it. On failure the caller reports the entry's start;
-/// the kind of the error returned here does not matter.
-#[inline(always)]
-fn entry<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
-    // Fast path, most entries of real listpacks: a 7-bit uint or a string of up to 63 bytes,
-    // whose one-byte backlen is the entry's size. Same checks as below, fewer branches.
-    let rest = c.rest();
-    if let Some(&b0) = rest.first() {
-        if b0 & 0x80 == 0 {
-            if rest.get(1) == Some(&1) {
-                c.skip(2)?;
-                return Ok(Element::Int(i64::from(b0)));
-            }
-        } else if b0 & 0xc0 == 0x80 {
-            let enc_len = 1 + usize::from(b0 & 0x3f);
-            if rest.get(enc_len) == Some(&(enc_len as u8)) {
-                c.skip(enc_len + 1)?;
-                return Ok(Element::Bytes(&rest[1..enc_len]));
-            }
-        } else if b0 & 0xf0 == 0xe0 {
-            // A string of up to 4095 bytes (list elements, JSON values): a backlen of 1 or 2 bytes.
-            if let Some(&b1) = rest.get(1) {
-                let enc_len = 2 + ((usize::from(b0 & 0x0f) << 8) | usize::from(b1));
-                let backlen_ok = if enc_len < 128 {
-                    rest.get(enc_len) == Some(&(enc_len as u8))
-                } else {
-                    rest.get(enc_len..enc_len + 2)
-                        == Some(&[(enc_len >> 7) as u8, (enc_len & 0x7f) as u8 | 0x80][..])
-                };
-                if backlen_ok {
-                    let data = &rest[2..enc_len];
-                    c.skip(enc_len + backlen_size(enc_len))?;
-                    return Ok(Element::Bytes(data));
-                }
-            }
-        }
+/// For each first byte of an entry, the size of its encoding and data where the byte alone
+/// says it: 7-bit uints, 6-bit-length strings, 13-bit and fixed-width integers (1 to 64 bytes,
+/// so a one-byte backlen); 0 where it does not (12- and 32-bit-length strings, whose length
+/// follows) and for the bytes no entry starts with (F5-FF).
+static FIXED_SIZE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b as u8 {
+            0x00..=0x7f => 1,
+            0x80..=0xbf => 1 + (b as u8 & 0x3f),
+            0xc0..=0xdf => 2,
+            0xf1 => 3,
+            0xf2 => 4,
+            0xf3 => 5,
+            0xf4 => 9,
+            _ => 0,
+        };
+        b += 1;
     }
-    entry_general(c)
+    t
+};
+
+/// Where the entry at `pos` of `body` ends (after its backlen), when its first byte says its
+/// size and its backlen is that size: the common case of [`validate`], one table lookup and
+/// one compare.
+#[inline(always)]
+fn fixed_entry_end(body: &[u8], pos: usize) -> Option<usize> {
+    let size = usize::from(FIXED_SIZE[usize::from(*body.get(pos)?)]);
+    (size != 0 && body.get(pos + size) == Some(&(size as u8))).then_some(pos + size + 1)
+}
+
+/// Decodes the entry at `pos` of `body` (the listpack up to, not including, its terminating
+/// 0xFF, so no entry can reach it) without a cursor: the element and where the next entry
+/// starts. Every encoding whose entry is shorter than 128 bytes (a one-byte backlen), and
+/// 12-bit-length strings of any size, are read here; `None` for the rest (32-bit-length
+/// strings) and for anything malformed, which [`entry_general`] then reads or refuses. So this
+/// never accepts what the general decoder refuses, nor reads it differently (tested on every
+/// first byte, backlen byte and room).
+#[inline(always)]
+fn entry<'b>(body: &'b [u8], pos: usize) -> Option<(Element<'b>, usize)> {
+    let rest = body.get(pos..)?;
+    let b0 = *rest.first()?;
+    // (element, encoding + data size): each arm reads only bytes before `rest[enc_len]`, the
+    // backlen, whose presence is checked below before anything is returned.
+    let (element, enc_len) = match b0 {
+        0x00..=0x7f => (Element::Int(i64::from(b0)), 1),
+        0x80..=0xbf => {
+            let enc_len = 1 + usize::from(b0 & 0x3f);
+            (Element::Bytes(rest.get(1..enc_len)?), enc_len)
+        }
+        0xc0..=0xdf => {
+            let u = (i64::from(b0 & 0x1f) << 8) | i64::from(*rest.get(1)?);
+            // 13-bit two's complement.
+            (Element::Int(if u < 4096 { u } else { u - 8192 }), 2)
+        }
+        0xe0..=0xef => {
+            let enc_len = 2 + ((usize::from(b0 & 0x0f) << 8) | usize::from(*rest.get(1)?));
+            let data = rest.get(2..enc_len)?;
+            if enc_len >= 128 {
+                // A two-byte backlen (entries of 128..=4097 bytes).
+                let backlen = rest.get(enc_len..enc_len + 2)?;
+                if backlen != [(enc_len >> 7) as u8, (enc_len & 0x7f) as u8 | 0x80] {
+                    return None;
+                }
+                return Some((Element::Bytes(data), pos + enc_len + 2));
+            }
+            (Element::Bytes(data), enc_len)
+        }
+        0xf1 => {
+            let b = rest.get(1..3)?;
+            (Element::Int(i64::from(i16::from_le_bytes([b[0], b[1]]))), 3)
+        }
+        0xf2 => {
+            let b = rest.get(1..4)?;
+            let v = i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8;
+            (Element::Int(i64::from(v)), 4)
+        }
+        0xf3 => {
+            let b = rest.get(1..5)?;
+            (
+                Element::Int(i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+                5,
+            )
+        }
+        0xf4 => {
+            let b: [u8; 8] = rest.get(1..9)?.try_into().ok()?;
+            (Element::Int(i64::from_le_bytes(b)), 9)
+        }
+        _ => return None,
+    };
+    // A one-byte backlen: the entry's size.
+    if *rest.get(enc_len)? != enc_len as u8 {
+        return None;
+    }
+    Some((element, pos + enc_len + 1))
 }
 
 /// [`entry`] for every encoding, and for the fast path's inputs when they are malformed.
@@ -129,6 +186,18 @@ fn entry_general<'b>(c: &mut Cursor<'b>) -> Result<Element<'b>> {
     Ok(element)
 }
 
+/// The entry at `pos` through [`entry_general`]: the encodings [`entry`] leaves to it, or the
+/// error for the entry at `pos`.
+#[cold]
+#[inline(never)]
+fn entry_slow(body: &[u8], pos: usize, base: Base) -> Result<(Element<'_>, usize)> {
+    let bad = || base.error(ErrorKind::InvalidListpack, pos);
+    let mut c = Cursor::with_base(body, base);
+    c.skip(pos).map_err(|_| bad())?;
+    let element = entry_general(&mut c).map_err(|_| bad())?;
+    Ok((element, c.position()))
+}
+
 /// Validates `blob` as a listpack and calls `f` with each element in order. Returns the number of
 /// elements. `base` is the blob's payload offset, for error positions.
 ///
@@ -150,29 +219,183 @@ where
     E: From<DecodeError>,
     F: FnMut(Element<'b>, usize) -> core::result::Result<(), E>,
 {
-    let invalid_header = || base.error(ErrorKind::InvalidListpack, 0);
-    // Everything before the terminator: no entry may reach it.
-    let Some((&EOF, body)) = blob.split_last() else {
-        return Err(invalid_header().into());
-    };
-    let mut c = Cursor::with_base(body, base);
-    let (Ok(total), Ok(numele)) = (c.read_u32_le(), c.read_u16_le()) else {
-        return Err(invalid_header().into());
-    };
-    if usize::try_from(total).ok() != Some(blob.len()) {
-        return Err(invalid_header().into());
-    }
+    let (body, numele) = header(blob, base)?;
     let mut count = 0usize;
-    while !c.is_empty() {
-        let at = c.position();
-        let element = entry(&mut c).map_err(|_| c.err_at(ErrorKind::InvalidListpack, at))?;
-        f(element, at)?;
+    let mut pos = HEADER_SIZE;
+    while pos < body.len() {
+        let (element, next) = match entry(body, pos) {
+            Some(read) => read,
+            None => entry_slow(body, pos, base)?,
+        };
+        f(element, pos)?;
+        pos = next;
         count += 1;
     }
-    if numele != NUMELE_UNKNOWN && usize::from(numele) != count {
-        return Err(base.error(ErrorKind::InvalidListpack, 4).into());
-    }
+    check_count(numele, count, base)?;
     Ok(count)
+}
+
+/// Checks the header and terminator of `blob`; returns the bytes before the terminator (no
+/// entry may reach it) and the declared element count.
+#[inline]
+fn header(blob: &[u8], base: Base) -> Result<(&[u8], u16)> {
+    let invalid_header = || base.error(ErrorKind::InvalidListpack, 0);
+    let Some((&EOF, body)) = blob.split_last() else {
+        return Err(invalid_header());
+    };
+    let Some(header) = body.first_chunk::<HEADER_SIZE>() else {
+        return Err(invalid_header());
+    };
+    let total = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+    let numele = u16::from_le_bytes([header[4], header[5]]);
+    if usize::try_from(total).ok() != Some(blob.len()) {
+        return Err(invalid_header());
+    }
+    Ok((body, numele))
+}
+
+/// The declared element count, unless unknown (0xFFFF), must be the count walked.
+#[inline]
+fn check_count(numele: u16, count: usize, base: Base) -> Result<()> {
+    if numele != NUMELE_UNKNOWN && usize::from(numele) != count {
+        return Err(base.error(ErrorKind::InvalidListpack, 4));
+    }
+    Ok(())
+}
+
+/// [`walk_at`] for listpacks of keys and values (hash fields and their values: `stride` 2):
+/// `f` is called with every `stride`-th element (the first, and so on) and its position; the
+/// others are validated without being read, as [`validate`] does. Returns the number of
+/// elements, all included.
+#[inline]
+pub fn walk_keys_at<'b, E, F>(
+    blob: &'b [u8],
+    base: Base,
+    stride: usize,
+    mut f: F,
+) -> core::result::Result<usize, E>
+where
+    E: From<DecodeError>,
+    F: FnMut(Element<'b>, usize) -> core::result::Result<(), E>,
+{
+    let (body, numele) = header(blob, base)?;
+    let mut count = 0usize;
+    let mut pos = HEADER_SIZE;
+    let mut until_key = 0usize;
+    while pos < body.len() {
+        if until_key == 0 {
+            let (element, next) = match entry(body, pos) {
+                Some(read) => read,
+                None => entry_slow(body, pos, base)?,
+            };
+            f(element, pos)?;
+            pos = next;
+            until_key = stride;
+        } else {
+            pos = match fixed_entry_end(body, pos) {
+                Some(end) => end,
+                None => match entry(body, pos) {
+                    Some((_, next)) => next,
+                    None => entry_slow(body, pos, base)?.1,
+                },
+            };
+        }
+        until_key -= 1;
+        count += 1;
+    }
+    check_count(numele, count, base)?;
+    Ok(count)
+}
+
+/// Validates `blob` as a listpack, as [`walk`] does, without reading its elements: the walk of
+/// a list's quicklist nodes, which only needs their structure (half the instructions of a
+/// walk that decodes every element). Returns the number of elements.
+pub fn validate(blob: &[u8], base: Base) -> Result<usize> {
+    let (body, numele) = header(blob, base)?;
+    let mut count = 0usize;
+    let mut pos = HEADER_SIZE;
+    while pos < body.len() {
+        pos = match fixed_entry_end(body, pos) {
+            Some(end) => end,
+            None => match entry(body, pos) {
+                Some((_, next)) => next,
+                None => entry_slow(body, pos, base)?.1,
+            },
+        };
+        count += 1;
+    }
+    check_count(numele, count, base)?;
+    Ok(count)
+}
+
+/// A listpack read entry by entry, for walkers that decide as they go which entries they read
+/// and which they only validate (a stream node's fields and values). Every entry is validated
+/// as [`walk`] validates it, in order; [`Entries::finish`] then checks the declared count.
+pub struct Entries<'b> {
+    body: &'b [u8],
+    pos: usize,
+    base: Base,
+    count: usize,
+    numele: u16,
+}
+
+impl<'b> Entries<'b> {
+    /// Checks the header and terminator of `blob`.
+    pub fn new(blob: &'b [u8], base: Base) -> Result<Self> {
+        let (body, numele) = header(blob, base)?;
+        Ok(Entries {
+            body,
+            pos: HEADER_SIZE,
+            base,
+            count: 0,
+            numele,
+        })
+    }
+
+    /// Whether every entry was read.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.body.len()
+    }
+
+    /// Position in the blob of the next entry.
+    #[inline(always)]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Reads the next entry; call only when not [`is_empty`](Self::is_empty).
+    #[inline(always)]
+    pub fn next_element(&mut self) -> Result<Element<'b>> {
+        let (element, next) = match entry(self.body, self.pos) {
+            Some(read) => read,
+            None => entry_slow(self.body, self.pos, self.base)?,
+        };
+        self.pos = next;
+        self.count += 1;
+        Ok(element)
+    }
+
+    /// Validates the next entry without reading it; call only when not
+    /// [`is_empty`](Self::is_empty).
+    #[inline(always)]
+    pub fn skip(&mut self) -> Result<()> {
+        self.pos = match fixed_entry_end(self.body, self.pos) {
+            Some(end) => end,
+            None => match entry(self.body, self.pos) {
+                Some((_, next)) => next,
+                None => entry_slow(self.body, self.pos, self.base)?.1,
+            },
+        };
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Checks the declared count, once every entry was read; returns the count.
+    pub fn finish(self) -> Result<usize> {
+        check_count(self.numele, self.count, self.base)?;
+        Ok(self.count)
+    }
 }
 
 /// Calls `f` with each element of an already validated listpack.
@@ -198,14 +421,45 @@ pub(crate) mod tests {
     use super::*;
 
     /// One entry through the fast path or the general decoder: the element and the bytes read.
+    /// One entry as the walk reads it (the fast path, else the general decoder), or through
+    /// the general decoder alone: the element and the bytes read. The fast path alone, where it
+    /// reads an entry, must read it as the general decoder does.
     fn decode(blob: &[u8], general: bool) -> Option<(Element<'_>, usize)> {
-        let mut c = Cursor::with_base(blob, 7);
-        let e = if general {
-            entry_general(&mut c)
-        } else {
-            entry(&mut c)
-        };
-        e.ok().map(|e| (e, c.position()))
+        let slow = entry_slow(blob, 0, Base::payload(7)).ok();
+        if general {
+            return slow;
+        }
+        match entry(blob, 0) {
+            Some(fast) => {
+                assert_eq!(Some(fast), slow, "{blob:?}");
+                Some(fast)
+            }
+            None => slow,
+        }
+    }
+
+    /// The fast path reads every valid entry of the encodings it covers (all but 32-bit-length
+    /// strings), so the general decoder only sees those and malformed entries.
+    #[test]
+    fn entry_fast_path_covers_every_encoding_but_long_strings() {
+        let mut entries: Vec<Vec<u8>> = vec![
+            vec![0x05, 0x01],
+            entry_bytes(&[0x83], b"abc"),
+            vec![0xdf, 0xff, 0x02],
+            entry_bytes(&[0xe0, 200], &[b'x'; 200]),
+            entry_bytes(&[0xef, 0xff], &[b'x'; 4095]),
+            entry_bytes(&[0xf1], &(-300i16).to_le_bytes()),
+            entry_bytes(&[0xf2], &[0x40, 0x42, 0x0f]),
+            entry_bytes(&[0xf3], &i32::MIN.to_le_bytes()),
+            entry_bytes(&[0xf4], &i64::MAX.to_le_bytes()),
+        ];
+        for e in &entries {
+            let (_, next) = entry(e, 0).unwrap_or_else(|| panic!("{:x?}", &e[..3]));
+            assert_eq!(next, e.len());
+        }
+        entries.push(entry_bytes(&[0xf0, 3, 0, 0, 0], b"abc"));
+        assert!(entry(entries.last().unwrap(), 0).is_none());
+        assert!(decode(entries.last().unwrap(), false).is_some());
     }
 
     /// The fast path of `entry` agrees with the general decoder on every first byte, every
@@ -252,6 +506,66 @@ pub(crate) mod tests {
                         "len {len} room {room} byte {i} +{delta}"
                     );
                 }
+            }
+        }
+    }
+
+    /// `validate` (no elements) and `walk` agree on every listpack: the same count, or the same
+    /// error. Listpacks of every kind of entry, then each with one byte changed anywhere.
+    #[test]
+    fn validate_agrees_with_walk() {
+        let kinds: Vec<Vec<u8>> = vec![
+            vec![0x05, 0x01],
+            entry_bytes(&[0x83], b"abc"),
+            entry_bytes(&[0x80], b""),
+            vec![0xdf, 0xff, 0x02],
+            entry_bytes(&[0xe0, 5], b"hello"),
+            entry_bytes(&[0xe0, 200], &[b'x'; 200]),
+            entry_bytes(&[0xf1], &(-300i16).to_le_bytes()),
+            entry_bytes(&[0xf2], &[0x40, 0x42, 0x0f]),
+            entry_bytes(&[0xf3], &i32::MIN.to_le_bytes()),
+            entry_bytes(&[0xf4], &i64::MAX.to_le_bytes()),
+            entry_bytes(&[0xf0, 3, 0, 0, 0], b"abc"),
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let agree = |blob: &[u8]| {
+            let walked = walk(blob, Base::payload(3), |_| Ok::<_, DecodeError>(()));
+            assert_eq!(validate(blob, Base::payload(3)), walked, "{blob:x?}");
+            for stride in 1..4 {
+                let mut all = Vec::new();
+                let walked = walk_at(blob, Base::payload(3), |e, at| {
+                    all.push((e, at));
+                    Ok::<_, DecodeError>(())
+                });
+                let mut keys = Vec::new();
+                let keyed = walk_keys_at(blob, Base::payload(3), stride, |e, at| {
+                    keys.push((e, at));
+                    Ok::<_, DecodeError>(())
+                });
+                assert_eq!(keyed, walked, "{blob:x?}");
+                if walked.is_ok() {
+                    let every: Vec<_> = all.into_iter().step_by(stride).collect();
+                    assert_eq!(keys, every, "{blob:x?}");
+                }
+            }
+        };
+        for _ in 0..300 {
+            let n = (next() % 12) as usize;
+            let entries: Vec<&[u8]> = (0..n)
+                .map(|_| kinds[(next() % kinds.len() as u64) as usize].as_slice())
+                .collect();
+            let good = build(&entries, n as u16);
+            agree(&good);
+            for at in 0..good.len() {
+                let mut bad = good.clone();
+                bad[at] = next() as u8;
+                agree(&bad);
             }
         }
     }

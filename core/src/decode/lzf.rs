@@ -9,16 +9,19 @@
 //! chunks (see [`WILD`]). The `lzf` crate's decoder, which this crate used before, runs at about
 //! half the speed of Redis's C; it remains a dev-dependency to cross-check this one.
 
-/// Bytes copied at once where the buffers have room past the end of a copy: a fixed-size copy is
-/// a couple of vector moves where a short variable one is a `memcpy` call. The extra bytes land
-/// where later output overwrites them (the output must end exactly at `out_len`).
+/// The chunk references of 16 bytes back or more are copied in: a fixed-size copy is a couple
+/// of vector moves where a short variable one is a `memcpy` call.
 const WILD: usize = 16;
 
 /// Decompresses `input` into exactly `out_len` bytes; `None` when the data is malformed (a
 /// truncated instruction, a reference before the start) or does not produce exactly `out_len`.
+///
+/// The output is allocated once and never zeroed: it grows by what is decompressed (zeroing it
+/// first was a tenth of the instructions). [`fast`] runs every instruction far enough from
+/// both ends; this checked loop the rest.
 pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; out_len];
-    let (mut ip, mut op) = (0usize, 0usize);
+    let mut out = Vec::with_capacity(out_len);
+    let mut ip = fast(input, &mut out, out_len)?;
     let in_len = input.len();
     while ip < in_len {
         let ctrl = usize::from(input[ip]);
@@ -26,16 +29,12 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         if ctrl < 32 {
             // A literal run of 1..=32 bytes.
             let len = ctrl + 1;
-            if len > in_len - ip || len > out_len - op {
+            let run = input.get(ip..ip + len)?;
+            if len > out_len - out.len() {
                 return None;
             }
-            if len <= WILD && ip + WILD <= in_len && op + WILD <= out_len {
-                out[op..op + WILD].copy_from_slice(&input[ip..ip + WILD]);
-            } else {
-                out[op..op + len].copy_from_slice(&input[ip..ip + len]);
-            }
+            out.extend_from_slice(run);
             ip += len;
-            op += len;
             continue;
         }
         let mut len = ctrl >> 5;
@@ -46,35 +45,74 @@ pub fn decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
         len += 2;
         let back = ((ctrl & 0x1f) << 8) + usize::from(*input.get(ip)?) + 1;
         ip += 1;
-        if len > out_len - op {
+        if len > out_len - out.len() {
             return None;
         }
-        let start = op.checked_sub(back)?;
-        if back >= len && len > 4 * WILD {
-            out.copy_within(start..start + len, op);
-        } else if back >= WILD && op + len + WILD <= out_len {
-            // Chunk by chunk: each chunk's source lies wholly before its destination, and a
-            // fixed-size `copy_within` compiles to one vector move (12% faster than slicing the
-            // buffer in two per chunk: criterion, lzf/4KB-text).
-            let mut done = 0;
-            while done < len {
-                out.copy_within(start + done..start + done + WILD, op + done);
-                done += WILD;
-            }
-        } else if back >= len {
-            out.copy_within(start..start + len, op);
-        } else if back == 1 {
-            let byte = out[start];
-            out[op..op + len].fill(byte);
-        } else {
-            // A pattern of `back` bytes repeated: each byte copies one written earlier.
-            for i in op..op + len {
-                out[i] = out[i - back];
-            }
-        }
-        op += len;
+        let start = out.len().checked_sub(back)?;
+        repeat(&mut out, start, len);
     }
-    (op == out_len).then_some(out)
+    (out.len() == out_len).then_some(out)
+}
+
+/// Appends `len` bytes that repeat `out[start..]` (a back reference, overlapping its own
+/// output when it is shorter than `len`): each copy takes bytes already there, twice as many
+/// each time.
+#[inline]
+fn repeat(out: &mut Vec<u8>, start: usize, len: usize) {
+    let end = out.len() + len;
+    while out.len() < end {
+        let n = (end - out.len()).min(out.len() - start);
+        out.extend_from_within(start..start + n);
+    }
+}
+
+/// Input bytes one instruction reads at most: a control byte, then a 32-byte literal (or 2
+/// more bytes of a reference).
+const MAX_IN: usize = 1 + 32;
+/// Output bytes one instruction writes at most: a reference of 264 bytes, its last chunk
+/// rounded up to [`WILD`] (a literal writes 32, then gives back what it does not hold).
+const MAX_OUT: usize = 264 + WILD;
+
+/// The instructions far enough from both ends that whatever they read and write is in range
+/// (the output's capacity, less [`MAX_OUT`]; the input, less [`MAX_IN`]): literals appended as
+/// one fixed 32-byte copy and cut back to their length, references of 16 bytes back or more
+/// in 16-byte chunks (each chunk's source lies wholly before it), nothing reallocated. Stops
+/// before the first instruction that could come near an end, and returns where; `None` for a
+/// reference before the start.
+#[inline]
+fn fast(input: &[u8], out: &mut Vec<u8>, out_len: usize) -> Option<usize> {
+    let mut ip = 0usize;
+    let in_end = input.len().saturating_sub(MAX_IN);
+    let out_end = out_len.saturating_sub(MAX_OUT);
+    while ip < in_end && out.len() < out_end {
+        let ins: &[u8; MAX_IN] = input[ip..].first_chunk()?;
+        let ctrl = usize::from(ins[0]);
+        let op = out.len();
+        if ctrl < 32 {
+            let run: &[u8; 32] = ins[1..].first_chunk()?;
+            out.extend_from_slice(run);
+            out.truncate(op + ctrl + 1);
+            ip += ctrl + 2;
+            continue;
+        }
+        let long = usize::from(ctrl >> 5 == 7);
+        let len = (ctrl >> 5) + 2 + long * usize::from(ins[1]);
+        let back = ((ctrl & 0x1f) << 8) + usize::from(ins[1 + long]) + 1;
+        ip += 2 + long;
+        let start = op.checked_sub(back)?;
+        if back >= WILD {
+            let mut from = start;
+            while out.len() < op + len {
+                let chunk: [u8; WILD] = *out[from..].first_chunk()?;
+                out.extend_from_slice(&chunk);
+                from += WILD;
+            }
+            out.truncate(op + len);
+        } else {
+            repeat(out, start, len);
+        }
+    }
+    Some(ip)
 }
 
 #[cfg(test)]

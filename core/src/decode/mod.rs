@@ -23,5 +23,7 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use error::{DecodeError, ErrorClass, ErrorKind};
-pub use payload::{decode, decode_with, split_envelope, Checks, Decoded, Envelope};
+pub use payload::{
+    crc_matches, decode, decode_with, decode_without_crc, split_envelope, Checks, Decoded, Envelope,
+};
 pub use value::{Element, RdbString, Value};

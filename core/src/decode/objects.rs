@@ -42,16 +42,158 @@ impl Checks {
 }
 
 /// Duplicate detection by canonical element identity: a 64-bit fingerprint of each element's
-/// key (a borrowed slice or an integer, nothing copied) is collected, the fingerprints are
-/// sorted and neighbours compared. Only a tie (a repeat, or a collision, which an attacker can
-/// make: the fingerprint is unkeyed) asks the caller for the keys again, and they are then
-/// sorted by fingerprint and, within a tie, by the full key: no hashing with secrets, no
-/// quadratic case, one allocation of 8 bytes per element on the common path. Sorting bare
-/// fingerprints rather than (fingerprint, key) pairs of 32 bytes halved the cost of the check
-/// of a 20-member set (bench/profile.py). Disabled (every insert accepted) when the caller's
-/// [`Checks`] leave duplicates to it.
+/// key (a borrowed slice or an integer, nothing copied) is checked against those seen so far.
+/// Only a tie (a repeat, or a collision, which an attacker can make: the fingerprint is
+/// unkeyed) asks the caller for the keys again, and they are then sorted by fingerprint and,
+/// within a tie, by the full key. The fingerprints seen are kept where they cost least
+/// (bench/profile.py, instructions per restore):
+/// - the first [`INLINE`] on the stack, each compared with those before it: no allocation for
+///   small collections (a sort of a heap vector was a third of a 10-field hash's check);
+/// - beyond, an open-addressed table (linear probing, half full at most) indexed by the
+///   fingerprint's top bits: 10-15 instructions an element where sorting 10k fingerprints
+///   took 120;
+/// - should the probes exceed a budget linear in the elements (fingerprints made to share their
+///   top bits), a vector sorted at the end: no quadratic case, no hashing with secrets.
+///
+/// Disabled (every insert accepted) when the caller's [`Checks`] leave duplicates to it.
 struct Unique {
-    fingerprints: Option<Vec<u64>>,
+    fingerprints: Option<Fingerprints>,
+}
+
+/// Fingerprints kept on the stack, each compared with those before it (32: a 20-member set's
+/// check without a table cost 800 instructions less, bench/profile.py on 8.2.3).
+const INLINE: usize = 32;
+
+struct Fingerprints {
+    inline: [u64; INLINE],
+    /// Fingerprints inserted.
+    len: usize,
+    /// The open-addressed table once more than [`INLINE`] were inserted (0 marks an empty slot;
+    /// fingerprint 0 itself is `zero`). A power of two in size, at most half full.
+    table: Vec<u64>,
+    zero: bool,
+    /// What the table is first sized for (a bounded hint from the caller).
+    hint: usize,
+    /// Probe steps the table may still take before it is given up for `sorted`.
+    budget: usize,
+    /// Every fingerprint, to be sorted, once the table was given up.
+    sorted: Option<Vec<u64>>,
+    /// Two fingerprints were found equal: the keys decide.
+    tie: bool,
+}
+
+impl Fingerprints {
+    fn new(hint: usize) -> Self {
+        Fingerprints {
+            inline: [0; INLINE],
+            len: 0,
+            table: Vec::new(),
+            zero: false,
+            hint,
+            budget: 0,
+            sorted: None,
+            tie: false,
+        }
+    }
+
+    #[inline]
+    fn insert(&mut self, fp: u64) {
+        if self.tie {
+            return; // decided: the keys will be compared
+        }
+        if self.len < INLINE {
+            self.tie = self.inline[..self.len].contains(&fp);
+            self.inline[self.len] = fp;
+            self.len += 1;
+            return;
+        }
+        self.len += 1;
+        if self.sorted.is_none() && self.table.len() < 2 * self.len {
+            self.grow();
+        }
+        match &mut self.sorted {
+            Some(all) => all.push(fp),
+            None => self.tie |= self.place(fp),
+        }
+    }
+
+    /// Puts `fp` in the table; whether it was there already.
+    #[inline]
+    fn place(&mut self, fp: u64) -> bool {
+        if fp == 0 {
+            return std::mem::replace(&mut self.zero, true);
+        }
+        let mask = self.table.len() - 1;
+        let shift = 64 - self.table.len().trailing_zeros();
+        let mut i = (fp >> shift) as usize;
+        loop {
+            let slot = &mut self.table[i & mask];
+            if *slot == 0 {
+                *slot = fp;
+                return false;
+            }
+            if *slot == fp {
+                return true;
+            }
+            i += 1;
+            self.budget = match self.budget.checked_sub(1) {
+                Some(b) => b,
+                None => return self.give_up_table(fp),
+            };
+        }
+    }
+
+    /// A table of twice the fingerprints or more (the first: the hint's), every one placed
+    /// again: the inline ones the first time, the old table's after.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self) {
+        let size = (2 * self.len.max(self.hint)).next_power_of_two();
+        let first = self.table.is_empty();
+        let old = std::mem::replace(&mut self.table, vec![0; size]);
+        // Probe steps allowed until the next growth: a few per element, whatever the order.
+        self.budget = 4 * size;
+        let inline = self.inline;
+        let carried = if first { &inline[..] } else { &[] };
+        for fp in old
+            .into_iter()
+            .filter(|&f| f != 0)
+            .chain(carried.iter().copied())
+        {
+            match &mut self.sorted {
+                Some(all) => all.push(fp),
+                None => self.tie |= self.place(fp),
+            }
+        }
+    }
+
+    /// The table has taken too many probe steps: every fingerprint goes to a vector instead,
+    /// sorted at the end. Returns false (`fp` is in the vector; a repeat is found there).
+    #[cold]
+    fn give_up_table(&mut self, fp: u64) -> bool {
+        let mut all: Vec<u64> = std::mem::take(&mut self.table)
+            .into_iter()
+            .filter(|&f| f != 0)
+            .collect();
+        if self.zero {
+            all.push(0);
+        }
+        all.push(fp);
+        self.sorted = Some(all);
+        false
+    }
+
+    /// Whether two fingerprints are equal.
+    fn tied(self) -> bool {
+        match self.sorted {
+            _ if self.tie => true,
+            Some(mut all) => {
+                all.sort_unstable();
+                all.windows(2).any(|w| w[0] == w[1])
+            }
+            None => false,
+        }
+    }
 }
 
 /// An FxHash-style fingerprint of a key: fast, not collision-resistant (ties are resolved by
@@ -89,38 +231,37 @@ fn tail_word(t: &[u8]) -> u64 {
 }
 
 impl Unique {
-    /// Pre-sized for `n` elements: only for counts already bounded by the bytes that remain.
+    /// Sized for `n` elements: only for counts already bounded by the bytes that remain.
     fn with_capacity(checks: Checks, n: usize) -> Self {
         Unique {
-            fingerprints: checks
-                .duplicates
-                .then(|| Vec::with_capacity(n.min(1 << 16))),
+            fingerprints: checks.duplicates.then(|| Fingerprints::new(n.min(1 << 16))),
         }
     }
 
     /// For blobs: their decompressed size says nothing trustworthy about the element count
-    /// beyond an upper bound, so the fingerprints start at a fraction of it (`blob_len` / 8, at
-    /// most 4096) and grow with what is actually read.
+    /// beyond an upper bound, so the table starts at a fraction of it (`blob_len` / 32: keys
+    /// of a few bytes, each with its value; at most 4096) and grows with what is actually read.
+    /// (`blob_len` / 8 zeroed a table 8 times too large for a 100-field hash: a fifth of its
+    /// restore.)
     fn growing(checks: Checks, blob_len: usize) -> Self {
         Unique {
             fingerprints: checks
                 .duplicates
-                .then(|| Vec::with_capacity((blob_len / 8).min(4096))),
+                .then(|| Fingerprints::new((blob_len / 32).min(4096))),
         }
     }
 
+    #[inline]
     fn insert(&mut self, e: Element<'_>) {
         if let Some(fingerprints) = &mut self.fingerprints {
-            fingerprints.push(fingerprint(&e.key()));
+            fingerprints.insert(fingerprint(&e.key()));
         }
     }
 
     /// The key of an element inserted twice, if any. `keys` lists the inserted keys again, in
     /// any order; it is called only when two fingerprints tie.
     fn repeated<'k>(self, keys: impl FnOnce() -> Vec<ElementKey<'k>>) -> Option<ElementKey<'k>> {
-        let mut fingerprints = self.fingerprints?;
-        fingerprints.sort_unstable();
-        if fingerprints.windows(2).any(|w| w[0] == w[1]) {
+        if self.fingerprints?.tied() {
             first_repeat(keys().into_iter().map(|k| (fingerprint(&k), k)).collect())
         } else {
             None
@@ -345,6 +486,29 @@ mod tests {
         u.insert(Element::Int(1));
         u.insert(Element::Int(1));
         assert!(u.repeated(|| unreachable!("unchecked")).is_none());
+    }
+
+    /// Fingerprints inline, in the table and after the table is given up: a repeat is found
+    /// wherever it is, 0 included; distinct ones never tie.
+    #[test]
+    fn fingerprint_sets_find_repeats_in_every_mode() {
+        let spread = |i: u64| i.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        // Sharing their top bits (all zero): one probe chain, which the budget cuts short.
+        let packed = |i: u64| i;
+        for (make, gives_up) in [(spread as fn(u64) -> u64, false), (packed, true)] {
+            for n in [1u64, 2, 15, 31, 32, 33, 100, 5000] {
+                let mut f = Fingerprints::new(0);
+                (0..n).for_each(|i| f.insert(make(i)));
+                assert_eq!(f.sorted.is_some(), gives_up && n >= 100, "{n}");
+                assert!(!f.tied(), "{n} distinct");
+                for again in [0, n / 2, n - 1] {
+                    let mut f = Fingerprints::new(n as usize);
+                    (0..n).for_each(|i| f.insert(make(i)));
+                    f.insert(make(again));
+                    assert!(f.tied(), "{n}, {again} again");
+                }
+            }
+        }
     }
 
     /// The fingerprint reads every byte of every tail length (0 to 7 after whole words): keys

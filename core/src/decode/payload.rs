@@ -36,6 +36,31 @@ pub struct Envelope<'a> {
 
 /// Checks length, version and CRC; returns the object bytes.
 pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
+    let env = split_envelope_without_crc(payload)?;
+    if !crc_matches(payload) {
+        return Err(DecodeError::new(
+            ErrorKind::ChecksumMismatch,
+            payload.len() - 8,
+        ));
+    }
+    Ok(env)
+}
+
+/// Whether the footer's CRC-64 is that of the bytes before it (false for a payload shorter
+/// than the CRC).
+pub fn crc_matches(payload: &[u8]) -> bool {
+    let Some(crc_at) = payload.len().checked_sub(8) else {
+        return false;
+    };
+    let mut stored = [0u8; 8];
+    stored.copy_from_slice(&payload[crc_at..]);
+    crc64(&payload[..crc_at]) == u64::from_le_bytes(stored)
+}
+
+/// [`split_envelope`] without the CRC, for a caller that hands the payload unchanged to a
+/// reader that checks it (the server's own RESTORE), or checks it with [`crc_matches`] before
+/// it uses anything built from the payload.
+pub fn split_envelope_without_crc(payload: &[u8]) -> Result<Envelope<'_>> {
     // As native: shorter than a footer is an envelope error; a footer alone that checks out
     // holds an empty object, which is bad data.
     if payload.len() < FOOTER_SIZE {
@@ -48,12 +73,6 @@ pub fn split_envelope(payload: &[u8]) -> Result<Envelope<'_>> {
             ErrorKind::UnsupportedRdbVersion(rdb_version),
             footer,
         ));
-    }
-    let crc_at = payload.len() - 8;
-    let mut stored = [0u8; 8];
-    stored.copy_from_slice(&payload[crc_at..]);
-    if crc64(&payload[..crc_at]) != u64::from_le_bytes(stored) {
-        return Err(DecodeError::new(ErrorKind::ChecksumMismatch, crc_at));
     }
     Ok(Envelope {
         rdb_version,
@@ -88,6 +107,12 @@ pub fn decode(payload: &[u8]) -> Result<Decoded<'_>> {
 /// [`decode`] with a choice of [`Checks`].
 pub fn decode_with(payload: &[u8], checks: Checks) -> Result<Decoded<'_>> {
     let env = split_envelope(payload)?;
+    decode_object_with(env.object, env.rdb_version, checks)
+}
+
+/// [`decode_with`] without the CRC: see [`split_envelope_without_crc`] for who may use it.
+pub fn decode_without_crc(payload: &[u8], checks: Checks) -> Result<Decoded<'_>> {
+    let env = split_envelope_without_crc(payload)?;
     decode_object_with(env.object, env.rdb_version, checks)
 }
 

@@ -37,6 +37,84 @@ pub fn from_element(e: Element<'_>) -> core::result::Result<f64, ErrorKind> {
     }
 }
 
+/// Checks a score stored as a ziplist/listpack element as [`from_element`] does, and says
+/// whether it is `-0`, without computing the double where the text's form settles both: plain
+/// decimals with an optional small exponent (`-?D+(.D+)?([eE][+-]?D{1,3})?`, the exponent at
+/// most 150 either way, at most 128 bytes: Redis 7 writes `%.17g`, Redis 8 the shortest form,
+/// e.g. `1.2345678901234e+5`) are always finite numbers (no more than 10^278, no nonzero
+/// mantissa below 10^-277), so valid and not NaN, and `-0` exactly when the sign is `-` and
+/// every mantissa digit is 0. Parsing the text was most of the validation of a listpack zset
+/// (300-400 instructions a score, bench/profile.py); other forms (`inf`, `.5`, large
+/// exponents) are parsed.
+pub fn check_element(e: Element<'_>) -> core::result::Result<bool, ErrorKind> {
+    let text = match e {
+        Element::Int(_) => return Ok(false),
+        Element::Bytes(b) => b,
+    };
+    match plain_decimal(text) {
+        Some(zero_mantissa) => Ok(zero_mantissa && text.first() == Some(&b'-')),
+        None => from_element(e).map(is_negative_zero),
+    }
+}
+
+/// For a text of the form [`check_element`] settles, whether every mantissa digit is 0. One
+/// pass over the bytes (splitting the text at `.` and `e` first took as long as parsing it).
+fn plain_decimal(text: &[u8]) -> Option<bool> {
+    if text.len() > 128 {
+        return None;
+    }
+    let mut i = usize::from(text.first() == Some(&b'-'));
+    // The OR of every mantissa digit's value: 0 when all are 0.
+    let mut digits_or = 0u8;
+    let mut digits = |i: &mut usize| -> bool {
+        let start = *i;
+        while let Some(d) = text
+            .get(*i)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|&d| d <= 9)
+        {
+            digits_or |= d;
+            *i += 1;
+        }
+        *i > start
+    };
+    if !digits(&mut i) {
+        return None;
+    }
+    if text.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if let Some(&e) = text.get(i) {
+        // `e` or `E`, an optional sign, then 1 to 3 digits worth at most 150.
+        if e | 0x20 != b'e' {
+            return None;
+        }
+        i += 1;
+        if matches!(text.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let exponent = &text[i.min(text.len())..];
+        if exponent.is_empty() || exponent.len() > 3 {
+            return None;
+        }
+        let mut value = 0u32;
+        for &b in exponent {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            value = value * 10 + u32::from(d);
+        }
+        if value > 150 {
+            return None;
+        }
+    }
+    Some(digits_or == 0)
+}
+
 /// Whether `score` is `-0`. Redis 7.0+ and Valkey write a listpack score that is an integer as
 /// an integer entry (`zzlInsertAt`: `double2ll`), so ZADD and the module API's `ZsetAdd` store
 /// `-0` as `0`, in the listpack and in a skiplist converted from it; only the server's loader
@@ -92,6 +170,100 @@ mod tests {
             );
         }
         assert_eq!(parse_text(b"nan").unwrap_err(), ErrorKind::NanScore);
+    }
+
+    /// The plain-decimal shortcut agrees with parsing on every text it takes, and on the texts
+    /// around its edges.
+    #[test]
+    fn score_checks_agree_with_parsing() {
+        let long = format!("{}.5", "9".repeat(126));
+        let too_long = format!("{}.5", "9".repeat(127));
+        let texts = [
+            "0",
+            "-0",
+            "-0.0",
+            "0.000",
+            "-00.00",
+            "1",
+            "-1",
+            "007",
+            "1.5",
+            "-123456.789",
+            "1.",
+            ".5",
+            "-.0",
+            "-",
+            ".",
+            "",
+            "1e5",
+            "-0e5",
+            "-1e-400",
+            "inf",
+            "-inf",
+            "nan",
+            "+1",
+            "1.2.3",
+            "1..2",
+            " 1",
+            "1 ",
+            "0x10",
+            "١",
+            &long,
+            &too_long,
+            "1.2345678901234e+5",
+            "-1.5E-05",
+            "1e150",
+            "-1e-150",
+            "-0e-150",
+            "-0.0e+7",
+            "1e151",
+            "-1e-151",
+            "-1e-400",
+            "-0e-400",
+            "1e400",
+            "1e",
+            "1e+",
+            "1e+-5",
+            "1e1.5",
+            "1e0001",
+            "-e5",
+            "e5",
+            "1.e5",
+            "-1.0e-5e5",
+            "-0.000e+150",
+        ];
+        for t in texts {
+            let e = Element::Bytes(t.as_bytes());
+            assert_eq!(
+                check_element(e),
+                from_element(e).map(is_negative_zero),
+                "{t:?}"
+            );
+        }
+        assert_eq!(check_element(Element::Int(0)), Ok(false));
+    }
+
+    /// The same on random texts of digits, signs, points and exponent marks.
+    #[test]
+    fn score_checks_agree_with_parsing_on_random_texts() {
+        let alphabet = b"0000123456789..--+eE";
+        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        for _ in 0..200_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 12) as usize;
+            let text: Vec<u8> = (0..len)
+                .map(|k| alphabet[((seed >> (4 + 5 * k)) % alphabet.len() as u64) as usize])
+                .collect();
+            let e = Element::Bytes(&text);
+            assert_eq!(
+                check_element(e),
+                from_element(e).map(is_negative_zero),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
     }
 
     #[test]

@@ -2,10 +2,13 @@
 //!
 //! Values borrow from the payload wherever the bytes are stored raw; only LZF-compressed strings
 //! and blobs are owned. Packed encodings (ziplist, listpack, intset, zipmap) are kept as their
-//! validated blobs and walked again when the value is written, so decoding allocates nothing per
-//! element. Integers stay integers until a writer formats them.
+//! validated blobs, and plain ones (types 1-5) as their validated items ([`PlainItems`]), both
+//! walked again when the value is written, so decoding allocates nothing per element (but the
+//! LZF-compressed strings it decompressed). Integers stay integers until a writer formats them.
 
-use super::{intset, listpack, ziplist, zipmap};
+use super::cursor::Cursor;
+use super::length::{read_stored_string, StoredString};
+use super::{intset, listpack, score, ziplist, zipmap};
 
 pub use super::element::{canonical_i64, format_i64, Blob, Element, ElementKey, IntBuf, RdbString};
 
@@ -43,12 +46,132 @@ impl Value<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Plain collections
+
+/// What one item of a plain collection holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemShape {
+    /// One string (list elements, set members).
+    String,
+    /// A field and its value (hashes).
+    Pair,
+    /// A member and its score, text (type 3) or binary (type 5).
+    Scored { binary: bool },
+}
+
+/// The items of a plain collection (types 1-5): `len` items of `shape`, validated once, when
+/// decoded, and read again from the payload's bytes when walked, so decoding builds no vector
+/// of strings. The strings stored LZF-compressed were decompressed to be validated; they are
+/// kept, in payload order, and a walk takes them from here instead of decompressing again.
+#[derive(Debug)]
+pub struct PlainItems<'a> {
+    pub shape: ItemShape,
+    pub len: usize,
+    /// The items' bytes, from the first item's to the end of the last.
+    pub(super) bytes: &'a [u8],
+    /// Payload offset of `bytes`.
+    pub(super) offset: usize,
+    pub(super) decompressed: Vec<Vec<u8>>,
+}
+
+/// Reads the items of a validated [`PlainItems`] again.
+pub(super) struct ItemReader<'s> {
+    c: Cursor<'s>,
+    decompressed: std::slice::Iter<'s, Vec<u8>>,
+}
+
+impl<'s> ItemReader<'s> {
+    pub(super) fn new(items: &'s PlainItems<'_>) -> Self {
+        ItemReader {
+            c: Cursor::with_base(items.bytes, items.offset),
+            decompressed: items.decompressed.iter(),
+        }
+    }
+
+    /// The next string, decompressed already if it was stored compressed.
+    #[inline]
+    pub(super) fn string(&mut self) -> super::error::Result<Element<'s>> {
+        Ok(match read_stored_string(&mut self.c)? {
+            StoredString::Bytes(b) => Element::Bytes(b),
+            StoredString::Int(i) => Element::Int(i),
+            StoredString::Lzf(_) => match self.decompressed.next() {
+                Some(b) => Element::Bytes(b),
+                // Validated: every compressed string was kept.
+                None => return Err(self.c.err(super::ErrorKind::InvalidLzf)),
+            },
+        })
+    }
+
+    /// Payload offset of the next item.
+    pub(super) fn offset(&self) -> usize {
+        self.c.offset()
+    }
+
+    /// The next score, for a [`ItemShape::Scored`] item.
+    #[inline]
+    pub(super) fn score(&mut self, binary: bool) -> super::error::Result<f64> {
+        if binary {
+            score::read_binary_double(&mut self.c)
+        } else {
+            score::read_text_double(&mut self.c)
+        }
+    }
+}
+
+impl<'a> PlainItems<'a> {
+    /// Calls `f` with the key of every item (the string, the field, the member) and the
+    /// item's payload offset.
+    pub(super) fn for_each_key<'s, E: From<super::DecodeError>>(
+        &'s self,
+        mut f: impl FnMut(Element<'s>, usize) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E> {
+        let mut r = ItemReader::new(self);
+        for _ in 0..self.len {
+            let at = r.offset();
+            f(r.string()?, at)?;
+            match self.shape {
+                ItemShape::String => {}
+                ItemShape::Pair => {
+                    r.string()?;
+                }
+                ItemShape::Scored { binary } => {
+                    r.score(binary)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Calls `f` with every string of every item, in order (fields and values alike; a sorted
+    /// set's members only).
+    fn for_each_string<'s, E: From<super::DecodeError>>(
+        &'s self,
+        mut f: impl FnMut(Element<'s>) -> core::result::Result<(), E>,
+    ) -> core::result::Result<(), E> {
+        let mut r = ItemReader::new(self);
+        for _ in 0..self.len {
+            f(r.string()?)?;
+            match self.shape {
+                ItemShape::String => {}
+                ItemShape::Pair => f(r.string()?)?,
+                ItemShape::Scored { binary } => {
+                    r.score(binary)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Lists
 
 #[derive(Debug)]
 pub enum ListNode<'a> {
-    /// One element (type 1 elements, and quicklist 2 PLAIN nodes).
+    /// One element (a quicklist 2 PLAIN node).
     Plain(RdbString<'a>),
+    /// The elements of a type 1 list.
+    Strings(PlainItems<'a>),
     Ziplist(Blob<'a>),
     Listpack(Blob<'a>),
 }
@@ -72,6 +195,7 @@ impl List<'_> {
         for node in &self.nodes {
             match node {
                 ListNode::Plain(s) => f(s.as_element())?,
+                ListNode::Strings(items) => items.for_each_string(&mut f)?,
                 ListNode::Ziplist(blob) => ziplist::for_each(blob, &mut f)?,
                 ListNode::Listpack(blob) => listpack::for_each(blob, &mut f)?,
             }
@@ -85,7 +209,7 @@ impl List<'_> {
 
 #[derive(Debug)]
 pub enum SetRepr<'a> {
-    Plain(Vec<RdbString<'a>>),
+    Plain(PlainItems<'a>),
     Intset(Blob<'a>),
     Listpack(Blob<'a>),
 }
@@ -105,7 +229,7 @@ impl Set<'_> {
         E: From<super::DecodeError>,
     {
         match &self.repr {
-            SetRepr::Plain(members) => members.iter().try_for_each(|m| f(m.as_element())),
+            SetRepr::Plain(members) => members.for_each_string(f),
             SetRepr::Intset(blob) => intset::for_each(blob, |i| f(Element::Int(i))),
             SetRepr::Listpack(blob) => listpack::for_each(blob, &mut f),
         }
@@ -118,7 +242,7 @@ impl Set<'_> {
 #[derive(Debug)]
 pub enum SortedSetRepr<'a> {
     /// Types 3 and 5: members with their scores.
-    Plain(Vec<(RdbString<'a>, f64)>),
+    Plain(PlainItems<'a>),
     /// Types 12 and 17: member, score, member, score ...
     Ziplist(Blob<'a>),
     Listpack(Blob<'a>),
@@ -143,7 +267,13 @@ impl SortedSet<'_> {
     {
         match &self.repr {
             SortedSetRepr::Plain(items) => {
-                items.iter().try_for_each(|(m, s)| f(m.as_element(), *s))
+                let binary = matches!(items.shape, ItemShape::Scored { binary: true });
+                let mut r = ItemReader::new(items);
+                for _ in 0..items.len {
+                    let member = r.string()?;
+                    f(member, r.score(binary)?)?;
+                }
+                Ok(())
             }
             SortedSetRepr::Ziplist(blob) => for_each_scored(blob, ziplist::for_each, f),
             SortedSetRepr::Listpack(blob) => for_each_scored(blob, listpack::for_each, f),
@@ -182,7 +312,7 @@ fn for_each_scored<'b, E: From<super::DecodeError>>(
 #[derive(Debug)]
 pub enum HashRepr<'a> {
     /// Type 4: field/value pairs.
-    Plain(Vec<(RdbString<'a>, RdbString<'a>)>),
+    Plain(PlainItems<'a>),
     Zipmap(Blob<'a>),
     Ziplist(Blob<'a>),
     Listpack(Blob<'a>),
@@ -245,9 +375,14 @@ impl Hash<'_> {
         E: From<super::DecodeError>,
     {
         match &self.repr {
-            HashRepr::Plain(pairs) => pairs
-                .iter()
-                .try_for_each(|(k, v)| f(k.as_element(), v.as_element(), None)),
+            HashRepr::Plain(pairs) => {
+                let mut r = ItemReader::new(pairs);
+                for _ in 0..pairs.len {
+                    let field = r.string()?;
+                    f(field, r.string()?, None)?;
+                }
+                Ok(())
+            }
             HashRepr::PlainWithTtl(items) => items
                 .iter()
                 .try_for_each(|(k, v, t)| f(k.as_element(), v.as_element(), *t)),

@@ -235,7 +235,8 @@ pub fn decompressed(type_id: u8, value: &Value<'_>) -> Option<Vec<u8>> {
             let any = l.nodes.iter().any(|n| match n {
                 ListNode::Plain(RdbString::Bytes(b)) => owned(b),
                 ListNode::Ziplist(b) | ListNode::Listpack(b) => owned(b),
-                ListNode::Plain(RdbString::Int(_)) => false,
+                // Type 1 lists are not quicklists.
+                ListNode::Plain(RdbString::Int(_)) | ListNode::Strings(_) => false,
             });
             if !any {
                 return None;
@@ -246,6 +247,7 @@ pub fn decompressed(type_id: u8, value: &Value<'_>) -> Option<Vec<u8>> {
                 .iter()
                 .map(|n| match n {
                     ListNode::Plain(s) => s.len() + 10,
+                    ListNode::Strings(items) => items.len * 10,
                     ListNode::Ziplist(b) | ListNode::Listpack(b) => b.len() + 10,
                 })
                 .sum();
@@ -258,8 +260,8 @@ pub fn decompressed(type_id: u8, value: &Value<'_>) -> Option<Vec<u8>> {
                     ListNode::Ziplist(b) | ListNode::Listpack(b) => {
                         (QUICKLIST_NODE_CONTAINER_PACKED, b)
                     }
-                    // Quicklists never hold integer-encoded plain nodes.
-                    ListNode::Plain(RdbString::Int(_)) => return None,
+                    // Quicklists never hold integer-encoded plain nodes, nor type 1 items.
+                    ListNode::Plain(RdbString::Int(_)) | ListNode::Strings(_) => return None,
                 };
                 if v2 {
                     put_len(&mut out, container);

@@ -116,11 +116,10 @@ pub(super) fn read_quicklist<'a>(c: &mut Cursor<'a>, v2: bool) -> Result<List<'a
                 nodes.push(ListNode::Plain(RdbString::Bytes(data)));
             }
             QUICKLIST_NODE_CONTAINER_PACKED => {
-                let noop = &mut |_| Ok::<_, DecodeError>(());
                 let n = if v2 {
-                    listpack::walk(&data, base, noop)?
+                    listpack::validate(&data, base)?
                 } else {
-                    ziplist::walk(&data, base, noop)?
+                    ziplist::walk(&data, base, &mut |_| Ok::<_, DecodeError>(()))?
                 };
                 // Native skips empty packed nodes.
                 if n > 0 {
@@ -166,28 +165,41 @@ pub(super) fn read_listpack_set<'a>(c: &mut Cursor<'a>, checks: Checks) -> Resul
     })
 }
 
+/// A check of each value of a pair encoding (a sorted set's scores).
+pub(super) type ValueCheck<'c> =
+    &'c mut dyn FnMut(Element<'_>) -> core::result::Result<(), ErrorKind>;
+
 /// Reads a ziplist/listpack of key/value pairs (hash fields, zset members with scores): keys
-/// unique, an even and non-zero count, each value checked by `check_value` (its error is placed
-/// at the value). Returns the blob and the number of pairs.
+/// unique, an even and non-zero count, each value checked by `check_value` if given (its error
+/// is placed at the value; without it, the values of a listpack are validated, not read).
+/// Returns the blob and the number of pairs.
 pub(super) fn read_packed_pairs<'a>(
     c: &mut Cursor<'a>,
     packing: Packing,
     checks: Checks,
-    mut check_value: impl FnMut(Element<'_>) -> core::result::Result<(), ErrorKind>,
+    check_value: Option<ValueCheck<'_>>,
 ) -> Result<(Blob<'a>, usize)> {
     let at = c.offset();
     let (blob, base) = read_blob_based(c)?;
     let mut unique = Unique::growing(checks, blob.len());
-    let mut index = 0usize;
-    let n = walk_at(packing, &blob, base, |e, e_at| {
-        if index.is_multiple_of(2) {
+    let n = match (packing, check_value) {
+        (Packing::Listpack, None) => listpack::walk_keys_at(&blob, base, 2, |e, _| {
             unique.insert(e);
-        } else {
-            check_value(e).map_err(|kind| base.error(kind, e_at))?;
+            Ok::<_, DecodeError>(())
+        })?,
+        (_, mut check_value) => {
+            let mut index = 0usize;
+            walk_at(packing, &blob, base, |e, e_at| {
+                if index.is_multiple_of(2) {
+                    unique.insert(e);
+                } else if let Some(check) = check_value.as_deref_mut() {
+                    check(e).map_err(|kind| base.error(kind, e_at))?;
+                }
+                index += 1;
+                Ok(())
+            })?
         }
-        index += 1;
-        Ok(())
-    })?;
+    };
     if let Some(k) = unique.repeated(|| blob_keys(packing, &blob, base, 2)) {
         return Err(duplicate_in_blob(packing, &blob, base, 2, k));
     }
@@ -204,10 +216,11 @@ pub(super) fn read_packed_zset<'a>(
     checks: Checks,
 ) -> Result<SortedSet<'a>> {
     let mut negative_zero = false;
-    let (blob, len) = read_packed_pairs(c, packing, checks, |score| {
-        negative_zero |= score::is_negative_zero(score::from_element(score)?);
+    let mut check_score = |score: Element<'_>| {
+        negative_zero |= score::check_element(score)?;
         Ok(())
-    })?;
+    };
+    let (blob, len) = read_packed_pairs(c, packing, checks, Some(&mut check_score))?;
     let repr = match packing {
         Packing::Ziplist => SortedSetRepr::Ziplist(blob),
         Packing::Listpack => SortedSetRepr::Listpack(blob),
@@ -224,7 +237,7 @@ pub(super) fn read_packed_hash<'a>(
     packing: Packing,
     checks: Checks,
 ) -> Result<Hash<'a>> {
-    let (blob, len) = read_packed_pairs(c, packing, checks, |_| Ok(()))?;
+    let (blob, len) = read_packed_pairs(c, packing, checks, None)?;
     let repr = match packing {
         Packing::Ziplist => HashRepr::Ziplist(blob),
         Packing::Listpack => HashRepr::Listpack(blob),

@@ -1715,3 +1715,124 @@ fn node_errors_point_at_the_offending_element() {
         assert_eq!((e.offset, e.decompressed), (at(k), Some(40)));
     }
 }
+
+/// The validating walk (no scratch: fields and values skipped) and the materialising walk give
+/// the same result for every node: the same entries, counts and error (kind and place). Every
+/// node of the stream vectors, and each with elements replaced by others of every kind.
+#[test]
+fn validating_and_materialising_node_walks_agree() {
+    type Walked = (
+        core::result::Result<NodeCounts, DecodeError>,
+        Vec<(StreamId, bool)>,
+    );
+    let walk = |lp: &[u8], master: StreamId, materialise: bool| -> Walked {
+        let mut seen = Vec::new();
+        let mut scratch = node::Scratch::default();
+        let counts = node::walk(
+            lp,
+            Base::payload(9),
+            master,
+            materialise.then_some(&mut scratch),
+            &mut |id, deleted, _| {
+                seen.push((id, deleted));
+                Ok::<_, DecodeError>(())
+            },
+        );
+        (counts, seen)
+    };
+    let mut nodes: Vec<(Vec<u8>, StreamId)> = Vec::new();
+    for v in stream_vector_payloads() {
+        if let Ok(d) = decode(&v) {
+            if let Value::Stream(s) = d.value {
+                nodes.extend(s.nodes.iter().map(|n| (n.listpack.to_vec(), n.master_id)));
+            }
+        }
+    }
+    assert!(nodes.len() > 20, "stream vectors found: {}", nodes.len());
+    let kinds = [
+        I(0),
+        I(1),
+        I(2),
+        I(3),
+        I(-1),
+        I(5000),
+        S(b"x"),
+        S(b"12"),
+        S(b""),
+    ];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut accepted, mut refused) = (0, 0);
+    let mut agree = |lp: &[u8], master: StreamId| {
+        let validated = walk(lp, master, false);
+        match &validated.0 {
+            Ok(_) => accepted += 1,
+            Err(_) => refused += 1,
+        }
+        assert_eq!(validated, walk(lp, master, true));
+    };
+    for (lp, master) in nodes.iter().take(200) {
+        agree(lp, *master);
+        // Elements of the node, each replaced by another kind, 40 times.
+        let Ok(elements) = crate::decode::listpack::elements(lp, 0.into()) else {
+            continue;
+        };
+        for _ in 0..40 {
+            let mut encoded: Vec<Vec<u8>> = elements
+                .iter()
+                .map(|e| match *e {
+                    Element::Int(i) => lp_element(I(i)),
+                    Element::Bytes(b) => {
+                        entry_bytes(&[0xe0 | (b.len() >> 8) as u8, b.len() as u8], b)
+                    }
+                })
+                .collect();
+            let k = (next() as usize) % encoded.len();
+            encoded[k] = lp_element(kinds[(next() as usize) % kinds.len()]);
+            if next() % 4 == 0 {
+                encoded.truncate((next() as usize) % encoded.len());
+            }
+            let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+            let mut lp = build(&refs, encoded.len() as u16);
+            if next() % 8 == 0 {
+                let at = 6 + (next() as usize) % (lp.len() - 6);
+                lp[at] = next() as u8;
+            }
+            agree(&lp, *master);
+        }
+    }
+    assert!(
+        accepted > 1000 && refused > 1000,
+        "{accepted} accepted, {refused} refused"
+    );
+}
+
+/// The stream payloads of `tests/vectors` (read here: the core's unit tests do not use the
+/// testkit).
+fn stream_vector_payloads() -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "dump")
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("stream"))
+            {
+                out.extend(std::fs::read(&p).ok());
+            }
+        }
+    }
+    out
+}
