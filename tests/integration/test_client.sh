@@ -118,6 +118,7 @@ assert_between "target: idle time of mk:idle:str (source set 5000)" 5000 5010 "$
 same_keys source target 'mk:*' 0 "$LIVE_SLACK"
 mig verify "$SRC" "$DST" --match 'mk:*'
 assert_eq "verify: exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 20
 assert_match "verify: all equal" "verify: $NMK equal, 0 different, 0 missing" "$OUT"
 assert_eq "target: other:a not copied" "(integer) 0" "$(r EXISTS other:a)"
 

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasher, Hasher};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::{Connection, Value};
 
@@ -42,9 +42,9 @@ pub struct LiveSource {
     inflight: VecDeque<InFlight>,
     /// `maxmemory-policy`, where `CONFIG GET` answers.
     policy: Option<String>,
-    /// Our clock minus the source's, as measured by the current page's sizing round trip (a
-    /// lower bound: see [`Sent::floor`]).
-    clock_offset: Option<i64>,
+    /// Our clock minus the source's, as bounded by the last seconds' sizing round trips and
+    /// chunks (see [`Sent::floor`]).
+    clock: ClockBound,
     /// Every node to read, in the order of the slots they serve.
     nodes: Vec<SourceNode>,
     node: usize,
@@ -230,7 +230,7 @@ impl LiveSource {
             batch_bytes: (batch_bytes as u64).max(1),
             page: None,
             inflight: VecDeque::new(),
-            clock_offset: None,
+            clock: ClockBound::default(),
             nodes,
             node: 0,
             dbs: Vec::new(),
@@ -483,8 +483,7 @@ impl LiveSource {
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
         let groups = groups_of(&keys, self.info.cluster);
-        let offset = self.clock_offset;
-        let sent = send_txs(con, layout, &groups, false, offset)
+        let sent = send_txs(con, layout, &groups, false)
             .map_err(|e| fatal(format!("{}: reading keys: {e}", self.who())))?;
         Ok(Some(InFlight {
             db,
@@ -566,7 +565,9 @@ impl LiveSource {
             .send(con)
             .and_then(|()| conn::Packed::recv(con, pipe.count()))
             .map_err(|e| fatal(format!("{who}: MEMORY USAGE: {e}")))?;
-        self.clock_offset = time_ms(replies.first()).map(|t| at - t);
+        if let Some(t) = time_ms(replies.first()) {
+            self.clock.observe(at - t);
+        }
         Ok(replies
             .iter()
             .skip(1)
@@ -604,7 +605,14 @@ impl LiveSource {
             .as_mut()
             .ok_or_else(|| fatal("source: not connected"))?;
         let groups = groups_of(&keys, self.info.cluster);
-        let (rows, redirects) = recv_txs(con, &who, &groups, &chunk.sent)?;
+        // The floor as known now, not when the chunk was sent: the chunks received meanwhile
+        // may have measured the clocks more tightly.
+        let mut sent = chunk.sent;
+        sent.floor = self.clock.best();
+        let (rows, redirects, observed) = recv_txs(con, &who, &groups, &sent)?;
+        if let Some(o) = observed {
+            self.clock.observe(o);
+        }
         let mut rows: Vec<Option<Row>> = rows;
         for (i, redirect) in redirects {
             rows[i] = Some(self.read_redirected(db, &keys[i], redirect, layout)?);
@@ -868,9 +876,9 @@ fn read_txs(
     groups: &[&[Vec<u8>]],
     asking: bool,
 ) -> Result<(Vec<Option<Row>>, Redirects)> {
-    let sent = send_txs(con, layout, groups, asking, None)
+    let sent = send_txs(con, layout, groups, asking)
         .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
-    recv_txs(con, who, groups, &sent)
+    recv_txs(con, who, groups, &sent).map(|(rows, redirects, _)| (rows, redirects))
 }
 
 /// The transactions of a chunk: one per key on a cluster (a transaction holds one slot), one
@@ -890,11 +898,12 @@ struct Sent {
     replies: usize,
     /// The client's clock when they were sent (see [`read_txs`]).
     at: i64,
-    /// Our clock minus the source's, measured earlier on this connection by a round trip
-    /// that started at our `a` and read the source's `s`: `a - s`. The source read `s` after
-    /// we sent, so at a later source time `t` our clock was at least `t + a - s`. A chunk sent
-    /// ahead waits behind the one before, so `at` alone would shorten its TTLs by that wait;
-    /// the larger of the two lower bounds is the tighter, and neither can lengthen a TTL.
+    /// Our clock minus the source's, measured on this connection by a round trip that
+    /// started at our `a` and read the source's `s`: `a - s` (the largest of the last seconds',
+    /// set when the replies are read). The source read `s` after we sent, so at a later source
+    /// time `t` our clock was at least `t + a - s`. A chunk sent ahead waits behind the ones
+    /// before, so `at` alone would shorten its TTLs by that wait; the larger of the two lower
+    /// bounds is the tighter, and neither can lengthen a TTL.
     floor: Option<i64>,
 }
 
@@ -904,7 +913,6 @@ fn send_txs(
     layout: Layout,
     groups: &[&[Vec<u8>]],
     asking: bool,
-    floor: Option<i64>,
 ) -> redis::RedisResult<Sent> {
     let key_bytes: usize = groups
         .iter()
@@ -939,18 +947,19 @@ fn send_txs(
         asking,
         replies: pipe.count(),
         at,
-        floor,
+        floor: None,
     })
 }
 
 /// Receives [`send_txs`]'s replies: a row per key, in order (`None` for a key redirected
-/// elsewhere), and the redirects.
+/// elsewhere), the redirects, and the tightest lower bound of our clock minus the source's
+/// that the transactions' `TIME`s give (each was read after `sent.at`).
 fn recv_txs(
     con: &mut Connection,
     who: &str,
     groups: &[&[Vec<u8>]],
     sent: &Sent,
-) -> Result<(Vec<Option<Row>>, Redirects)> {
+) -> Result<(Vec<Option<Row>>, Redirects, Option<i64>)> {
     let (layout, asking) = (sent.layout, sent.asking);
     let replies = conn::Packed::recv(con, sent.replies)
         .map_err(|e| fatal(format!("{who}: reading keys: {e}")))?;
@@ -958,6 +967,7 @@ fn recv_txs(
     let mut replies = replies.into_iter();
     let mut rows = Vec::new();
     let mut redirects = Vec::new();
+    let mut observed: Option<i64> = None;
     for keys in groups {
         let queued = 1 + keys.len() * layout.per_key();
         let head: Vec<Value> = replies
@@ -987,6 +997,7 @@ fn recv_txs(
         let Some(t0) = time_ms(t0.as_ref()) else {
             return Err(fatal(format!("{who}: TIME: {t0:?}")));
         };
+        observed = observed.max(Some(sent.at - t0));
         for _ in keys.iter() {
             let obj = if layout.lru.is_some() {
                 it.next()
@@ -1012,7 +1023,45 @@ fn recv_txs(
             }));
         }
     }
-    Ok((rows, redirects))
+    Ok((rows, redirects, observed))
+}
+
+/// Lower bounds of our clock minus the source's from the last few seconds (a round trip that
+/// started at our `a` and read the source's `s` gives `a - s`), for [`Sent::floor`]: the
+/// largest is the tightest. Older ones are dropped, so clocks drifting apart over a long run
+/// cannot turn a lower bound into an upper one.
+#[derive(Default)]
+struct ClockBound {
+    samples: VecDeque<(Instant, i64)>,
+}
+
+/// How long a clock sample counts (drift at 10 ppm: 0.05 ms).
+const CLOCK_WINDOW: Duration = Duration::from_secs(5);
+
+impl ClockBound {
+    fn observe(&mut self, offset: i64) {
+        let now = Instant::now();
+        while self
+            .samples
+            .front()
+            .is_some_and(|(t, _)| now.duration_since(*t) > CLOCK_WINDOW)
+        {
+            self.samples.pop_front();
+        }
+        // A sample below a later one is never the largest again.
+        while self.samples.back().is_some_and(|(_, o)| *o <= offset) {
+            self.samples.pop_back();
+        }
+        self.samples.push_back((now, offset));
+    }
+
+    fn best(&self) -> Option<i64> {
+        let now = Instant::now();
+        self.samples
+            .iter()
+            .find(|(t, _)| now.duration_since(*t) <= CLOCK_WINDOW)
+            .map(|(_, o)| *o)
+    }
 }
 
 impl Source for LiveSource {
@@ -1233,6 +1282,19 @@ mod tests {
         );
         assert_eq!(expiry_of(Some(-1), Some(0), t0, sent), Expiry::Never);
         assert_eq!(expiry_of(Some(-2), Some(0), t0, sent), Expiry::Gone);
+    }
+
+    #[test]
+    fn the_clock_bound_is_the_largest_recent_sample() {
+        let mut c = ClockBound::default();
+        assert_eq!(c.best(), None);
+        c.observe(-40);
+        c.observe(-3);
+        c.observe(-25);
+        assert_eq!(c.best(), Some(-3));
+        c.observe(-1);
+        assert_eq!(c.best(), Some(-1));
+        assert_eq!(c.samples.len(), 1);
     }
 
     #[test]
