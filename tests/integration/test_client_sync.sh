@@ -471,7 +471,7 @@ eq('cluster: one offset key per master', 3, len(R('KEYS', 'restore-migrate:sync:
 PY
 # A slot set migrating while the sync follows: stopped, with why.
 sync_bg "$WORK/cl2.log" "$CL_URL" "$DST" --resume "$WORK/cl.resume"
-wait_until 20 grep -q 'continuing the stream' "$WORK/cl2.log"
+wait_until 20 grep -qs "continuing the stream" "$WORK/cl2.log"
 SLOT=$(r_on c1 --raw CLUSTER KEYSLOT c:cnt:0)
 OWNER=$(slot_owner_port c1 "$SLOT")
 for n in c1 c2 c3; do [ "${SRV_PORT[$n]}" != "$OWNER" ] && OTHER=$n; done
