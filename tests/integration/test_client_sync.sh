@@ -10,6 +10,12 @@
 #     the load and resumed each time: counters equal (no INCR applied twice or lost), verify 0
 #   - a source whose backlog is too small to continue after the kill: the rerun says so and
 #     loads a new snapshot; everything equal
+#   - Valkey 9.1.2 and Redis 6.2.16 sources under a load, stopped and resumed
+#   - every write command of each source line newer than this host (6.2.16, 7.0.15, 7.2.6,
+#     8.2.3, Valkey 8.0.1, 9.1.2; sync_every_write.py): applied, rewritten into an equivalent,
+#     or refused by the table naming the command, the key and the stream offset; never a
+#     silent skip: every key (value, TTL, field TTLs) and the functions equal after
+#   - a cluster source of three 8.2.3 masters, one link each; a slot set migrating stops it
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
 
 . "$(dirname "$0")/lib.sh"
@@ -245,66 +251,157 @@ for line in valkey9 redis6.2; do
 done
 
 # ---------------------------------------------------------------------------------------------
-echo "[$TEST_NAME] every write command of the source into this host: applied, or refused by name"
-REDIS_SERVER=$SRC_BIN MODULE='' start_server ev --repl-diskless-sync-delay 0
-EV_URL=redis://127.0.0.1:${SRV_PORT[ev]}
-DST=redis://127.0.0.1:${SRV_PORT[target]}
-SKIP=
-REFUSALS=
-for try in 1 2 3 4 5 6 7 8 9 10; do
-  for s in ev target; do r_on "$s" FLUSHALL >/dev/null; r_on "$s" FUNCTION FLUSH >/dev/null; done
-  : >"$WORK/ev.log"
-  sync_bg "$WORK/ev.log" "$EV_URL" "$DST" "${POLICY[@]}"
-  wait_until 20 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[target]} --raw KEYS 'restore-migrate:sync:offset:*')\" ] || ! kill -0 $SYNC_PID 2>/dev/null" ||
-    echo "  (no offset key on the target after 20 s)"
-  python3 "$IT_DIR/sync_every_write.py" "${SRV_PORT[ev]}" "$SKIP" >"$WORK/ev.out" 2>&1
-  SRC_OFF=$(r_on ev --raw INFO replication | tr -d '\r' | sed -n 's/^master_repl_offset://p')
-  wait_until 20 bash -c "! kill -0 $SYNC_PID 2>/dev/null || $REDIS_CLI -p ${SRV_PORT[target]} --raw GET \"\$($REDIS_CLI -p ${SRV_PORT[target]} --raw KEYS 'restore-migrate:sync:offset:*')\" | grep -q ' $SRC_OFF '"
-  kill -TERM "$SYNC_PID" 2>/dev/null
-  wait "$SYNC_PID"
-  STATUS=$?
-  refusal=$(grep -o '^restore-migrate: [A-Z]* on key [^ ]* at stream offset [0-9]*: .*' "$WORK/ev.log" | head -n 1)
-  [ "$STATUS" = 2 ] && [ -n "$refusal" ] || break
-  REFUSALS+="$refusal"$'\n'
-  name_key=$(printf '%s' "$refusal" | sed -E 's/^restore-migrate: ([A-Z]+) on key ([^ ]+) .*/\1 \2/')
-  SKIP+="${SKIP:+,}$name_key"
-done
-printf '%s' "$REFUSALS" | sed 's/^restore-migrate: /  refused: /; s/ The target has everything.*//'
-assert_eq "the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
-[ "$STATUS" = 4 ] || tail -n 3 "$WORK/ev.log"
-assert_eq "every refusal is the table's, naming what the target lacks" \
-  "$(printf '%s' "$REFUSALS" | grep -c .)" "$(printf '%s' "$REFUSALS" | grep -c 'the target has no')"
+# Every write command of each source line, into this host: applied, or refused by name.
+# The source lines (Redis 6.2.16, 7.0.15, 7.2.6, 8.2.3, Valkey 8.0.1, 9.1.2) that write into
+# this host: each newer one (by version: Valkey 8.0 is newer than Redis 7.2), a Valkey source
+# into a Redis host whenever the versions differ, and 8.2.3 into every host (its own line too).
+# Each runs sync_every_write.py (the write commands of its own release) into a server of this
+# host with the module, under a sync; the first refusal stops the sync, naming the command, its
+# key and the stream offset; the next run leaves that command out (and every other use of a
+# command the target lacks), until a run applies the rest. Then every key of databases 0-3
+# (value, TTL, field TTLs), and the functions, are equal on both. (The lines run one after the
+# other: side by side on two cores they took longer.)
+EV_LINES="redis6.2:6.2:redis redis7:7.0:redis redis7.2:7.2:redis redis8:8.2:redis valkey8.0:8.0:valkey valkey9:9.1:valkey"
 use_server target
-py_check "${SRV_PORT[ev]}" <<'PY'
-src = Resp(int(sys.argv[1]))
+T_LABEL=$(host_label)
+T_FLAV=${T_LABEL%% *}
+T_VER=$(echo "${T_LABEL#* }" | cut -d. -f1,2)
+# ev_wanted LINE VERSION FLAVOUR: whether that source line writes into this host.
+ev_wanted() {
+  [ "$1" = redis8 ] && return 0
+  [ "$2" = "$T_VER" ] && return 1
+  version_ge "$2" "$T_VER" && return 0
+  [ "$3" = valkey ] && [ "$T_FLAV" = redis ]
+}
+
+# ev_caught_up PID PORT OFFSET: the sync PID has stopped, or the target at PORT has applied
+# the stream up to OFFSET or past it (a key expiring on the source sends a DEL at any time).
+ev_caught_up() {
+  kill -0 "$1" 2>/dev/null || return 0
+  "$REDIS_CLI" -p "$2" --raw GET "$("$REDIS_CLI" -p "$2" --raw KEYS 'restore-migrate:sync:offset:*')" |
+    awk -v o="$3" '{ exit !($2 >= o) }'
+}
+
+# ev_loop LINE: the runs of one source line, from server evs_LINE into evt; $WORK/ev-LINE.*
+# hold its refusals, its runs' output and "STATUS RUNS" of the last.
+ev_loop() {
+  local n=$1 skip='' try status refusal off idx name pid src_off
+  local s=evs_$1 t=evt log=$WORK/ev-$1
+  local url=redis://127.0.0.1:${SRV_PORT[evs_$1]} dst=redis://127.0.0.1:${SRV_PORT[evt]}
+  : >"$log.refusals"
+  for try in $(seq 1 30); do
+    for x in "$s" "$t"; do
+      printf '%s\n' FLUSHALL 'FUNCTION FLUSH' 'SCRIPT FLUSH' | "$REDIS_CLI" -p "${SRV_PORT[$x]}" >/dev/null 2>&1
+    done
+    "$BIN" sync "$url" "$dst" "${POLICY[@]}" >"$log.sync" 2>&1 &
+    pid=$!
+    wait_until 20 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[$t]} --raw KEYS 'restore-migrate:sync:offset:*')\" ] || ! kill -0 $pid 2>/dev/null" ||
+      echo "  $n: no offset key on the target after 20 s"
+    python3 "$IT_DIR/sync_every_write.py" "${SRV_PORT[$s]}" "$skip" "$log.off" >"$log.out.$try" 2>&1
+    src_off=$(r_on "$s" --raw INFO replication | tr -d '\r' | sed -n 's/^master_repl_offset://p')
+    wait_until 20 ev_caught_up "$pid" "${SRV_PORT[$t]}" "$src_off"
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid"
+    status=$?
+    refusal=$(grep -o '^restore-migrate: [A-Z.-]* on key [^ ]* at stream offset [0-9]*: .*' "$log.sync" | head -n 1)
+    [ "$status" = 2 ] && [ -n "$refusal" ] || break
+    off=$(sed -E 's/.* at stream offset ([0-9]+): .*/\1/' <<<"$refusal")
+    idx=$(awk -v o="$off" '$2 >= o { print $1; exit }' "$log.off")
+    name=$(awk -v i="$idx" '$1 == i { print $3; exit }' "$log.off")
+    echo "$refusal [the list's ${name:-?}]" >>"$log.refusals"
+    [ -n "$idx" ] || break
+    skip+="${skip:+,}$idx"
+    # A command the target lacks: every use of it is refused alike; the next run leaves all out.
+    if [[ $refusal =~ "the target has no $name command" ]]; then
+      skip+=$(awk -v n="$name" '$3 == n { printf ",%s", $1 }' "$log.off")
+    fi
+  done
+  cp "$log.sync" "$log.last"
+  echo "$status $try" >"$log.status"
+}
+
+start_server evt
+EV_RUN=()
+EV_START=$SECONDS
+for spec in $EV_LINES; do
+  IFS=: read -r line ver flav <<<"$spec"
+  ev_wanted "$line" "$ver" "$flav" || continue
+  bin=$(bash "$IT_DIR/hosts.sh" "$line" 2>/dev/null) || { echo "  source $line: not built here (no ${SHARED:-../shared}/hosts); skipped"; continue; }
+  n=${line//./_}
+  EV_RUN+=("$line")
+  REDIS_SERVER=$bin MODULE='' start_server "evs_$n" --repl-diskless-sync-delay 0
+  line_start=$SECONDS
+  ev_loop "$n"
+  log=$WORK/ev-$n
+  use_server "evs_$n"
+  S_LABEL=$(host_label)
+  read -r STATUS RUNS <"$log.status"
+  echo "  $S_LABEL -> $T_LABEL: $RUNS runs ($((SECONDS - line_start)) s)"
+  sed 's/^restore-migrate: /    refused: /; s/ The target has everything[^[]*/ /' "$log.refusals"
+  assert_match "$line: the first run's commands are the source's (no error reply)" \
+    "^source error replies: \[\]" "$(head -n 1 "$log.out.1")"
+  assert_eq "$line: every write command the source has is run" "not run: []" "$(sed -n 2p "$log.out.1")"
+  assert_eq "$line: the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
+  [ "$STATUS" = 4 ] || tail -n 3 "$log.last"
+  assert_eq "$line: every refusal is the table's, naming what the target lacks" \
+    "$(grep -c . "$log.refusals")" "$(grep -c 'the target has no' "$log.refusals")"
+  use_server evt
+  py_check "${SRV_PORT[evs_$n]}" "$line" "${#POLICY[@]}" <<'PY'
+src, line, persist = Resp(int(sys.argv[1])), sys.argv[2], sys.argv[3] != '0'
 def kv(l):
     return dict(zip(l[::2], l[1::2]))
+def has(r, name):
+    return bool(r('COMMAND', 'INFO', name)[0])
+field_ttls = has(R, 'hpexpire') and has(src, 'hpexpire')
 def state(r, k):
     t = r('TYPE', k)
     if t == 'string':
-        return r('GET', k)
-    if t == 'list':
-        return r('LRANGE', k, 0, -1)
-    if t == 'set':
-        return sorted(r('SMEMBERS', k))
-    if t == 'zset':
-        return r('ZRANGE', k, 0, -1, 'WITHSCORES')
-    if t == 'hash':
-        return sorted(r('HGETALL', k))
-    if t == 'stream':
+        v = r('GET', k)
+    elif t == 'list':
+        v = r('LRANGE', k, 0, -1)
+    elif t == 'set':
+        v = sorted(r('SMEMBERS', k))
+    elif t == 'zset':
+        v = r('ZRANGE', k, 0, -1, 'WITHSCORES')
+    elif t == 'hash':
+        v = sorted(kv(r('HGETALL', k)).items())
+    elif t == 'stream':
         f = kv(r('XINFO', 'STREAM', k, 'FULL'))
         groups = [(g[b'name'], g[b'last-delivered-id'], g[b'pending'],
                    sorted((c[b'name'], c[b'pending']) for c in map(kv, g[b'consumers'])))
                   for g in map(kv, f[b'groups'])]
-        return (f[b'length'], f[b'last-generated-id'], r('XRANGE', k, '-', '+'), groups)
-    return t
-for db in (0, 1, 2):
+        v = (f[b'length'], f[b'last-generated-id'], r('XRANGE', k, '-', '+'), groups)
+    else:
+        v = None
+    return (t, v)
+def ttl(r, k):
+    """PTTL in seconds, rounded (both are read within a second); -1 without one."""
+    t = r('PTTL', k)
+    return t if t < 0 else round(t / 1000)
+def field_ttls_of(r, k):
+    fields = sorted(r('HKEYS', k))
+    if not fields:
+        return []
+    return [round(t / 1000) if t > 0 else t for t in r('HPTTL', k, 'FIELDS', len(fields), *fields)]
+for db in (0, 1, 2, 3):
     src('SELECT', db); R('SELECT', db)
     keys = sorted(src('KEYS', '*'))
     there = sorted(k for k in R('KEYS', '*') if not k.startswith(b'restore-migrate:'))
-    eq('db %d: the same %d keys' % (db, len(keys)), keys, there)
-    eq('db %d: every value equal' % db, [], [k for k in keys if state(src, k) != state(R, k)])
+    eq('%s db %d: the same %d keys' % (line, db, len(keys)), keys, there)
+    eq('%s db %d: every value equal' % (line, db), [], [k for k in keys if state(src, k) != state(R, k)][:5])
+    off = [k for k in keys if abs(ttl(src, k) - ttl(R, k)) > 1][:5]
+    eq('%s db %d: every TTL equal' % (line, db), [], [(k, ttl(src, k), ttl(R, k)) for k in off])
+    if field_ttls:
+        hashes = [k for k in keys if src('TYPE', k) == 'hash']
+        eq('%s db %d: every field TTL equal' % (line, db), [],
+           [k for k in hashes if field_ttls_of(src, k) != field_ttls_of(R, k)][:5])
+src('SELECT', 0); R('SELECT', 0)
+if has(src, 'function') and has(R, 'function'):
+    eq('%s: the same functions' % line, src('FUNCTION', 'LIST', 'WITHCODE'), R('FUNCTION', 'LIST', 'WITHCODE'))
 PY
+  stop_server "evs_$n"
+done
+echo "  source lines into $T_LABEL: ${EV_RUN[*]} ($((SECONDS - EV_START)) s)"
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a cluster source (three Redis 8.2.3 masters): one link each, into this host"
@@ -374,7 +471,7 @@ eq('cluster: one offset key per master', 3, len(R('KEYS', 'restore-migrate:sync:
 PY
 # A slot set migrating while the sync follows: stopped, with why.
 sync_bg "$WORK/cl2.log" "$CL_URL" "$DST" --resume "$WORK/cl.resume"
-wait_until 20 grep -q 'continuing the stream' "$WORK/cl2.log"
+wait_until 20 grep -qs "continuing the stream" "$WORK/cl2.log"
 SLOT=$(r_on c1 --raw CLUSTER KEYSLOT c:cnt:0)
 OWNER=$(slot_owner_port c1 "$SLOT")
 for n in c1 c2 c3; do [ "${SRV_PORT[$n]}" != "$OWNER" ] && OTHER=$n; done

@@ -10,6 +10,12 @@
 #     rerun skips that slot's commands up to it (regression: they were applied twice)
 #   - a target slot moved to another master while the sync follows: MOVED followed, the new
 #     owner gets the writes, counters equal and verify 0 after a resume
+#   - a target slot MIGRATING on one master and IMPORTING on another (CLUSTER SETSLOT), some
+#     of its keys moved: snapshot keys and stream writes (MULTIs included) to keys absent on
+#     the migrating node follow ASK to the importing node, right values, nothing failed; a
+#     slot's offset written there counts on resume (no INCR applied twice); a MULTI on a key
+#     new to the slot, or on keys on both nodes, waits (nothing of it applied) until the test
+#     finishes the move (MIGRATE the rest, SETSLOT NODE), then goes in whole; verify 0
 #   - a RENAME across slots on the source: the sync stops (exit 2) naming RENAME, its keys and
 #     the stream offset
 #   - a cluster source of three 8.2.3 masters into the cluster target: verify 0
@@ -179,6 +185,188 @@ assert_eq "resumed after the move: exit 0" 0 "$?"
 C=$(counters_equal "after a slot moved")
 assert_eq "counters exactly equal after a slot moved: $C" 0 "$?"
 verify_zero "after a slot moved"
+
+# ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] a target slot MIGRATING/IMPORTING: ASK followed (snapshot, stream, MULTI)"
+# A source of its own, its keys in one slot ({ask}) and a few others. The slot's first keys
+# go in before the move (so they, and the slot's offset key, are on its owner A); then A is
+# set MIGRATING to B (IMPORTING) and some keys are moved over, as resharding does key by key.
+# Keys absent on A are answered ASK: new snapshot keys, and stream writes to moved keys, go
+# to B; a MULTI on keys new to the slot, or on keys split between A and B, waits until the
+# move is done (B runs no transaction on keys it lacks) and then goes in whole on B.
+REDIS_SERVER=$SRC_BIN MODULE='' start_server asrc --repl-diskless-sync no
+ASRC=redis://127.0.0.1:${SRV_PORT[asrc]}
+AS=$(r_on t1 --raw CLUSTER KEYSLOT '{ask}')
+A_PORT=$(slot_owner_port t1 "$AS")
+for n in t1 t2 t3; do [ "${SRV_PORT[$n]}" = "$A_PORT" ] && A_N=$n; done
+for n in t1 t2 t3; do [ "$n" != "$A_N" ] && { B_N=$n; break; }; done
+B_PORT=${SRV_PORT[$B_N]}
+# on_b ARGS...: one command on B under ASKING.
+on_b() { printf '%s\n' ASKING "$*" | "$REDIS_CLI" -p "$B_PORT" --raw | tail -n 1; }
+# ask_load N: INCR, LPUSH, SET EX and a MULTI on keys of the slot, and INCRs elsewhere.
+ask_load() {
+  python3 - "${SRV_PORT[asrc]}" "$1" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp, encode
+r, n = Resp(int(sys.argv[1])), int(sys.argv[2])
+cmds = []
+for i in range(n):
+    cmds += [encode('INCR', '{ask}:c:%d' % (i % 7)), encode('LPUSH', '{ask}:l', i),
+             encode('SET', '{ask}:s:%d' % (i % 5), i, 'EX', 900), encode('INCR', 'else:%d' % (i % 11))]
+    if i % 10 == 0:
+        cmds += [encode('MULTI'), encode('INCR', '{ask}:t1'), encode('RPUSH', '{ask}:t2', i), encode('EXEC')]
+r.pipeline(cmds)
+PY
+}
+# ask_equal NODE PATTERN...: every source key matching a PATTERN is on NODE (read there under
+# ASKING unless NODE is A) with the source's value, and, unless NODE is A, not on A.
+ask_equal() {
+  local node=$1
+  shift
+  python3 - "${SRV_PORT[asrc]}" "${SRV_PORT[$node]}" "$A_PORT" "$@" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+src, node, a = Resp(int(sys.argv[1])), Resp(int(sys.argv[2])), Resp(int(sys.argv[3]))
+asking = sys.argv[2] != sys.argv[3]
+def read(r, k, asking):
+    def q(*c):
+        if asking:
+            r('ASKING')
+        return r(*c)
+    t = q('TYPE', k)
+    v = q('GET', k) if t == 'string' else q('LRANGE', k, 0, -1) if t == 'list' else t
+    return (t, v, q('PTTL', k) > 0)
+keys = sorted(k for pat in sys.argv[4:] for k in src('KEYS', pat))
+bad = [k for k in keys if read(src, k, False) != read(node, k, asking)]
+on_a = [k for k in keys if asking and a('EXISTS', k) == 1]
+print('%d keys, %d differ %s, %d also on A %s' % (len(keys), len(bad), bad[:3], len(on_a), on_a[:3]))
+sys.exit(0 if keys and not bad and not on_a else 1)
+PY
+}
+ask_load 20
+OUT=$(timeout 120 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask.resume" --until-caught-up 2>&1)
+assert_eq "before the move: caught up (exit 0)" 0 "$?"
+C=$(ask_equal "$A_N" '{ask}:*')
+assert_eq "before the move: the slot's keys on its owner A: $C" 0 "$?"
+r_on "$B_N" CLUSTER SETSLOT "$AS" IMPORTING "$(node_id "$A_N")" >/dev/null
+r_on "$A_N" CLUSTER SETSLOT "$AS" MIGRATING "$(node_id "$B_N")" >/dev/null
+for i in 0 1 2 3 4 5 6; do r_on "$A_N" MIGRATE 127.0.0.1 "$B_PORT" "{ask}:c:$i" 0 5000 >/dev/null; done
+use_server asrc
+py_check <<'PY'
+from resp import encode
+R.pipeline([encode('SET', '{ask}:snap:%d' % i, i) for i in range(30)] + [encode('RPUSH', '{ask}:snap:l', *range(50))])
+ok('31 snapshot keys new to the slot')
+PY
+# A new full sync: its snapshot's keys of the slot are absent on A.
+"$BIN" sync "$ASRC" "$DST" --replace --resume "$WORK/ask2.resume" >"$WORK/ask2.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+wait_until 30 grep -qs 'snapshot loaded' "$WORK/ask2.log" || fail "no snapshot loaded within 30 s"
+# Stream writes to the moved counters (one MULTI on two of them), and elsewhere.
+python3 - "${SRV_PORT[asrc]}" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp, encode
+r = Resp(int(sys.argv[1]))
+cmds = []
+for i in range(300):
+    cmds += [encode('INCR', '{ask}:c:%d' % (i % 7)), encode('INCR', 'else:%d' % (i % 11))]
+    if i % 30 == 0:
+        cmds += [encode('MULTI'), encode('INCR', '{ask}:c:1'), encode('INCRBY', '{ask}:c:2', 10), encode('EXEC')]
+r.pipeline(cmds)
+PY
+wait_until 30 bash -c "[ \"\$(printf 'ASKING\nGET {ask}:c:0\n' | '$REDIS_CLI' -p $B_PORT --raw | tail -n 1)\" = \"\$('$REDIS_CLI' -p ${SRV_PORT[asrc]} GET '{ask}:c:0')\" ]" ||
+  fail "the stream's INCRs did not reach B within 30 s"
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+assert_eq "under ASK: stopped by SIGTERM (exit 4)" 4 "$?"
+assert_match "the snapshot went in whole" "snapshot [0-9]+ keys copied, 0 failed" "$(cat "$WORK/ask2.log")"
+OUT=$(timeout 120 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" --until-caught-up 2>&1)
+STATUS=$?
+assert_eq "under ASK: resumed, caught up (exit 0)" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$OUT" | tail -n 3
+C=$(ask_equal "$B_N" '{ask}:snap:*')
+assert_eq "snapshot keys absent on A went to B: $C" 0 "$?"
+C=$(ask_equal "$B_N" '{ask}:c:*')
+assert_eq "stream writes (MULTIs included) to keys moved to B went there: $C" 0 "$?"
+C=$(ask_equal "$A_N" '{ask}:l' '{ask}:s:*' '{ask}:t[12]')
+assert_eq "the keys A still has stayed there: $C" 0 "$?"
+
+echo "[$TEST_NAME] a slot's offset written on the importing node counts on resume"
+# As if killed after the slot's MULTI went in on B (under ASK) and before the floor: its
+# commands and its offset (the :asked key) are on B, A has the slot's older offset key. The
+# rerun must skip them.
+C0=$(r_on asrc --raw GET '{ask}:c:3')
+for _ in 1 2 3 4 5; do r_on asrc INCR '{ask}:c:3' >/dev/null; done
+python3 - "${SRV_PORT[asrc]}" "$B_PORT" "$AS" <<'PY'
+import os, sys
+sys.path.insert(0, os.environ['IT_DIR'])
+from resp import Resp
+src, b, slot = Resp(int(sys.argv[1])), Resp(int(sys.argv[2])), int(sys.argv[3])
+info = dict(l.split(':', 1) for l in src('INFO', 'replication').decode().split('\r\n') if ':' in l)
+replid, end = info['master_replid'], int(info['master_repl_offset'])
+tag = next(n for n in range(1 << 20) if b('CLUSTER', 'KEYSLOT', '{%d}' % n) == slot)
+b('ASKING'); b('MULTI')
+for _ in range(5):
+    b('INCR', '{ask}:c:3')
+b('SET', 'restore-migrate:sync:offset:%s:{%d}:asked' % (replid, tag), '%s %d 0' % (replid, end))
+b('EXEC')
+PY
+OUT=$(timeout 120 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" --until-caught-up 2>&1)
+assert_eq "resumed over the slot's offset on B: exit 0" 0 "$?"
+assert_eq "the INCRs applied on B were skipped (not applied twice)" "$((C0 + 5))" "$(on_b GET '{ask}:c:3')"
+
+echo "[$TEST_NAME] a MULTI on a new key, or on keys on both nodes, waits for the move"
+# An INCR of a key new to the slot: B answers TRYAGAIN (a transaction, and ours has the
+# offset key too, on a key it lacks). Then a source MULTI on a key A still has and one on B:
+# neither node can run it. The sync waits, applying nothing of either; the test finishes the
+# move (MIGRATE the keys A has left, SETSLOT NODE), and both go in whole on B.
+r_on asrc INCR '{ask}:new' >/dev/null
+"$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" >"$WORK/ask3.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+wait_until 30 grep -qs "no transaction on a key new to a slot that is moving" "$WORK/ask3.log" ||
+  fail "the sync did not say it waits for a new key within 30 s"
+kill -KILL "$SYNC_PID"
+wait "$SYNC_PID" 2>/dev/null
+T1=$(r_on "$A_N" --raw GET '{ask}:t1')
+C0=$(on_b GET '{ask}:c:0')
+printf '%s\n' MULTI 'INCR {ask}:t1' 'INCR {ask}:c:0' EXEC | "$REDIS_CLI" -p "${SRV_PORT[asrc]}" >/dev/null
+"$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" >"$WORK/ask4.log" 2>&1 &
+SYNC_PID=$!
+BG_PIDS+=("$SYNC_PID")
+wait_until 30 grep -qs "waiting for the slot's keys to move" "$WORK/ask4.log" ||
+  fail "the sync did not say it waits for the slot's keys within 30 s"
+assert_match "it names the slot and the keys on each side" \
+  "slot $AS is moving, .*keys still here \(\{ask\}:t1\) and keys already there \(\{ask\}:(new|c:0)\)" \
+  "$(cat "$WORK/ask4.log")"
+assert_eq "nothing of it applied on A meanwhile" "$T1" "$(r_on "$A_N" --raw GET '{ask}:t1')"
+assert_eq "nothing of it applied on B meanwhile" "$C0" "$(on_b GET '{ask}:c:0')"
+assert_eq "the new key is on neither node meanwhile" "" "$(on_b GET '{ask}:new')"
+MOVED_KEYS=0
+for k in $(r_on "$A_N" --raw CLUSTER GETKEYSINSLOT "$AS" 1000); do
+  r_on "$A_N" MIGRATE 127.0.0.1 "$B_PORT" "$k" 0 5000 REPLACE >/dev/null && MOVED_KEYS=$((MOVED_KEYS + 1))
+done
+for n in t1 t2 t3; do r_on "$n" CLUSTER SETSLOT "$AS" NODE "$(node_id "$B_N")" >/dev/null; done
+echo "  moved the $MOVED_KEYS keys A had left (its offset key too); slot $AS now on B"
+wait_until 30 bash -c "[ \"\$('$REDIS_CLI' -p $B_PORT --raw GET '{ask}:t1')\" = $((T1 + 1)) ]" ||
+  fail "the MULTI did not go in on B within 30 s"
+assert_eq "the MULTI went in whole on B" "$((C0 + 1))" "$(r_on "$B_N" --raw GET '{ask}:c:0')"
+assert_eq "the new key went in on B" 1 "$(r_on "$B_N" --raw GET '{ask}:new')"
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+assert_eq "after the move: stopped by SIGTERM (exit 4)" 4 "$?"
+OUT=$(timeout 120 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" --until-caught-up 2>&1)
+assert_eq "after the move: resumed, caught up (exit 0)" 0 "$?"
+assert_eq "A has no key of the slot left" 0 "$(r_on "$A_N" --raw CLUSTER COUNTKEYSINSLOT "$AS")"
+C=$(ask_equal "$B_N" '{ask}:*')
+assert_eq "every key of the slot on B, equal: $C" 0 "$?"
+out=$("$BIN" verify "$ASRC" "$DST" -q 2>&1)
+STATUS=$?
+assert_eq "after the move: verify exit 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$out" | tail -n 3
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a RENAME across slots stops the sync"

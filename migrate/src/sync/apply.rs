@@ -269,24 +269,17 @@ enum Failure {
     Lost(String),
 }
 
-/// Commands whose key is their second argument (`XGROUP CREATE key …`).
-const KEY_SECOND: &[&str] = &["XGROUP", "OBJECT"];
-/// Commands without a key.
-const KEYLESS: &[&str] = &[
-    "FUNCTION", "SCRIPT", "FLUSHALL", "FLUSHDB", "SWAPDB", "PUBLISH", "SPUBLISH",
-];
-
-/// The command's key, shown for messages ("-" for commands without one): its first argument
-/// for nearly every write.
+/// The command's key, shown for messages ("-" for commands without one): where the cluster
+/// table puts it (`translate::route`), its first argument for nearly every write.
 pub fn key_of(argv: &[Vec<u8>]) -> String {
-    let is = |list: &[&str]| {
-        argv.first()
-            .is_some_and(|c| list.iter().any(|n| c.eq_ignore_ascii_case(n.as_bytes())))
+    let at = match translate::route(argv) {
+        translate::Route::Keys(at) => at.first().copied(),
+        translate::Route::Split { from, .. } => Some(from),
+        translate::Route::Everywhere | translate::Route::Anywhere => None,
+        // MOVE k db: its key; SWAPDB has none.
+        translate::Route::Refuse(_) => (!argv[0].eq_ignore_ascii_case(b"SWAPDB")).then_some(1),
     };
-    if is(KEYLESS) {
-        return "-".into();
-    }
-    argv.get(if is(KEY_SECOND) { 2 } else { 1 })
+    at.and_then(|i| argv.get(i))
         .map(|k| crate::report::show_key(k))
         .unwrap_or_else(|| "-".into())
 }

@@ -14,6 +14,28 @@
 //! The offset keys travel with their slots, so a slot moved by resharding keeps its offset.
 //! Keyless commands every master runs (`FLUSHALL`, `FUNCTION LOAD`) close the slots' parts
 //! before them and go to each master alone, in stream order.
+//!
+//! A slot being resharded (`MIGRATING` on its owner A, `IMPORTING` on another master B):
+//! A runs a slot's `MULTI` only if it has every key in it, and answers `ASK` (Redis: per
+//! queued command; Valkey 9: at `EXEC`) or `TRYAGAIN` (some keys here, some not) otherwise;
+//! B, under `ASKING`, runs a transaction on more than one key only if it has them all (else
+//! `TRYAGAIN`), and ours always has the slot's offset key besides the data. So when A
+//! refuses a slot's `MULTI` that way, A is asked (`EXISTS`) which of its keys it still has:
+//! - none (all answered `ASK`): the `MULTI` goes to B, `ASKING` first (the flag holds until
+//!   `EXEC`), its offset into a key of its own, `<slot key>:asked` (same slot), made on B
+//!   first (alone, at the floor, which claims nothing). On keys B has (moved by `MIGRATE`)
+//!   it runs there, atomic as ever. On a key new to the slot B answers `TRYAGAIN`: waited
+//!   on until the move ends and B serves the slot (or `MOVED` sends it back to A).
+//! - some, not all (or all, but the slot's offset key went over before them): the keys are
+//!   split between the two nodes, and no node runs the transaction whole (B answers
+//!   `TRYAGAIN` too); running each node's part apart would break its atomicity and its
+//!   offset's. Waited on: sent to A again until its keys have moved or the slot has
+//!   (`MOVED`).
+//!
+//! Waiting means sending again with pauses (up to 2 s); after [`ROUNDS`] the sync stops,
+//! naming the slot and a key on each side, resumable. The `:asked` key is there because
+//! A's slot key goes over to B with the slot's last keys (`MIGRATE … REPLACE`): it must not
+//! replace a newer offset with its older one. A resume reads both and takes the higher.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -25,6 +47,7 @@ use super::translate::{self, Route};
 use crate::conn::{self, error_text, Endpoint};
 use crate::error::{fatal, Fatal, Result};
 use crate::reply::{self, Class};
+use crate::report::show_key;
 use crate::target::key_slot;
 
 const SLOTS: usize = 16384;
@@ -172,6 +195,16 @@ impl ClusterApplier {
         k
     }
 
+    /// The slot's offset key for a `MULTI` sent on by `ASK` to the slot's importing node: a
+    /// name of its own (in the same slot), so that the migrating node's key, moved over by
+    /// `MIGRATE … REPLACE` when the slot's last keys go, never replaces a newer offset with its
+    /// older one. A resume takes the higher of the two.
+    fn asked_key(&self, slot: usize) -> Vec<u8> {
+        let mut k = self.slot_key(slot);
+        k.extend_from_slice(b":asked");
+        k
+    }
+
     /// One command on one key, following MOVED and ASK.
     fn on_key(&mut self, key: &[u8], cmd: &redis::Cmd) -> Result<Value> {
         let mut ask = None;
@@ -220,6 +253,7 @@ impl ClusterApplier {
         // (slot, ASK redirection to a node)
         let mut todo: Vec<(usize, Option<usize>)> = parts.keys().map(|&s| (s, None)).collect();
         let mut pause = Duration::from_millis(50);
+        let mut last_busy = None;
         for _ in 0..ROUNDS {
             if todo.is_empty() {
                 return Ok(());
@@ -236,10 +270,23 @@ impl ClusterApplier {
                 let who = self.node_who(node);
                 let mut pipe = redis::pipe();
                 pipe.ignore_errors();
+                let floor_value = format!("{replid} {} {src_db}", self.floor);
                 for &(s, ask) in &items {
                     if ask.is_some() {
-                        // The flag holds until EXEC: the whole MULTI is for the importing node.
-                        pipe.add_command(conn::cmd("ASKING"));
+                        // The importing node runs a transaction on more than one key only if
+                        // it has them all: the slot's offset key is made there first (alone,
+                        // at the floor, which claims nothing), so a MULTI on keys already moved
+                        // goes in. The ASKING flag holds until EXEC.
+                        pipe.add_command(conn::cmd("ASKING")).ignore();
+                        pipe.add_command(
+                            conn::cmd("SET")
+                                .arg(self.asked_key(s))
+                                .arg(&floor_value)
+                                .arg("NX")
+                                .clone(),
+                        )
+                        .ignore();
+                        pipe.add_command(conn::cmd("ASKING")).ignore();
                     }
                     pipe.add_command(conn::cmd("MULTI"));
                     for p in &parts[&s] {
@@ -249,7 +296,11 @@ impl ClusterApplier {
                         }
                         pipe.add_command(rc);
                     }
-                    pipe.add_command(conn::cmd("SET").arg(self.slot_key(s)).arg(&value).clone());
+                    let key = match ask {
+                        Some(_) => self.asked_key(s),
+                        None => self.slot_key(s),
+                    };
+                    pipe.add_command(conn::cmd("SET").arg(key).arg(&value).clone());
                     pipe.add_command(conn::cmd("EXEC"));
                 }
                 let replies: Vec<Value> = match pipe.query(self.con(node)?) {
@@ -269,33 +320,65 @@ impl ClusterApplier {
                 };
                 let mut it = replies.into_iter();
                 for (s, ask) in items {
-                    if ask.is_some() {
-                        it.next();
-                    }
+                    let n = parts[&s].len();
                     let multi = it.next().unwrap_or(Value::Nil);
-                    let mut first: Option<(Option<usize>, String)> =
-                        error_text(&multi).map(|e| (None, e));
-                    for i in 0..=parts[&s].len() {
-                        let r = it.next().unwrap_or(Value::Nil);
-                        if let (None, Some(e)) = (&first, error_text(&r)) {
-                            first = Some(((i < parts[&s].len()).then_some(i), e));
-                        }
-                    }
+                    // The queued replies: each command's, then the offset SET's.
+                    let queued: Vec<Option<String>> = (0..=n)
+                        .map(|_| error_text(&it.next().unwrap_or(Value::Nil)))
+                        .collect();
                     let exec = it.next().unwrap_or(Value::Nil);
-                    let first = first.or_else(|| error_text(&exec).map(|e| (None, e)));
+                    // An error other than ASK decides first (a MOVED, a busy slot, a stop).
+                    let first_where = |ask: bool| {
+                        queued.iter().enumerate().find_map(|(i, e)| {
+                            let e = e.as_deref()?;
+                            (e.starts_with("ASK ") == ask)
+                                .then(|| ((i < n).then_some(i), e.to_string()))
+                        })
+                    };
+                    let first = error_text(&multi)
+                        .map(|e| (None, e))
+                        .or_else(|| first_where(false))
+                        .or_else(|| first_where(true))
+                        .or_else(|| error_text(&exec).map(|e| (None, e)));
                     if let Some((i, e)) = first {
                         // Refused before EXEC ran anything: a redirection, a busy slot, or a stop.
-                        match self.redirect(&e) {
+                        let redirect = self.redirect(&e);
+                        let moving = matches!(redirect, Some((false, _, _)))
+                            || reply::classify(&e) == Class::Retry;
+                        match redirect {
                             Some((true, slot, to)) => {
                                 self.slots[slot] = to;
                                 todo.push((s, None));
                             }
-                            Some((false, _, to)) => todo.push((s, Some(to))),
-                            None if reply::classify(&e) == Class::Retry => {
-                                busy = Some(format!("{who}: {e}"));
+                            Some((false, _, to)) if ask.is_some() => todo.push((s, Some(to))),
+                            // From the slot's owner, during a move: which keys has it left?
+                            // (Redis answers per queued command, Valkey 9 at EXEC only.)
+                            _ if moving && ask.is_none() => {
+                                let (here, there) = self.whereabouts(node, s, &parts[&s])?;
+                                match (&here[..], there.first()) {
+                                    ([], Some(&(_, to))) => todo.push((s, Some(to))),
+                                    _ => {
+                                        busy = Some(format!(
+                                            "{who}: {e}: slot {s} is moving, and this batch's commands in it touch keys still here ({}) and keys already there ({}): no node can run them in one transaction; waiting for the slot's keys to move",
+                                            here.first().map(String::as_str).unwrap_or("none"),
+                                            there.first().map(|t| t.0.as_str()).unwrap_or("none")
+                                        ));
+                                        todo.push((s, None));
+                                    }
+                                }
+                            }
+                            _ if reply::classify(&e) == Class::Retry => {
+                                busy = Some(match ask {
+                                    // TRYAGAIN from the importing node: a key of the MULTI
+                                    // is on neither node yet (a new one).
+                                    Some(_) => format!(
+                                        "{who}: {e}: slot {s} is moving here, and a node runs no transaction on a key new to a slot that is moving; waiting for the move to end"
+                                    ),
+                                    None => format!("{who}: {e}"),
+                                });
                                 todo.push((s, ask));
                             }
-                            None => {
+                            _ => {
                                 let what = match i.map(|i| &parts[&s][i]) {
                                     Some(p) => format!(
                                         "{} on key {} at stream offset {}",
@@ -340,21 +423,62 @@ impl ClusterApplier {
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(Duration::from_secs(2));
                 }
+                last_busy = Some(why);
             }
         }
         Err(fatal(format!(
-            "{}: slots still redirected or busy after {ROUNDS} rounds; run again with the same --resume",
-            self.who()
+            "{}: slots still redirected or busy after {ROUNDS} rounds{}; run again with the same --resume (once the slots have moved)",
+            self.who(),
+            last_busy.map(|w| format!(" (last: {w})")).unwrap_or_default()
         )))
     }
 
-    /// Whether slot `s`'s offset key says it has everything up to `end` of `replid`.
+    /// During a move of slot `s` away from `node`: the keys of `pieces` it still has, and
+    /// those it answers `ASK` for, with the node it points to; the slot's offset key counts
+    /// as one it still has or not (shown last), never as one the commands need.
+    fn whereabouts(&mut self, node: usize, s: usize, pieces: &[Piece]) -> Result<Whereabouts> {
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for p in pieces {
+            for k in piece_keys(&p.argv) {
+                if !keys.iter().any(|x| x.as_slice() == k) {
+                    keys.push(k.to_vec());
+                }
+            }
+        }
+        let data = keys.len();
+        keys.push(self.slot_key(s));
+        let mut pipe = redis::pipe();
+        pipe.ignore_errors();
+        for k in &keys {
+            pipe.cmd("EXISTS").arg(k);
+        }
+        let who = self.node_who(node);
+        let replies: Vec<Value> = pipe
+            .query(self.con(node)?)
+            .map_err(|e| fatal(format!("{who}: {e}")))?;
+        let (mut here, mut there) = (Vec::new(), Vec::new());
+        for (i, (k, r)) in keys.iter().zip(replies).enumerate() {
+            match error_text(&r).as_deref().and_then(|e| self.redirect(e)) {
+                Some((false, _, to)) => there.push((show_key(k), to)),
+                _ if i < data => here.push(show_key(k)),
+                _ => {}
+            }
+        }
+        Ok((here, there))
+    }
+
+    /// Whether slot `s`'s offset keys say it has everything up to `end` of `replid`.
     fn slot_has(&mut self, s: usize, replid: &str, end: u64) -> Result<bool> {
-        let key = self.slot_key(s);
-        let v = self.on_key(&key, conn::cmd("GET").arg(&key))?;
-        Ok(conn::as_bytes(&v)
-            .and_then(parse_offset)
-            .is_some_and(|(id, off, _)| id == replid && off >= end))
+        for key in [self.slot_key(s), self.asked_key(s)] {
+            let v = self.on_key(&key, conn::cmd("GET").arg(&key))?;
+            if conn::as_bytes(&v)
+                .and_then(parse_offset)
+                .is_some_and(|(id, off, _)| id == replid && off >= end)
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A keyless command: on every master, or on one.
@@ -383,6 +507,16 @@ impl ClusterApplier {
             }
         }
         Ok(())
+    }
+
+    /// One of slot `s`'s offset keys read as `r`: recorded where it is of this stream and
+    /// above the floor (and above what the other key said).
+    fn take_done(&mut self, s: usize, r: &Value, replid: &str, floor: u64) {
+        if let Some((sid, off, _)) = conn::as_bytes(r).and_then(parse_offset) {
+            if sid == replid && off > floor && self.done.get(&s).is_none_or(|&d| off > d) {
+                self.done.insert(s, off);
+            }
+        }
     }
 
     fn set_floor(&mut self, replid: &str, end: u64, src_db: u32) -> Result<()> {
@@ -419,24 +553,31 @@ impl Apply for ClusterApplier {
             let mine: Vec<usize> = (0..SLOTS).filter(|&s| self.slots[s] == node).collect();
             let mut pipe = redis::pipe();
             pipe.ignore_errors();
-            for &s in &mine {
-                pipe.cmd("GET").arg(self.slot_key(s));
+            let keys: Vec<(usize, Vec<u8>)> = mine
+                .iter()
+                .flat_map(|&s| [(s, self.slot_key(s)), (s, self.asked_key(s))])
+                .collect();
+            for (_, k) in &keys {
+                pipe.cmd("GET").arg(k);
             }
             let who = self.node_who(node);
             let replies: Vec<Value> = pipe
                 .query(self.con(node)?)
                 .map_err(|e| fatal(format!("{who}: reading the slots' offset keys: {e}")))?;
-            for (s, r) in mine.into_iter().zip(replies) {
-                if let Some(e) = error_text(&r) {
-                    return Err(fatal(format!(
-                        "{who}: reading the offset key of slot {s}: {e} (resharding under way? run again when it is done)"
-                    )));
-                }
-                if let Some((sid, off, _)) = conn::as_bytes(&r).and_then(parse_offset) {
-                    if sid == id && off > floor {
-                        self.done.insert(s, off);
+            for ((s, key), r) in keys.into_iter().zip(replies) {
+                let r = match error_text(&r) {
+                    // Not on a slot's migrating node (any more): on the importing one.
+                    Some(e) if e.starts_with("ASK ") => {
+                        self.on_key(&key, conn::cmd("GET").arg(&key))?
                     }
-                }
+                    Some(e) => {
+                        return Err(fatal(format!(
+                            "{who}: reading the offset key of slot {s}: {e} (resharding under way? run again when it is done)"
+                        )))
+                    }
+                    None => r,
+                };
+                self.take_done(s, &r, &id, floor);
             }
         }
         Ok(Some((id, floor, db)))
@@ -501,6 +642,28 @@ impl Apply for ClusterApplier {
         }
         self.apply_slots(parts, replid, end, src_db)?;
         self.set_floor(replid, end, src_db)
+    }
+}
+
+/// A moving slot's keys (shown) its old owner still has, and those it sends on (`ASK`) with
+/// the node it names.
+type Whereabouts = (Vec<String>, Vec<(String, usize)>);
+
+/// The keys of one command, where the cluster table puts them.
+fn piece_keys(argv: &[Vec<u8>]) -> Vec<&[u8]> {
+    match translate::route(argv) {
+        Route::Keys(at) => at
+            .iter()
+            .filter_map(|&i| argv.get(i))
+            .map(|k| &k[..])
+            .collect(),
+        Route::Split { from, step } => argv
+            .iter()
+            .skip(from)
+            .step_by(step)
+            .map(|k| &k[..])
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

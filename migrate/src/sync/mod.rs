@@ -8,11 +8,13 @@
 //! ```
 //!
 //! One file per job: `link` (the replica link), `spool` (files between the socket and the
-//! target), `stream` (RESP frames), `translate` (the table of what each command becomes),
-//! `apply` (exactly-once batches), `state` (the resume file); this file is the loop.
+//! target), `stream` (RESP frames), `translate` (the table of what each command becomes, and
+//! `equiv` the equivalents it sends for what a target lacks), `apply` (exactly-once batches),
+//! `state` (the resume file); this file is the loop.
 
 mod apply;
 mod cluster;
+mod equiv;
 mod link;
 mod prune;
 mod spool;

@@ -2,8 +2,11 @@
 //!
 //! Every command is sent as it is where the target has it (its command names are learned
 //! from the target's `COMMAND`, its options from its release below), rewritten into an exact
-//! equivalent where one exists, or refused: the sync stops, naming the command, its key and
-//! the stream offset. Nothing is skipped without being counted and named in the summary.
+//! equivalent where one exists (the longer ones, scripts mostly, are in `equiv.rs`), or
+//! refused: the sync stops, naming the command, its key and the stream offset. Nothing is
+//! skipped without being counted and named in the summary. `tests/integration/
+//! sync_every_write.py` runs every write command of each source line into each older host
+//! (test_client_sync.sh).
 //!
 //! Rewrites rest on one fact: a master propagates a conditional write only when it took
 //! effect, and the target holds what the source held; so a condition that held there holds
@@ -12,6 +15,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use super::equiv;
 use crate::conn::{Family, ServerInfo};
 use crate::plan::{self, Prepared, Via};
 use crate::report::show_key;
@@ -111,7 +115,8 @@ enum Rule {
     Exec,
     Consumed,
     Replconf,
-    /// `SET`: `PXAT`/`EXAT` (6.2) become `PX`; `GET` (6.2, a reply only) is dropped.
+    /// `SET`: `PXAT`/`EXAT` (6.2) become `PX`; `GET` (6.2, a reply only) is dropped;
+    /// `IFEQ` (Valkey 8.1) is dropped where the target lacks it (it held on the source).
     Set,
     /// `EXPIRE` and kin: `NX`/`XX`/`GT`/`LT` (7.0) dropped (they held on the source).
     Expire,
@@ -132,12 +137,31 @@ enum Rule {
         strip: bool,
         /// The options end at the first number (`ZADD`'s first score): what follows is data.
         until_number: bool,
+        /// Only for this subcommand (argument 1); other subcommands are sent as they are.
+        sub: Option<&'static str>,
     },
-    /// `XADD`: its options (before the ID) must be the target's.
+    /// `XADD`: its options (before the ID) made the target's: `NOMKSTREAM` (6.2) dropped (the
+    /// stream was there), `MINID` (6.2) done by a script, `KEEPREF` (8.2) dropped (what older
+    /// releases do); `DELREF`/`ACKED` refused.
     Xadd,
-    /// `LMOVE` (6.2; `BLMOVE` is propagated as it): `RPOPLPUSH` for `RIGHT LEFT`, else a
-    /// script doing the pop and the push, on a target without it.
-    Lmove,
+    /// `XTRIM`: as `XADD`'s trimming options.
+    Xtrim,
+    /// `XGROUP`: `CREATECONSUMER` (6.2) as an `XREADGROUP` of the new consumer's own (empty)
+    /// history; `ENTRIESREAD` (7.0) dropped (older streams keep no such count).
+    Xgroup,
+    /// `ZADD … GT|LT` (6.2): see [`equiv::zadd_cond`].
+    Zadd,
+    /// `BITOP DIFF|DIFF1|ANDOR|ONE` (8.2): refused where the target lacks them.
+    Bitop,
+    /// `MSETEX` (Valkey 9.1): one `SET` per key where the target lacks it, each then taken as
+    /// a `SET` of the stream.
+    Msetex,
+    /// `FUNCTION RESTORE payload`: the payload re-footed where the target's RESTORE would
+    /// refuse its version (the libraries in it are the same records in every release).
+    Function,
+    /// A command the target may lack: sent as it is where the target has it, else what the
+    /// function makes of it (`equiv.rs`).
+    Instead(fn(Vec<Vec<u8>>) -> Action),
     /// `RESTORE` / `RESTORE-ASKING` (a `MIGRATE` into the source, or `restore-migrate`
     /// itself): the payload goes as `migrate` sends one (`plan::prepare`): as it is where the
     /// target reads it, to `RESTORE.ASKING` where the module is, else re-encoded.
@@ -184,10 +208,6 @@ fn restore(mut argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
     Action::Send(vec![argv])
 }
 
-/// `LMOVE src dst <from> <to>` as a script, for targets before 6.2 (every target has Lua).
-const LMOVE_SCRIPT: &str = "local v = redis.call(ARGV[1], KEYS[1]) \
-if v then redis.call(ARGV[2], KEYS[2], v) end return v";
-
 /// The table: commands that need more than "sent where the target has it".
 const TABLE: &[(&str, Rule)] = &[
     ("select", Rule::Select),
@@ -210,34 +230,53 @@ const TABLE: &[(&str, Rule)] = &[
     ("lpop", Rule::PopCount),
     ("rpop", Rule::PopCount),
     ("xadd", Rule::Xadd),
-    ("lmove", Rule::Lmove),
+    ("xtrim", Rule::Xtrim),
+    ("xgroup", Rule::Xgroup),
+    ("zadd", Rule::Zadd),
+    ("bitop", Rule::Bitop),
+    ("msetex", Rule::Msetex),
+    ("function", Rule::Function),
+    ("lmove", Rule::Instead(equiv::lmove)),
+    ("zdiffstore", Rule::Instead(equiv::zdiffstore)),
+    ("zrangestore", Rule::Instead(equiv::zrangestore)),
+    ("geosearchstore", Rule::Instead(equiv::geosearchstore)),
+    ("copy", Rule::Instead(equiv::copy)),
+    ("hgetdel", Rule::Instead(equiv::hgetdel)),
+    ("delifeq", Rule::Instead(equiv::delifeq)),
+    ("spublish", Rule::Instead(equiv::spublish)),
+    ("xdelex", Rule::Instead(equiv::xdelex)),
+    ("xackdel", Rule::Instead(equiv::xackdel)),
     ("restore", Rule::Restore),
     ("restore-asking", Rule::Restore),
+    // FLUSHALL/FLUSHDB/SCRIPT FLUSH SYNC (6.2): flushing at once is what they did before.
     (
-        "zadd",
+        "flushall",
         Rule::Options {
-            from: 2,
-            opts: &[("GT", 0, R62), ("LT", 0, R62)],
-            strip: false,
-            until_number: true,
-        },
-    ),
-    (
-        "xtrim",
-        Rule::Options {
-            from: 2,
-            opts: &[("MINID", 1, R62), ("LIMIT", 1, R62)],
-            strip: false,
-            until_number: false,
-        },
-    ),
-    (
-        "xgroup",
-        Rule::Options {
-            from: 4,
-            opts: &[("ENTRIESREAD", 1, R70)],
+            from: 1,
+            opts: &[("SYNC", 0, R62)],
             strip: true,
             until_number: false,
+            sub: None,
+        },
+    ),
+    (
+        "flushdb",
+        Rule::Options {
+            from: 1,
+            opts: &[("SYNC", 0, R62)],
+            strip: true,
+            until_number: false,
+            sub: None,
+        },
+    ),
+    (
+        "script",
+        Rule::Options {
+            from: 2,
+            opts: &[("SYNC", 0, R62), ("ASYNC", 0, R62)],
+            strip: true,
+            until_number: false,
+            sub: Some("FLUSH"),
         },
     ),
     (
@@ -247,23 +286,20 @@ const TABLE: &[(&str, Rule)] = &[
             opts: &[("ENTRIESADDED", 1, R70), ("MAXDELETEDID", 1, R70)],
             strip: true,
             until_number: false,
+            sub: None,
         },
     ),
 ];
-
-/// Subcommands younger than their command: `(command, subcommand, since)`. A target that has
-/// the command but not the subcommand is refused before anything is sent.
-const SUBCOMMANDS: &[(&str, &str, Since)] = &[("xgroup", "CREATECONSUMER", R62)];
 
 fn lower(b: &[u8]) -> Vec<u8> {
     b.to_ascii_lowercase()
 }
 
-fn is(arg: &[u8], word: &str) -> bool {
+pub(super) fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
 
-fn int(arg: Option<&Vec<u8>>) -> Option<i64> {
+pub(super) fn int(arg: Option<&Vec<u8>>) -> Option<i64> {
     std::str::from_utf8(arg?).ok()?.parse().ok()
 }
 
@@ -289,16 +325,6 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             caps.version.2
         ))
     };
-    if let Some((_, sub, _)) = SUBCOMMANDS.iter().find(|(c, sub, since)| {
-        c.as_bytes() == cmd.as_slice()
-            && argv.get(1).is_some_and(|a| is(a, sub))
-            && !caps.has(*since)
-    }) {
-        return Action::Refuse(format!(
-            "the target has no {} {sub} subcommand",
-            name(&argv)
-        ));
-    }
     if (caps.one_db || caps.cluster) && moves_between_dbs(&cmd, &argv) {
         return Action::Refuse(format!(
             "{} names another database, and {}",
@@ -330,7 +356,20 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
                 Action::Control(Control::Nothing)
             }
         }
-        Some(Rule::Lmove) if !caps.has_command(&cmd) => lmove(argv),
+        Some(Rule::Instead(f)) if !caps.has_command(&cmd) => f(argv),
+        Some(Rule::Msetex) if !caps.has_command(&cmd) => match equiv::msetex(argv) {
+            Ok(sets) => {
+                let mut out = Vec::new();
+                for argv in sets {
+                    match set(argv, caps, now_ms) {
+                        Action::Send(cmds) => out.extend(cmds),
+                        other => return other,
+                    }
+                }
+                Action::Send(out)
+            }
+            Err(refused) => refused,
+        },
         Some(Rule::Restore) => restore(argv, caps),
         _ if !caps.has_command(&cmd) && !field_ttl_fallback(rule, caps) => missing(caps),
         None => Action::Send(vec![argv]),
@@ -376,37 +415,21 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             opts,
             strip,
             until_number,
-        }) => options(argv, caps, from, opts, strip, until_number),
+            sub,
+        }) => {
+            if sub.is_some_and(|s| !argv.get(1).is_some_and(|a| is(a, s))) {
+                return Action::Send(vec![argv]);
+            }
+            options(argv, caps, from, opts, strip, until_number)
+        }
         Some(Rule::Xadd) => xadd(argv, caps),
-        Some(Rule::Lmove) => Action::Send(vec![argv]),
+        Some(Rule::Xtrim) => xtrim(argv, caps),
+        Some(Rule::Xgroup) => xgroup(argv, caps),
+        Some(Rule::Zadd) if !caps.has(R62) => equiv::zadd_cond(argv),
+        Some(Rule::Bitop) => bitop(argv, caps),
+        Some(Rule::Function) => function(argv, caps),
+        Some(Rule::Zadd | Rule::Msetex | Rule::Instead(_)) => Action::Send(vec![argv]),
     }
-}
-
-fn lmove(argv: Vec<Vec<u8>>) -> Action {
-    let side = |a: Option<&Vec<u8>>| match a {
-        Some(a) if is(a, "LEFT") => Some("L"),
-        Some(a) if is(a, "RIGHT") => Some("R"),
-        _ => None,
-    };
-    let (Some(from), Some(to), 5) = (side(argv.get(3)), side(argv.get(4)), argv.len()) else {
-        return Action::Refuse("an LMOVE with bad arguments".into());
-    };
-    if (from, to) == ("R", "L") {
-        return Action::Send(vec![vec![
-            b"RPOPLPUSH".to_vec(),
-            argv[1].clone(),
-            argv[2].clone(),
-        ]]);
-    }
-    Action::Send(vec![vec![
-        b"EVAL".to_vec(),
-        LMOVE_SCRIPT.as_bytes().to_vec(),
-        b"2".to_vec(),
-        argv[1].clone(),
-        argv[2].clone(),
-        format!("{from}POP").into_bytes(),
-        format!("{to}PUSH").into_bytes(),
-    ]])
 }
 
 fn moves_between_dbs(cmd: &[u8], argv: &[Vec<u8>]) -> bool {
@@ -432,13 +455,36 @@ fn field_ttl_refused(argv: &[Vec<u8>]) -> Action {
     ))
 }
 
-fn set(mut argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
-    if caps.has(R62) {
+/// Whether the target has `SET … IFEQ` (Valkey 8.1). Redis 8.4's `IFEQ` and kin are dropped
+/// as well: exact either way, since the condition held on the source.
+fn has_ifeq(caps: &Caps) -> bool {
+    caps.family == Family::Valkey && caps.version >= (8, 1, 0)
+}
+
+fn set(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
+    let old = !caps.has(R62);
+    let ifeq = has_ifeq(caps);
+    if !old && ifeq {
         return Action::Send(vec![argv]);
     }
-    let mut out = argv.drain(..3.min(argv.len())).collect::<Vec<_>>();
     let mut it = argv.into_iter();
+    let mut out: Vec<Vec<u8>> = it.by_ref().take(3).collect();
     while let Some(opt) = it.next() {
+        let cond = ["IFEQ", "IFNE", "IFDEQ", "IFDNE"]
+            .iter()
+            .any(|c| is(&opt, c));
+        if cond && !ifeq {
+            it.next(); // a condition that held on the source
+            continue;
+        }
+        if cond || !old {
+            let takes = cond || ["EX", "PX", "EXAT", "PXAT"].iter().any(|o| is(&opt, o));
+            out.push(opt);
+            if takes {
+                out.extend(it.next());
+            }
+            continue;
+        }
         if is(&opt, "GET") {
             continue; // a reply, not a write
         }
@@ -520,39 +566,209 @@ fn options(
     Action::Send(vec![out])
 }
 
+/// `MAXLEN|MINID [=|~] threshold [LIMIT count]` at `i`, as XADD and XTRIM take it.
+struct Trim {
+    minid: bool,
+    /// `=` or `~` as given.
+    mark: Option<Vec<u8>>,
+    threshold: Vec<u8>,
+    limit: Option<Vec<u8>>,
+    /// The argument after it.
+    next: usize,
+}
+
+impl Trim {
+    fn parse(argv: &[Vec<u8>], i: usize) -> Option<Trim> {
+        let minid = is(argv.get(i)?, "MINID");
+        if !minid && !is(&argv[i], "MAXLEN") {
+            return None;
+        }
+        let mark = argv
+            .get(i + 1)
+            .filter(|x| x.as_slice() == b"=" || x.as_slice() == b"~")
+            .cloned();
+        let at = i + 1 + usize::from(mark.is_some());
+        let threshold = argv.get(at)?.clone();
+        let (limit, next) = match argv.get(at + 1) {
+            Some(l) if is(l, "LIMIT") => (Some(argv.get(at + 2)?.clone()), at + 3),
+            _ => (None, at + 1),
+        };
+        Some(Trim {
+            minid,
+            mark,
+            threshold,
+            limit,
+            next,
+        })
+    }
+
+    /// An exact trim: a master propagates `~` as `=` with the threshold it trimmed to. Its
+    /// `LIMIT` then changes nothing (the trim removes what the master removed), and a target
+    /// takes `LIMIT` without `~` only from its own master: it is dropped.
+    fn exact(&self) -> bool {
+        self.mark.as_deref() != Some(b"~")
+    }
+
+    /// The options as the target takes them; `Err` when it cannot (its why).
+    fn options(&self, cmd: &str, caps: &Caps) -> std::result::Result<Vec<Vec<u8>>, String> {
+        let mut out = vec![if self.minid {
+            b"MINID".to_vec()
+        } else {
+            b"MAXLEN".to_vec()
+        }];
+        out.extend(self.mark.clone());
+        out.push(self.threshold.clone());
+        if let Some(n) = &self.limit {
+            if !self.exact() {
+                if !caps.has(R62) {
+                    return Err(format!("the target has no {cmd} option LIMIT"));
+                }
+                out.extend([b"LIMIT".to_vec(), n.clone()]);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Redis 8.2's `KEEPREF|DELREF|ACKED` of XADD and XTRIM where the target lacks them: `KEEPREF`
+/// is what older releases do, dropped; the others are refused.
+fn ref_option(cmd: &str, a: &[u8], caps: &Caps) -> std::result::Result<bool, Action> {
+    if caps.has(R82) {
+        return Ok(true);
+    }
+    if is(a, "KEEPREF") {
+        return Ok(false);
+    }
+    Err(Action::Refuse(format!(
+        "the target has no {cmd} option {}",
+        String::from_utf8_lossy(a).to_uppercase()
+    )))
+}
+
+fn is_ref(a: &[u8]) -> bool {
+    is(a, "KEEPREF") || is(a, "DELREF") || is(a, "ACKED")
+}
+
 fn xadd(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
     // XADD key [NOMKSTREAM] [KEEPREF|DELREF|ACKED] [MAXLEN|MINID [=|~] n [LIMIT c]] id f v...
+    let mut out = argv[..2.min(argv.len())].to_vec();
+    let mut minid = None;
     let mut i = 2;
     while i < argv.len() {
         let a = &argv[i];
-        let (since, takes) = if is(a, "NOMKSTREAM") {
-            (R62, 0)
-        } else if is(a, "KEEPREF") || is(a, "DELREF") || is(a, "ACKED") {
-            (R82, 0)
-        } else if is(a, "MAXLEN") || is(a, "MINID") {
-            let approx = argv.get(i + 1).is_some_and(|x| x == b"=" || x == b"~");
-            (
-                if is(a, "MINID") {
-                    R62
-                } else {
-                    redis((5, 0, 0))
-                },
-                1 + usize::from(approx),
-            )
-        } else if is(a, "LIMIT") {
-            (R62, 1)
+        if is(a, "NOMKSTREAM") {
+            // Dropped on an older target: the stream existed, or nothing was propagated.
+            if caps.has(R62) {
+                out.push(a.clone());
+            }
+            i += 1;
+        } else if is_ref(a) {
+            match ref_option("XADD", a, caps) {
+                Ok(true) => out.push(a.clone()),
+                Ok(false) => {}
+                Err(refused) => return refused,
+            }
+            i += 1;
+        } else if let Some(t) = Trim::parse(&argv, i) {
+            if t.minid && !caps.has(R62) {
+                if !t.exact() {
+                    return Action::Refuse("the target has no XADD option MINID ~".into());
+                }
+                minid = Some(t.threshold.clone());
+            } else {
+                match t.options("XADD", caps) {
+                    Ok(o) => out.extend(o),
+                    Err(why) => return Action::Refuse(why),
+                }
+            }
+            i = t.next;
         } else {
             break; // the ID
-        };
-        if !caps.has(since) {
-            return Action::Refuse(format!(
-                "the target has no XADD option {}",
-                String::from_utf8_lossy(a).to_uppercase()
-            ));
         }
-        i += 1 + takes;
     }
+    out.extend_from_slice(&argv[i.min(argv.len())..]);
+    match minid {
+        Some(min) => equiv::xadd_minid(&out[1], &min, &out[2..]),
+        None => Action::Send(vec![out]),
+    }
+}
+
+fn xtrim(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    // XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT count] [KEEPREF|DELREF|ACKED]
+    let Some(t) = Trim::parse(&argv, 2) else {
+        return Action::Send(vec![argv]); // the target's reply says what is wrong
+    };
+    let mut refs = Vec::new();
+    for a in &argv[t.next.min(argv.len())..] {
+        if !is_ref(a) {
+            return Action::Send(vec![argv]);
+        }
+        match ref_option("XTRIM", a, caps) {
+            Ok(true) => refs.push(a.clone()),
+            Ok(false) => {}
+            Err(refused) => return refused,
+        }
+    }
+    if t.minid && !caps.has(R62) {
+        if !t.exact() {
+            return Action::Refuse("the target has no XTRIM option MINID ~".into());
+        }
+        return equiv::xtrim_minid(&argv[1], &t.threshold);
+    }
+    let mut out = argv[..2].to_vec();
+    match t.options("XTRIM", caps) {
+        Ok(o) => out.extend(o),
+        Err(why) => return Action::Refuse(why),
+    }
+    out.extend(refs);
+    Action::Send(vec![out])
+}
+
+fn xgroup(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    if argv.get(1).is_some_and(|a| is(a, "CREATECONSUMER")) && !caps.has(R62) {
+        return equiv::createconsumer(argv);
+    }
+    options(argv, caps, 4, &[("ENTRIESREAD", 1, R70)], true, false)
+}
+
+/// `RDB_OPCODE_FUNCTION2`: each library in a `FUNCTION DUMP` payload (Redis 7.0+, Valkey).
+const RDB_OPCODE_FUNCTION2: u8 = 245;
+
+fn function(mut argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    if !argv.get(1).is_some_and(|a| is(a, "RESTORE")) || argv.len() < 3 {
+        return Action::Send(vec![argv]);
+    }
+    let (version, object) = match restore_core::decode::split_envelope(&argv[2]) {
+        Ok(env) => (env.rdb_version, env.object),
+        Err(e) => {
+            return Action::Refuse(format!("a FUNCTION RESTORE payload that is not one: {e}"))
+        }
+    };
+    if plan::core_target(&caps.server).accepts_footer(version) {
+        return Action::Send(vec![argv]);
+    }
+    if object.first().is_some_and(|&b| b != RDB_OPCODE_FUNCTION2) {
+        return Action::Refuse(format!(
+            "a FUNCTION RESTORE payload of RDB version {version} that holds no library the target reads"
+        ));
+    }
+    argv[2] = restore_core::encode::refoot(object, caps.server.rdb_version);
     Action::Send(vec![argv])
+}
+
+/// `BITOP`'s operations of Redis 8.2.
+const BITOP_82: &[&str] = &["DIFF", "DIFF1", "ANDOR", "ONE"];
+
+fn bitop(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    match argv.get(1) {
+        Some(op) if !caps.has(R82) && BITOP_82.iter().any(|o| is(op, o)) => {
+            Action::Refuse(format!(
+                "the target has no BITOP operation {}",
+                String::from_utf8_lossy(op).to_uppercase()
+            ))
+        }
+        _ => Action::Send(vec![argv]),
+    }
 }
 
 /// Where a command goes on a cluster target: the keys that choose its slot.
@@ -590,8 +806,12 @@ enum Keys {
     Numkeys,
     /// The key is argument 2 (`XGROUP CREATE key …`).
     Second,
-    /// `SORT key … STORE dst`.
+    /// `SORT key … STORE dst`, `GEORADIUS key … STORE|STOREDIST dst`.
     Sort,
+    /// `MSETEX n k v …`: the `n` keys, all in one slot.
+    NumkeysPairs,
+    /// `XREADGROUP … STREAMS k… id…`: the streams.
+    Streams,
     Everywhere,
     Anywhere,
     Refuse(&'static str),
@@ -628,6 +848,10 @@ const CLUSTER_TABLE: &[(&str, Keys)] = &[
     ("fcall", Keys::Numkeys),
     ("xgroup", Keys::Second),
     ("sort", Keys::Sort),
+    ("georadius", Keys::Sort),
+    ("georadiusbymember", Keys::Sort),
+    ("msetex", Keys::NumkeysPairs),
+    ("xreadgroup", Keys::Streams),
     ("flushall", Keys::Everywhere),
     ("flushdb", Keys::Everywhere),
     ("function", Keys::Everywhere),
@@ -721,11 +945,26 @@ pub fn route(argv: &[Vec<u8>]) -> Route {
         Some(Keys::Second) => positions(vec![2]),
         Some(Keys::Sort) => {
             let mut v = vec![1];
-            if let Some(i) = argv.iter().skip(2).position(|a| is(a, "STORE")) {
+            // SORT takes BY/GET patterns, never keys: only STORE's argument is one.
+            if let Some(i) = argv
+                .iter()
+                .skip(2)
+                .position(|a| is(a, "STORE") || is(a, "STOREDIST"))
+            {
                 v.push(i + 3);
             }
             positions(v)
         }
+        Some(Keys::NumkeysPairs) => match numkeys(1) {
+            Some(k) if k >= 1 => positions((0..k).map(|i| 2 + 2 * i).collect()),
+            _ => Route::Refuse("a bad numkeys"),
+        },
+        Some(Keys::Streams) => match argv.iter().position(|a| is(a, "STREAMS")) {
+            Some(at) if (n - at - 1).is_multiple_of(2) && n > at + 1 => {
+                positions((at + 1..at + 1 + (n - at - 1) / 2).collect())
+            }
+            _ => Route::Refuse("its keys are not where the command's syntax puts them"),
+        },
         Some(Keys::Everywhere) => Route::Everywhere,
         Some(Keys::Anywhere) => Route::Anywhere,
         Some(Keys::Refuse(why)) => Route::Refuse(why),
@@ -997,27 +1236,110 @@ mod tests {
         assert_eq!(sent(translate(v(c), &new, 0)), [c]);
     }
 
+    /// The one command of `a`, sent.
+    fn one(a: Action) -> String {
+        let s = sent(a);
+        assert_eq!(s.len(), 1, "{s:?}");
+        s[0].clone()
+    }
+
     #[test]
-    fn stream_options_the_target_lacks_are_refused() {
+    fn stream_options_the_target_lacks_are_made_its_own_or_refused() {
         let r60 = caps(Family::Redis, R60, false, false);
+        let r70 = caps(Family::Redis, (7, 0, 15), false, false);
         let v9 = caps(Family::Valkey, (9, 1, 2), true, false);
         let r82 = caps(Family::Redis, (8, 2, 3), true, false);
-        assert!(refused(translate(v("XADD s MINID = 5 1-1 f v"), &r60, 0)).contains("MINID"));
-        assert!(refused(translate(v("XTRIM s MINID 5"), &r60, 0)).contains("MINID"));
+        // MINID (6.2): a script adding the entry, then deleting those before the threshold.
+        let s = one(translate(v("XADD s MINID = 5 1-1 f v"), &r60, 0));
+        assert!(
+            s.starts_with("EVAL ") && s.ends_with(" 1 s 5 1-1 f v"),
+            "{s}"
+        );
+        assert!(s.contains("redis.call('XADD', KEYS[1], unpack(ARGV, 2))"));
+        let s = one(translate(v("XTRIM s MINID 5"), &r60, 0));
+        assert!(s.starts_with("EVAL ") && s.ends_with(" 1 s 5"), "{s}");
+        assert!(refused(translate(v("XADD s MINID ~ 5 1-1 f v"), &r60, 0)).contains("MINID ~"));
         assert_eq!(
-            sent(translate(v("XADD s MAXLEN = 5 1-1 f v"), &r60, 0)),
-            ["XADD s MAXLEN = 5 1-1 f v"]
+            one(translate(v("XADD s MINID = 5 1-1 f v"), &r70, 0)),
+            "XADD s MINID = 5 1-1 f v"
+        );
+        assert_eq!(
+            one(translate(v("XADD s MAXLEN = 5 1-1 f v"), &r60, 0)),
+            "XADD s MAXLEN = 5 1-1 f v"
+        );
+        // NOMKSTREAM (6.2): the stream was there, or nothing was propagated.
+        assert_eq!(
+            one(translate(v("XADD s NOMKSTREAM * f v"), &r60, 0)),
+            "XADD s * f v"
         );
         // A field named like an option comes after the ID.
         assert_eq!(
-            sent(translate(v("XADD s 1-1 MINID v"), &r60, 0)),
-            ["XADD s 1-1 MINID v"]
+            one(translate(v("XADD s 1-1 MINID v"), &r60, 0)),
+            "XADD s 1-1 MINID v"
         );
-        assert!(refused(translate(v("XADD s KEEPREF 1-1 f v"), &v9, 0)).contains("KEEPREF"));
+        // A master propagates `~ … LIMIT` as `= <what it trimmed to> LIMIT`, which no server
+        // takes from a client: LIMIT is dropped on every target.
+        for c in [&r60, &r70, &r82, &v9] {
+            assert_eq!(
+                one(translate(v("XADD s MAXLEN = 2 LIMIT 5 5-1 f v"), c, 0)),
+                "XADD s MAXLEN = 2 5-1 f v"
+            );
+            assert_eq!(
+                one(translate(v("XTRIM s MAXLEN = 3 LIMIT 5"), c, 0)),
+                "XTRIM s MAXLEN = 3"
+            );
+        }
         assert_eq!(
-            sent(translate(v("XADD s ACKED 1-1 f v"), &r82, 0)),
-            ["XADD s ACKED 1-1 f v"]
+            one(translate(v("XTRIM s MAXLEN ~ 2 LIMIT 5"), &r70, 0)),
+            "XTRIM s MAXLEN ~ 2 LIMIT 5"
         );
+        assert!(refused(translate(v("XTRIM s MAXLEN ~ 2 LIMIT 5"), &r60, 0)).contains("LIMIT"));
+        // KEEPREF (8.2) is what older releases do; DELREF and ACKED they cannot.
+        assert_eq!(
+            one(translate(v("XADD s KEEPREF MAXLEN 1 1-1 f v"), &v9, 0)),
+            "XADD s MAXLEN 1 1-1 f v"
+        );
+        assert!(refused(translate(v("XADD s DELREF 1-1 f v"), &v9, 0)).contains("DELREF"));
+        assert_eq!(
+            one(translate(v("XADD s ACKED 1-1 f v"), &r82, 0)),
+            "XADD s ACKED 1-1 f v"
+        );
+        assert_eq!(
+            one(translate(v("XTRIM s MAXLEN 0 KEEPREF"), &r70, 0)),
+            "XTRIM s MAXLEN 0"
+        );
+        assert!(refused(translate(v("XTRIM s MAXLEN 0 ACKED"), &v9, 0)).contains("ACKED"));
+        assert_eq!(
+            one(translate(v("XTRIM s MAXLEN 0 DELREF"), &r82, 0)),
+            "XTRIM s MAXLEN 0 DELREF"
+        );
+    }
+
+    #[test]
+    fn xdelex_and_xackdel_become_xdel_and_xack_where_the_target_lacks_them() {
+        let v9 = caps(Family::Valkey, (9, 1, 2), true, false);
+        assert_eq!(
+            sent(translate(v("XDELEX s IDS 2 1-1 2-1"), &v9, 0)),
+            ["XDEL s 1-1 2-1"]
+        );
+        assert_eq!(
+            sent(translate(v("XDELEX s KEEPREF IDS 1 1-1"), &v9, 0)),
+            ["XDEL s 1-1"]
+        );
+        assert!(refused(translate(v("XDELEX s DELREF IDS 1 1-1"), &v9, 0)).contains("DELREF"));
+        assert_eq!(
+            sent(translate(v("XACKDEL s g IDS 2 1-1 2-1"), &v9, 0)),
+            ["XACK s g 1-1 2-1", "XDEL s 1-1 2-1"]
+        );
+        assert!(refused(translate(v("XACKDEL s g ACKED IDS 1 1-1"), &v9, 0)).contains("ACKED"));
+        assert!(matches!(
+            translate(v("XDELEX s IDS 3 1-1"), &v9, 0),
+            Action::Refuse(_)
+        ));
+        let mut r82 = caps(Family::Redis, (8, 2, 3), true, false);
+        r82.commands.insert(b"xdelex".to_vec());
+        let c = "XDELEX s DELREF IDS 1 1-1";
+        assert_eq!(sent(translate(v(c), &r82, 0)), [c]);
     }
 
     #[test]
@@ -1045,31 +1367,219 @@ mod tests {
     }
 
     #[test]
-    fn zadd_gt_and_lt_are_refused_before_6_2() {
-        let old = caps(Family::Redis, R60, false, false);
-        let mut c = old.clone();
-        c.commands.insert(b"zadd".to_vec());
-        assert!(refused(translate(v("ZADD z GT CH 5 a"), &c, 0)).contains("GT"));
+    fn zadd_gt_and_lt_before_6_2_keep_their_meaning() {
+        let mut old = caps(Family::Redis, R60, false, false);
+        old.commands.insert(b"zadd".to_vec());
+        // One member: updated only where the condition held, so without it.
         assert_eq!(
-            sent(translate(v("ZADD z NX 5 a"), &c, 0)),
-            ["ZADD z NX 5 a"]
+            one(translate(v("ZADD z GT CH 5 a"), &old, 0)),
+            "ZADD z CH 5 a"
+        );
+        assert_eq!(
+            one(translate(v("ZADD z XX LT INCR -1 a"), &old, 0)),
+            "ZADD z XX INCR -1 a"
+        );
+        // Several: each through the script, the condition and XX passed on.
+        let s = one(translate(v("ZADD z xx gt 5 a 6 b"), &old, 0));
+        assert!(
+            s.starts_with("EVAL ") && s.ends_with(" 1 z GT XX 5 a 6 b"),
+            "{s}"
+        );
+        let s = one(translate(v("ZADD z LT 5 a 6 b"), &old, 0));
+        assert!(s.ends_with(" 1 z LT - 5 a 6 b"), "{s}");
+        assert_eq!(one(translate(v("ZADD z NX 5 a"), &old, 0)), "ZADD z NX 5 a");
+        let mut new = caps(Family::Redis, (6, 2, 16), false, false);
+        new.commands.insert(b"zadd".to_vec());
+        let c = "ZADD z GT CH 5 a 6 b";
+        assert_eq!(one(translate(v(c), &new, 0)), c);
+    }
+
+    #[test]
+    fn commands_of_6_2_become_what_6_0_has() {
+        let mut old = caps(Family::Redis, R60, false, false);
+        old.commands.remove(&b"copy"[..]);
+        let script_of = |c: &str| {
+            let s = one(translate(v(c), &old, 0));
+            assert!(s.starts_with("EVAL "), "{c}: {s}");
+            s
+        };
+        let s = script_of("ZDIFFSTORE d 2 a b");
+        assert!(s.ends_with(" 3 d a b"), "{s}");
+        let s = script_of("ZRANGESTORE d src (1 +inf BYSCORE REV LIMIT 0 5");
+        assert!(s.ends_with(" 2 d src (1 +inf BYSCORE REV 0 5"), "{s}");
+        let s = script_of("ZRANGESTORE d src 0 -1");
+        assert!(s.ends_with(" 2 d src 0 -1 - -"), "{s}");
+        let s = script_of("COPY a b DB 3 REPLACE");
+        assert!(s.ends_with(" 2 a b 3 REPLACE"), "{s}");
+        assert!(s.contains("redis.call('DUMP', KEYS[1])"));
+        assert_eq!(
+            one(translate(
+                v("GEOSEARCHSTORE d g FROMMEMBER p BYRADIUS 5 km ASC COUNT 3"),
+                &old,
+                0
+            )),
+            "GEORADIUSBYMEMBER g p 5 km ASC COUNT 3 STORE d"
+        );
+        assert_eq!(
+            one(translate(
+                v("GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 300 km STOREDIST"),
+                &old,
+                0
+            )),
+            "GEORADIUS g 15 37 300 km STOREDIST d"
+        );
+        assert!(refused(translate(
+            v("GEOSEARCHSTORE d g FROMMEMBER p BYBOX 1 1 km"),
+            &old,
+            0
+        ))
+        .contains("BYBOX"));
+        assert!(refused(translate(
+            v("GEOSEARCHSTORE d g FROMMEMBER p BYRADIUS 5 km COUNT 1 ANY"),
+            &old,
+            0
+        ))
+        .contains("ANY"));
+        // XGROUP CREATECONSUMER: a read of the new consumer's own history creates it.
+        assert_eq!(
+            one(translate(v("XGROUP CREATECONSUMER s g c"), &old, 0)),
+            "XREADGROUP GROUP g c COUNT 1 STREAMS s 0"
+        );
+        assert_eq!(
+            one(translate(v("XGROUP SETID s g 0"), &old, 0)),
+            "XGROUP SETID s g 0"
+        );
+        let new = caps(Family::Redis, (6, 2, 16), false, false);
+        let c = "XGROUP CREATECONSUMER s g c";
+        assert_eq!(one(translate(v(c), &new, 0)), c);
+        // FLUSHALL/FLUSHDB/SCRIPT FLUSH SYNC: flushing at once is what 6.0 does.
+        for c in ["flushall", "flushdb", "script"] {
+            old.commands.insert(c.as_bytes().to_vec());
+        }
+        assert_eq!(one(translate(v("FLUSHALL SYNC"), &old, 0)), "FLUSHALL");
+        assert_eq!(one(translate(v("FLUSHDB ASYNC"), &old, 0)), "FLUSHDB ASYNC");
+        assert_eq!(
+            one(translate(v("SCRIPT FLUSH SYNC"), &old, 0)),
+            "SCRIPT FLUSH"
+        );
+        assert_eq!(
+            one(translate(v("SCRIPT LOAD SYNC"), &old, 0)),
+            "SCRIPT LOAD SYNC"
         );
     }
 
     #[test]
-    fn a_subcommand_the_target_lacks_is_refused_by_name() {
-        let old = caps(Family::Redis, R60, false, false);
-        assert!(
-            refused(translate(v("XGROUP CREATECONSUMER s g c"), &old, 0))
-                .contains("no XGROUP CREATECONSUMER subcommand")
+    fn valkey_and_redis_8_commands_become_what_the_target_has() {
+        let r82 = caps(Family::Redis, (8, 2, 3), true, false);
+        let r60 = caps(Family::Redis, R60, false, false);
+        let v81 = caps(Family::Valkey, (8, 1, 0), false, false);
+        // SET IFEQ (Valkey 8.1): the condition held on the source.
+        assert_eq!(
+            one(translate(v("SET k v IFEQ a PXAT 10500"), &r82, 0)),
+            "SET k v PXAT 10500"
         );
         assert_eq!(
-            sent(translate(v("XGROUP SETID s g 0"), &old, 0)),
-            ["XGROUP SETID s g 0"]
+            one(translate(v("SET k v IFEQ a PXAT 10500"), &r60, 10_000)),
+            "SET k v PX 500"
         );
-        let new = caps(Family::Redis, (6, 2, 16), false, false);
-        let c = "XGROUP CREATECONSUMER s g c";
-        assert_eq!(sent(translate(v(c), &new, 0)), [c]);
+        let c = "SET k v IFEQ a PXAT 10500";
+        assert_eq!(one(translate(v(c), &v81, 0)), c);
+        // MSETEX (Valkey 9.1): one SET per key, each a SET of the stream.
+        assert_eq!(
+            sent(translate(v("MSETEX 2 a 1 b 2 PXAT 10500"), &r82, 0)),
+            ["SET a 1 PXAT 10500", "SET b 2 PXAT 10500"]
+        );
+        assert_eq!(
+            sent(translate(v("MSETEX 2 a 1 b 2 PXAT 10500"), &r60, 10_000)),
+            ["SET a 1 PX 500", "SET b 2 PX 500"]
+        );
+        assert_eq!(
+            sent(translate(v("MSETEX 1 c 3 XX KEEPTTL"), &r82, 0)),
+            ["SET c 3 KEEPTTL"]
+        );
+        assert_eq!(sent(translate(v("MSETEX 1 c 3"), &r82, 0)), ["SET c 3"]);
+        assert!(matches!(
+            translate(v("MSETEX 2 a 1"), &r82, 0),
+            Action::Refuse(_)
+        ));
+        let mut v91 = caps(Family::Valkey, (9, 1, 2), true, false);
+        v91.commands.insert(b"msetex".to_vec());
+        let c = "MSETEX 2 a 1 b 2 PXAT 10500";
+        assert_eq!(sent(translate(v(c), &v91, 0)), [c]);
+        // HGETDEL, DELIFEQ: the deletes they did.
+        assert_eq!(
+            sent(translate(v("HGETDEL h FIELDS 2 a b"), &r60, 0)),
+            ["HDEL h a b"]
+        );
+        assert_eq!(sent(translate(v("DELIFEQ k v"), &r82, 0)), ["DEL k"]);
+        // SPUBLISH on a target without shard channels reaches nobody: counted, not sent.
+        assert!(matches!(
+            translate(v("SPUBLISH ch m"), &r60, 0),
+            Action::Dropped(_)
+        ));
+        // BITOP's operations of 8.2 have no equivalent.
+        let mut r72 = caps(Family::Redis, (7, 2, 6), false, false);
+        r72.commands.insert(b"bitop".to_vec());
+        assert!(refused(translate(v("BITOP DIFF d a b"), &r72, 0)).contains("operation DIFF"));
+        assert_eq!(
+            one(translate(v("BITOP OR d a b"), &r72, 0)),
+            "BITOP OR d a b"
+        );
+        let mut r82 = r82;
+        r82.commands.insert(b"bitop".to_vec());
+        assert_eq!(
+            one(translate(v("BITOP ONE d a b"), &r82, 0)),
+            "BITOP ONE d a b"
+        );
+    }
+
+    #[test]
+    fn function_restore_payloads_are_re_footed_for_the_target() {
+        let lib = [245u8, 3, b'a', b'b', b'c'];
+        let restore = |payload: Vec<u8>, c: &Caps| {
+            let argv = vec![
+                b"FUNCTION".to_vec(),
+                b"RESTORE".to_vec(),
+                payload,
+                b"REPLACE".to_vec(),
+            ];
+            match translate(argv, c, 0) {
+                Action::Send(cmds) => cmds[0][2].clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut r70 = caps(Family::Redis, (7, 0, 15), false, false);
+        r70.commands.insert(b"function".to_vec());
+        let mut v9 = caps(Family::Valkey, (9, 1, 2), true, false);
+        v9.commands.insert(b"function".to_vec());
+        // What the target reads goes as it is; a newer (or the other family's) is re-footed.
+        assert_eq!(restore(dump(&lib, 10), &r70), dump(&lib, 10));
+        assert_eq!(restore(dump(&lib, 12), &r70), dump(&lib, 10));
+        assert_eq!(restore(dump(&lib, 80), &r70), dump(&lib, 10));
+        assert_eq!(restore(dump(&lib, 12), &v9), dump(&lib, 80));
+        assert_eq!(restore(dump(&lib, 11), &v9), dump(&lib, 11));
+        let argv = vec![b"FUNCTION".to_vec(), b"RESTORE".to_vec(), b"junk".to_vec()];
+        assert!(matches!(translate(argv, &r70, 0), Action::Refuse(_)));
+        assert_eq!(
+            one(translate(v("FUNCTION DELETE lib"), &r70, 0)),
+            "FUNCTION DELETE lib"
+        );
+    }
+
+    #[test]
+    fn messages_name_the_key_where_the_cluster_table_puts_it() {
+        let k = |c: &str| crate::sync::apply::key_of(&v(c));
+        assert_eq!(k("SET a 1"), "a");
+        assert_eq!(k("BITOP DIFF d a b"), "d");
+        assert_eq!(k("MSETEX 2 a 1 b 2"), "a");
+        assert_eq!(k("EVAL s 1 k x"), "k");
+        assert_eq!(k("EVAL s 0"), "-");
+        assert_eq!(k("XGROUP CREATE s g $"), "s");
+        assert_eq!(k("XREADGROUP GROUP g c STREAMS s 0"), "s");
+        assert_eq!(k("FUNCTION LOAD x"), "-");
+        assert_eq!(k("SWAPDB 0 1"), "-");
+        assert_eq!(k("MOVE k 1"), "k");
+        assert_eq!(k("DEL a b"), "a");
     }
 
     #[test]
@@ -1127,6 +1637,17 @@ mod tests {
         assert_eq!(r("EVAL s 0"), Route::Anywhere);
         assert!(matches!(r("EVAL s 3 a"), Route::Refuse(_)));
         assert_eq!(r("SORT l BY x STORE d"), Route::Keys(vec![1, 5]));
+        assert_eq!(
+            r("GEORADIUS g 15 37 300 km STOREDIST d"),
+            Route::Keys(vec![1, 7])
+        );
+        assert_eq!(r("GEORADIUSBYMEMBER g p 5 km"), Route::Keys(vec![1]));
+        assert_eq!(r("MSETEX 2 a 1 b 2 PXAT 9"), Route::Keys(vec![2, 4]));
+        assert!(matches!(r("MSETEX 3 a 1"), Route::Refuse(_)));
+        assert_eq!(
+            r("XREADGROUP GROUP g c COUNT 1 STREAMS s t 0 0"),
+            Route::Keys(vec![7, 8])
+        );
         assert_eq!(r("XGROUP CREATE s g $"), Route::Keys(vec![2]));
     }
 
