@@ -166,14 +166,14 @@ start_events() {
   : >"$file"
   "$REDIS_CLI" -h 127.0.0.1 -p "$CUR_PORT" --csv PSUBSCRIBE '__keyevent@*__:*' >"$file" 2>/dev/null &
   BG_PIDS+=($!)
-  wait_until 10 grep -q '^"psubscribe"' "$file" || die "event subscriber did not subscribe"
+  wait_until 10 grep -qs '^"psubscribe"' "$file" || die "event subscriber did not subscribe"
 }
 
 # stop_events FILE: make sure every event sent so far has reached FILE, then stop the subscriber.
 stop_events() {
   local file=$1 mark="events:end:$RANDOM$RANDOM" pid
   r SET "$mark" 1 >/dev/null
-  wait_until 10 grep -q "\"$mark\"" "$file" || die "events did not arrive in $file"
+  wait_until 10 grep -qs "\"$mark\"" "$file" || die "events did not arrive in $file"
   for pid in "${BG_PIDS[@]}"; do
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
@@ -357,6 +357,11 @@ assert_eq() {
 # assert_match DESC REGEX ACTUAL (bash ERE)
 assert_match() {
   if [[ $3 =~ $2 ]]; then pass "$1"; else fail "$1" "expected to match: $2" "got: $(_show "$3")"; fi
+}
+
+# assert_no_match DESC REGEX ACTUAL (bash ERE): ACTUAL has no match.
+assert_no_match() {
+  if [[ $3 =~ $2 ]]; then fail "$1" "expected no match for: $2" "got: $(_show "$3")"; else pass "$1"; fi
 }
 
 # assert_between DESC LOW HIGH ACTUAL: LOW <= ACTUAL <= HIGH, all integers.

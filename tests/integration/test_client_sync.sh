@@ -243,12 +243,33 @@ for line in valkey9 redis6.2; do
   sleep 0.5
   kill -TERM "$SYNC_PID"
   wait "$SYNC_PID"
-  assert_eq "$line source: stopped by SIGTERM (exit 4)" 4 "$?"
+  status=$?
+  assert_eq "$line source: stopped by SIGTERM (exit 4)" 4 "$status"
+  [ "$status" = 4 ] || tail -n 8 "$WORK/$name.log"
   sync_fg "$SRC_URL" "$DST" --resume "$WORK/$name.resume" --until-caught-up "${POLICY[@]}"
   assert_eq "$line source: resumed, caught up (exit 0)" 0 "$STATUS"
   [ "$STATUS" = 0 ] || { echo "$OUT" | tail -n 3; tail -n 5 "$WORK/$name.log"; }
   same_data "$name" plain
 done
+
+# ---------------------------------------------------------------------------------------------
+# A signal that lands while the client waits for the target's reply must not cut that read
+# short (EINTR: a socket with a read timeout is never restarted): the stop is still clean.
+echo "[$TEST_NAME] SIGTERM while the target holds a reply back (CLIENT PAUSE): a clean stop"
+DST=redis://127.0.0.1:${SRV_PORT[plain]}
+r_on plain FLUSHALL >/dev/null
+sync_bg "$WORK/pause.log" "$SRC" "$DST" --resume "$WORK/pause.resume" "${POLICY[@]}"
+wait_until 30 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[plain]} --raw KEYS 'restore-migrate:sync:offset:*')\" ]"
+r_on plain CLIENT PAUSE 2500 >/dev/null
+r_on source SET pause:key 1 >/dev/null
+sleep 1
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+status=$?
+assert_eq "SIGTERM during a paused target: exit 4" 4 "$status"
+assert_eq "the write in flight went in" 1 "$(r_on plain --raw GET pause:key)"
+assert_no_match "no read was interrupted (no reconnection)" "Interrupted|reconnecting" "$(cat "$WORK/pause.log")"
+[ "$status" = 4 ] || tail -n 5 "$WORK/pause.log"
 
 # ---------------------------------------------------------------------------------------------
 # Every write command of each source line, into this host: applied, or refused by name.

@@ -99,7 +99,7 @@ load 400 1 >/dev/null
 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" >"$WORK/s1.log" 2>&1 &
 SYNC_PID=$!
 BG_PIDS+=("$SYNC_PID")
-wait_until 30 grep -q 'snapshot loaded' "$WORK/s1.log" || fail "no snapshot loaded within 30 s"
+wait_until 30 grep -qs 'snapshot loaded' "$WORK/s1.log" || fail "no snapshot loaded within 30 s"
 load 1500 2 >/dev/null &
 LOAD_PID=$!
 BG_PIDS+=("$LOAD_PID")
@@ -158,7 +158,7 @@ echo "[$TEST_NAME] a target slot moved to another master while the sync follows:
 "$BIN" sync "$SRC" "$DST" --resume "$WORK/r1" --spool "$WORK/sp1" >"$WORK/s3.log" 2>&1 &
 SYNC_PID=$!
 BG_PIDS+=("$SYNC_PID")
-wait_until 30 grep -q 'continuing the stream' "$WORK/s3.log" || fail "the sync did not continue within 30 s"
+wait_until 30 grep -qs 'continuing the stream' "$WORK/s3.log" || fail "the sync did not continue within 30 s"
 for _ in 1 2 3; do r_on source INCR mv:k >/dev/null; done
 SLOT=$(r_on t1 --raw CLUSTER KEYSLOT mv:k)
 FROM=$(slot_owner_port t1 "$SLOT")

@@ -19,6 +19,7 @@ mod link;
 mod prune;
 mod spool;
 mod state;
+mod stop;
 mod stream;
 mod translate;
 
@@ -147,12 +148,7 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
             "sync follows every database of the source: give its URL without /db (--target-db N writes them all into database N)",
         ));
     }
-    // SIGINT/SIGTERM set a flag the loops poll: a stop falls between batches.
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, stop.clone())
-            .map_err(|e| fatal(format!("cannot take signal {sig}: {e}")))?;
-    }
+    let stop = stop::on_signal()?;
     let timeout = Duration::from_secs(a.timeout);
     let src_who = format!("source {}", src_ep.display);
     let mut src_con = src_ep.connect(timeout)?;
