@@ -142,6 +142,8 @@ cmds = [
  (True, ('XADD', 'x', '1-1', 'f', 'v')), (True, ('XADD', 'x', 'MAXLEN', '~', 100, '2-1', 'f', 'v2')), (True, ('XADD', 'x', '3-1', 'f', 'v3')),
  (True, ('XADD', 'x', '4-1', 'f', 'v4')), (True, ('XADD', 'x', '5-1', 'f', 'v5')), (True, ('XADD', 'x', '*', 'f', 'v6')),
  (R62, ('XADD', 'xm', 'MINID', '=', '0-1', '*', 'f', 'v3')), (R62, ('XADD', 'xn', 'NOMKSTREAM', '*', 'f', 'v')),
+ # an entry of 4,500 fields: more arguments than a script's unpack takes (into 6.0)
+ (R62, ('XADD', 'xw', 'MINID', '=', '0-1', '*') + tuple(x for i in range(4500) for x in ('f%d' % i, i))),
  (R70, ('XADD', 'xq', '5-*', 'f', 'v')),
  (True, ('XGROUP', 'CREATE', 'x', 'g', '0')), (R70, ('XGROUP', 'CREATE', 'xq', 'g', '0', 'MKSTREAM', 'ENTRIESREAD', 0)),
  (True, ('XGROUP', 'CREATE', 'x', 'g2', '$')), (True, ('XREADGROUP', 'GROUP', 'g', 'c1', 'COUNT', 3, 'STREAMS', 'x', '>')),

@@ -299,17 +299,19 @@ pub fn xtrim_minid(key: &[u8], min: &[u8]) -> Action {
 }
 
 /// `XADD key MINID = id <id> field value …` on a target before 6.2: the entry added, then
-/// the trim, in that order as XADD does.
+/// the trim, in that order as XADD does. The `XADD` goes as a command of its own (the batch's
+/// `MULTI` keeps the two together): an entry of more than ~4,000 fields passed through a
+/// script would overflow Lua's `unpack`.
 pub fn xadd_minid(key: &[u8], min: &[u8], rest: &[Vec<u8>]) -> Action {
-    let mut args = vec![min.to_vec()];
-    args.extend(rest.iter().cloned());
-    eval(
-        &format!(
-            "{XTRIM_MINID}local id = redis.call('XADD', KEYS[1], unpack(ARGV, 2)) trim(KEYS[1], ARGV[1]) return id"
-        ),
-        &[&key.to_vec()],
-        args,
-    )
+    let mut xadd = vec![bytes("XADD"), key.to_vec()];
+    xadd.extend(rest.iter().cloned());
+    match xtrim_minid(key, min) {
+        Action::Send(mut cmds) => {
+            cmds.insert(0, xadd);
+            Action::Send(cmds)
+        }
+        other => other,
+    }
 }
 
 /// `MSETEX n k v … [NX|XX] [EX|PX|EXAT|PXAT t|KEEPTTL]` (Valkey 9.1): one `SET k v [expiry]`
