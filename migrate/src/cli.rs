@@ -97,7 +97,8 @@ pub struct SyncArgs {
     pub spool: Option<String>,
 
     /// Key on the target holding "<replid> <offset> <db>" of the last applied batch, written in
-    /// the same MULTI as the batch (default restore-migrate:sync:offset:<replid>)
+    /// the same MULTI as the batch (default restore-migrate:sync:offset:<replid>; on a cluster
+    /// target one per slot, NAME:{tag}, so NAME holds no braces)
     #[arg(long, value_name = "NAME")]
     pub offset_key: Option<String>,
 

@@ -20,6 +20,7 @@
 #     the stream offset
 #   - a cluster source of three 8.2.3 masters into the cluster target: verify 0
 #   - a write into database 1 of the source: refused without --merge-dbs (exit 2)
+#   - an --offset-key holding a brace: refused before anything is read (exit 2)
 
 . "$(dirname "$0")/lib.sh"
 export IT_DIR
@@ -36,6 +37,11 @@ use_server source
 echo "[$TEST_NAME] source $(host_label) -> a 3-master cluster of $HOST"
 SRC=redis://127.0.0.1:${SRV_PORT[source]}
 DST=redis://127.0.0.1:${SRV_PORT[t1]}
+
+# An --offset-key with a brace would put every slot's offset key in one slot: refused up front.
+OUT=$("$BIN" sync "$SRC" "$DST" --offset-key 'my{off}' 2>&1)
+assert_eq "--offset-key with braces into a cluster: exit 2" 2 "$?"
+assert_match "the refusal names the braces" "cannot hold \{ or \}" "$OUT"
 
 # load OPS SEED: the write load on the source, in the foreground.
 load() {

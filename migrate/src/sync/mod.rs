@@ -162,6 +162,17 @@ pub fn sync(a: &SyncArgs) -> Result<Exit> {
     }
     let caps = target_caps(a, &tgt_ep, &target)?;
     drop(target);
+    // Each slot's offset key is the given name and a hash tag of its slot: a brace in the
+    // name would make its own tag, and every slot's key one slot's.
+    if caps.cluster
+        && a.offset_key
+            .as_deref()
+            .is_some_and(|k| k.contains(['{', '}']))
+    {
+        return Err(usage(
+            "--offset-key with a cluster target cannot hold { or }: each slot's key adds a hash tag of its own",
+        ));
+    }
     if !src_info.cluster {
         let node = Node {
             ep: src_ep,
