@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use redis::{Connection, Value};
 
+use super::argv;
 use super::translate;
 use crate::conn::{error_text, Endpoint};
 use crate::error::{fatal, Fatal, Result};
@@ -204,7 +205,7 @@ impl Applier {
                 return Err(Failure::Fatal(fatal(format!(
                     "{}: {} on key {} at stream offset {} failed: {e}: the target now differs from the source (the batch up to offset {end} is applied); fix the cause and start a new sync",
                     who(&self.ep),
-                    translate::name(&c.argv),
+                    argv::name(&c.argv),
                     key_of(&c.argv),
                     c.end
                 ))));
@@ -220,7 +221,7 @@ impl Applier {
                 let what = match cmd {
                     Some(c) => format!(
                         "{} on key {} at stream offset {}",
-                        translate::name(&c.argv),
+                        argv::name(&c.argv),
                         key_of(&c.argv),
                         c.end
                     ),
@@ -235,7 +236,7 @@ impl Applier {
             Class::PerKey => Failure::Fatal(fatal(format!(
                 "{}: refused {}: {e}",
                 who(&self.ep),
-                cmd.map(|c| translate::name(&c.argv)).unwrap_or_default()
+                cmd.map(|c| argv::name(&c.argv)).unwrap_or_default()
             ))),
         }
     }

@@ -43,6 +43,7 @@ use std::time::Duration;
 use redis::{Connection, Value};
 
 use super::apply::{parse_offset, Apply, Cmd};
+use super::argv;
 use super::translate::{self, Route};
 use crate::conn::{self, error_text, Endpoint};
 use crate::error::{fatal, Fatal, Result};
@@ -382,7 +383,7 @@ impl ClusterApplier {
                                 let what = match i.map(|i| &parts[&s][i]) {
                                     Some(p) => format!(
                                         "{} on key {} at stream offset {}",
-                                        translate::name(&p.argv),
+                                        argv::name(&p.argv),
                                         super::apply::key_of(&p.argv),
                                         p.end
                                     ),
@@ -405,7 +406,7 @@ impl ClusterApplier {
                             if let Some(e) = error_text(r) {
                                 return Err(fatal(format!(
                                     "{who}: {} on key {} at stream offset {} failed: {e}: the target now differs from the source; fix the cause and start a new sync",
-                                    translate::name(&p.argv),
+                                    argv::name(&p.argv),
                                     super::apply::key_of(&p.argv),
                                     p.end
                                 )));
@@ -501,7 +502,7 @@ impl ClusterApplier {
             if let Some(e) = error_text(&v) {
                 return Err(fatal(format!(
                     "{who}: {} at stream offset {} failed: {e}; the sync stopped",
-                    translate::name(&p.argv),
+                    argv::name(&p.argv),
                     p.end
                 )));
             }
@@ -531,7 +532,7 @@ impl ClusterApplier {
     fn refused(&self, c: &Cmd, why: &str) -> Fatal {
         fatal(format!(
             "{} at stream offset {}: {why}. The target has everything up to offset {}; the sync stopped",
-            translate::name(&c.argv),
+            argv::name(&c.argv),
             c.end,
             self.floor
         ))

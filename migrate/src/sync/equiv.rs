@@ -8,7 +8,7 @@
 //! holds on the target, and dropping it changes nothing (`NOMKSTREAM`, `IFEQ`, `DELIFEQ`,
 //! `MSETEX NX`, a one-member `ZADD GT`).
 
-use super::translate::{int, is, name, Action};
+use super::argv::{int, is, name, Action};
 
 fn bytes(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()

@@ -13,6 +13,7 @@
 //! `state` (the resume file); this file is the loop.
 
 mod apply;
+mod argv;
 mod cluster;
 mod equiv;
 mod link;
@@ -40,11 +41,12 @@ use crate::sink::Outcome;
 use crate::source::{now_ms, FileSource, Rec};
 use crate::target::{Opts, Target};
 use apply::{Applier, Apply, Cmd};
+use argv::{Action, Control};
 use cluster::ClusterApplier;
 use link::Start;
 use spool::{Follow, Shared, Spool, Tail};
 use state::{State, StateFile};
-use translate::{Action, Caps, Control};
+use translate::Caps;
 
 const LINE_EVERY: Duration = Duration::from_secs(5);
 const SHOWN_FAILURES: u64 = 100;
@@ -799,7 +801,7 @@ fn follow(
             pos += frame.len;
             at += frame.len as u64;
             let argv = frame.argv;
-            let shown = (translate::name(&argv), apply::key_of(&argv));
+            let shown = (argv::name(&argv), apply::key_of(&argv));
             let mut action = translate::translate(argv, caps, now_ms());
             if caps.cluster {
                 action = translate::on_cluster(action);

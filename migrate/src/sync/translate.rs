@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use super::argv::{int, is, name, Action, Control};
 use super::equiv;
 use crate::conn::{Family, ServerInfo};
 use crate::plan::{self, Prepared, Via};
@@ -81,30 +82,6 @@ impl Caps {
     fn has_command(&self, name: &[u8]) -> bool {
         self.commands.contains(name)
     }
-}
-
-/// What the stream's control commands do (handled by the applier, not sent).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Control {
-    Select(u32),
-    Multi,
-    Exec,
-    /// `PING`, `REPLCONF ACK`...: consumed.
-    Nothing,
-    /// `REPLCONF GETACK`: answer with an ACK.
-    GetAck,
-}
-
-/// What one command of the stream becomes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Control(Control),
-    /// These commands, in order (one, usually).
-    Send(Vec<Vec<Vec<u8>>>),
-    /// Nothing to send, counted under this name in the summary.
-    Dropped(&'static str),
-    /// The sync stops: why (the caller adds the command, key and offset).
-    Refuse(String),
 }
 
 /// How one command is taken.
@@ -293,19 +270,6 @@ const TABLE: &[(&str, Rule)] = &[
 
 fn lower(b: &[u8]) -> Vec<u8> {
     b.to_ascii_lowercase()
-}
-
-pub(super) fn is(arg: &[u8], word: &str) -> bool {
-    arg.eq_ignore_ascii_case(word.as_bytes())
-}
-
-pub(super) fn int(arg: Option<&Vec<u8>>) -> Option<i64> {
-    std::str::from_utf8(arg?).ok()?.parse().ok()
-}
-
-/// The command's name as the user typed it, for messages.
-pub fn name(argv: &[Vec<u8>]) -> String {
-    String::from_utf8_lossy(argv.first().map_or(&[][..], |a| a)).to_uppercase()
 }
 
 /// What `argv` becomes on a target with `caps`, at `now_ms` (for relative expiries).
