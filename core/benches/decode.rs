@@ -21,6 +21,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use restore_core::decode;
 use restore_core::encode;
 use restore_core::rdb::{RDB_TYPE_HASH, RDB_TYPE_SET, RDB_TYPE_ZSET_2};
+use restore_testkit::rng::XorShift;
 use std::hint::black_box;
 
 /// (benchmark name, file under tests/vectors/): one per encoding, the largest real payload.
@@ -85,16 +86,9 @@ fn bench_vectors(c: &mut Criterion) {
     g.finish();
 }
 
-/// Deterministic bytes (xorshift), so runs compare.
-fn pseudo_random(n: usize, mut s: u64) -> Vec<u8> {
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
+/// Deterministic bytes, so runs compare.
+fn pseudo_random(n: usize, s: u64) -> Vec<u8> {
+    XorShift::new(s).bytes(n)
 }
 
 fn bench_crc(c: &mut Criterion) {
@@ -148,13 +142,8 @@ fn bench_lzf(c: &mut Criterion) {
         return;
     };
     // Text like the server bench's 4 KB string: random words from a 64-word vocabulary.
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     let vocab: Vec<String> = (0..64)
         .map(|_| {
             let n = 3 + next() % 7;

@@ -4,41 +4,27 @@
 
 use restore_core::decode::lzf::decompress;
 use restore_testkit::lzf_ref;
+use restore_testkit::rng::XorShift;
 
 /// What native accepts: exactly `ulen` bytes from the reference.
 fn reference(input: &[u8], ulen: usize) -> Option<Vec<u8>> {
     lzf_ref::decompress(input, ulen).filter(|out| out.len() == ulen)
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Data of a mixture of shapes: runs of one byte, repeats of a short or long pattern, random
 /// bytes, words.
-fn data(rng: &mut Rng, len: usize) -> Vec<u8> {
+fn data(rng: &mut XorShift, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
     while out.len() < len {
         let n = 1 + rng.below(300);
         match rng.below(4) {
-            0 => out.extend(std::iter::repeat_n(rng.next() as u8, n)),
+            0 => out.extend(std::iter::repeat_n(rng.next_u64() as u8, n)),
             1 => {
                 let period = 1 + rng.below(40);
-                let pattern: Vec<u8> = (0..period).map(|_| rng.next() as u8).collect();
+                let pattern: Vec<u8> = (0..period).map(|_| rng.next_u64() as u8).collect();
                 out.extend(pattern.iter().cycle().take(n));
             }
-            2 => out.extend((0..n).map(|_| rng.next() as u8)),
+            2 => out.extend((0..n).map(|_| rng.next_u64() as u8)),
             _ => {
                 for _ in 0..n / 6 {
                     out.extend_from_slice([&b"field:"[..], b"value", b"12345", b" "][rng.below(4)]);
@@ -52,7 +38,7 @@ fn data(rng: &mut Rng, len: usize) -> Vec<u8> {
 
 #[test]
 fn agrees_with_the_reference() {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = XorShift::new(0x2545_f491_4f6c_dd1d);
     let mut sizes: Vec<usize> = (0..64)
         .chain([279, 280, 281, 296, 297, 300, 1000])
         .collect();
@@ -79,12 +65,12 @@ fn agrees_with_the_reference() {
                 match rng.below(3) {
                     0 => {
                         let at = rng.below(m.len());
-                        m[at] = rng.next() as u8;
+                        m[at] = rng.next_u64() as u8;
                     }
                     1 => m.truncate(rng.below(m.len())),
                     _ => {
                         let at = rng.below(m.len());
-                        m.insert(at, rng.next() as u8);
+                        m.insert(at, rng.next_u64() as u8);
                     }
                 }
                 assert_eq!(decompress(&m, len), reference(&m, len), "{len} mutated");

@@ -5,7 +5,8 @@
 //! - [`invariants`]: what must hold for every value the decoder accepts;
 //! - [`alloc_meter`]: a global allocator that measures (installed by the test or fuzz binary
 //!   that wants it, never here);
-//! - [`lzf_ref`]: an LZF compressor and decompressor independent of the decoder's.
+//! - [`lzf_ref`]: an LZF compressor and decompressor independent of the decoder's;
+//! - [`rng`]: a deterministic generator for random-looking test data.
 //!
 //! Payloads are footed with the core's own [`restore_core::encode::finish_payload`].
 //!
@@ -18,4 +19,5 @@ pub mod alloc_meter;
 pub mod canon;
 pub mod invariants;
 pub mod lzf_ref;
+pub mod rng;
 pub mod vectors;

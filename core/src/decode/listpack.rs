@@ -527,13 +527,8 @@ pub(crate) mod tests {
             entry_bytes(&[0xf4], &i64::MAX.to_le_bytes()),
             entry_bytes(&[0xf0, 3, 0, 0, 0], b"abc"),
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = restore_testkit::rng::XorShift::new(0x2545_f491_4f6c_dd1d);
+        let mut next = move || rng.next_u64();
         let agree = |blob: &[u8]| {
             let walked = walk(blob, Base::payload(3), |_| Ok::<_, DecodeError>(()));
             assert_eq!(validate(blob, Base::payload(3)), walked, "{blob:x?}");

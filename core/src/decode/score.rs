@@ -247,11 +247,9 @@ mod tests {
     #[test]
     fn score_checks_agree_with_parsing_on_random_texts() {
         let alphabet = b"0000123456789..--+eE";
-        let mut seed = 0x853c_49e6_748f_ea9bu64;
+        let mut rng = restore_testkit::rng::XorShift::new(0x853c_49e6_748f_ea9b);
         for _ in 0..200_000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            let seed = rng.next_u64();
             let len = (seed % 12) as usize;
             let text: Vec<u8> = (0..len)
                 .map(|k| alphabet[((seed >> (4 + 5 * k)) % alphabet.len() as u64) as usize])

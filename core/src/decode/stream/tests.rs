@@ -1760,13 +1760,8 @@ fn validating_and_materialising_node_walks_agree() {
         S(b"12"),
         S(b""),
     ];
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut rng = restore_testkit::rng::XorShift::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || rng.next_u64();
     let (mut accepted, mut refused) = (0, 0);
     let mut agree = |lp: &[u8], master: StreamId| {
         let validated = walk(lp, master, false);
