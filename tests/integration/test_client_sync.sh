@@ -17,6 +17,8 @@
 #     silent skip: every key (value, TTL, field TTLs) and the functions equal after
 #   - a cluster source of three 8.2.3 masters, one link each; a slot set migrating stops it
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
+#   - SIGTERM while CLIENT PAUSE holds the target's reply: a clean stop (exit 4, no read cut
+#     short); a second SIGTERM exits at once (exit 4), and the rerun applies the write once
 
 . "$(dirname "$0")/lib.sh"
 export IT_DIR
@@ -270,6 +272,26 @@ assert_eq "SIGTERM during a paused target: exit 4" 4 "$status"
 assert_eq "the write in flight went in" 1 "$(r_on plain --raw GET pause:key)"
 assert_no_match "no read was interrupted (no reconnection)" "Interrupted|reconnecting" "$(cat "$WORK/pause.log")"
 [ "$status" = 4 ] || tail -n 5 "$WORK/pause.log"
+# A second signal does not wait for the target: the sync exits while the pause still holds
+# its reply, and a rerun continues with that write applied once.
+sync_bg "$WORK/pause2.log" "$SRC" "$DST" --resume "$WORK/pause.resume" "${POLICY[@]}"
+wait_until 30 grep -qs 'continuing the stream' "$WORK/pause2.log"
+r_on plain CLIENT PAUSE 4500 >/dev/null
+r_on source INCR pause:cnt >/dev/null
+sleep 0.5
+kill -TERM "$SYNC_PID"
+sleep 0.3
+start=$SECONDS
+kill -TERM "$SYNC_PID"
+wait "$SYNC_PID"
+status=$?
+assert_eq "a second SIGTERM during a paused target: exit 4" 4 "$status"
+assert_between "... at once, not after the pause (s)" 0 3 $((SECONDS - start))
+assert_match "... saying so" "a second signal: stopping now" "$(cat "$WORK/pause2.log")"
+r_on plain PING >/dev/null # answered once the pause ends
+sync_fg "$SRC" "$DST" --resume "$WORK/pause.resume" --until-caught-up "${POLICY[@]}"
+assert_eq "then resumed and caught up: exit 0" 0 "$STATUS"
+assert_eq "the write in flight applied once" 1 "$(r_on plain --raw GET pause:cnt)"
 
 # ---------------------------------------------------------------------------------------------
 # Every write command of each source line, into this host: applied, or refused by name.
