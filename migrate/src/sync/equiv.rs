@@ -374,21 +374,16 @@ pub fn spublish(_argv: Vec<Vec<u8>>) -> Action {
     Action::Dropped("SPUBLISH on a target without shard channels (no subscriber to reach)")
 }
 
-/// The reference option of Redis 8.2's stream commands at `i`: `KEEPREF` (what older
-/// releases do), or `DELREF`/`ACKED` (which they cannot), or none.
-pub enum RefOpt {
-    None,
-    KeepRef,
-    Other(String),
-}
-
-pub fn ref_opt(a: Option<&Vec<u8>>) -> RefOpt {
-    match a {
-        Some(a) if is(a, "KEEPREF") => RefOpt::KeepRef,
+/// Where `IDS` starts after the reference option of Redis 8.2's stream commands, if any, at
+/// `i`: past `KEEPREF` (what older releases do); `Err` naming `DELREF`/`ACKED` (which they
+/// cannot do).
+fn past_ref(argv: &[Vec<u8>], i: usize) -> Result<usize, String> {
+    match argv.get(i) {
+        Some(a) if is(a, "KEEPREF") => Ok(i + 1),
         Some(a) if is(a, "DELREF") || is(a, "ACKED") => {
-            RefOpt::Other(String::from_utf8_lossy(a).to_uppercase())
+            Err(String::from_utf8_lossy(a).to_uppercase())
         }
-        _ => RefOpt::None,
+        _ => Ok(i),
     }
 }
 
@@ -401,16 +396,14 @@ fn ids(argv: &[Vec<u8>], at: usize) -> Option<&[Vec<u8>]> {
 
 /// `XDELEX key [KEEPREF] IDS n id…` (Redis 8.2): `XDEL key id…`.
 pub fn xdelex(argv: Vec<Vec<u8>>) -> Action {
-    let (opt, at) = match ref_opt(argv.get(2)) {
-        RefOpt::None => (None, 2),
-        RefOpt::KeepRef => (None, 3),
-        RefOpt::Other(o) => (Some(o), 3),
+    let at = match past_ref(&argv, 2) {
+        Ok(at) => at,
+        Err(o) => {
+            return Action::Refuse(format!(
+                "the target has no XDELEX command, and its XDEL cannot do {o}"
+            ))
+        }
     };
-    if let Some(o) = opt {
-        return Action::Refuse(format!(
-            "the target has no XDELEX command, and its XDEL cannot do {o}"
-        ));
-    }
     let Some(ids) = ids(&argv, at) else {
         return bad(&argv);
     };
@@ -422,16 +415,14 @@ pub fn xdelex(argv: Vec<Vec<u8>>) -> Action {
 /// `XACKDEL key group [KEEPREF] IDS n id…` (Redis 8.2): `XACK key group id…`, then
 /// `XDEL key id…`.
 pub fn xackdel(argv: Vec<Vec<u8>>) -> Action {
-    let (opt, at) = match ref_opt(argv.get(3)) {
-        RefOpt::None => (None, 3),
-        RefOpt::KeepRef => (None, 4),
-        RefOpt::Other(o) => (Some(o), 4),
+    let at = match past_ref(&argv, 3) {
+        Ok(at) => at,
+        Err(o) => {
+            return Action::Refuse(format!(
+                "the target has no XACKDEL command, and XACK with XDEL cannot do {o}"
+            ))
+        }
     };
-    if let Some(o) = opt {
-        return Action::Refuse(format!(
-            "the target has no XACKDEL command, and XACK with XDEL cannot do {o}"
-        ));
-    }
     let (Some(ids), Some(group)) = (ids(&argv, at), argv.get(2)) else {
         return bad(&argv);
     };
