@@ -168,18 +168,36 @@ def mean_mem(key, make):
     R('DEL', 'tmp')
     return total / 5
 
-def resampled(command, key, payload, n=4):
-    """MEMORY USAGE of n more restores of payload under key by command, each deleted after."""
-    out = []
+def interleaved(ours_make, ref_make, rel, n=4):
+    """MEMORY USAGE of n more values made by ours_make and by ref_make(key), interleaved and
+    under keys of one length, each deleted after: (ours, refs)."""
+    ours, refs = [], []
     for _ in range(n):
-        R(command, key, 0, payload)
-        out.append(mem(key))
-        R('DEL', key)
-    return out
+        for make, out, key in ((ref_make, refs, 'p:' + rel), (ours_make, ours, 'q:' + rel)):
+            make(key)
+            out.append(mem(key))
+            R('DEL', key)
+    return ours, refs
 
 def close(got, ref, spread=0, tolerance=0.10):
     """got is at most 10% (or 128 bytes) above ref, and not below half of it."""
     return ref / 2 <= got <= ref + max(tolerance * ref, 128) + spread
+
+heap_retried = []
+
+def close_or_heap_noise(got, ref, spread, ours_make, ref_make, rel):
+    """close(got, ref), or, where sizes follow the heap's state (Valkey, glibc: see above; one
+    run saw a module hash of 992 bytes against 784 built with HSET, and 736..1008 for 200
+    restores of it each way on one fragmented heap, native's and ours alike), close() for the
+    smallest of 5 of ours against the largest of 5 references, made interleaved. A systematic
+    difference still fails."""
+    if close(got, ref, spread) or not (VALKEY or LIBC_MALLOC):
+        return close(got, ref, spread)
+    ours, refs = interleaved(ours_make, ref_make, rel)
+    if close(min([got] + ours), max([ref] + refs), spread):
+        heap_retried.append(rel)
+        return True
+    return False
 
 def all_ints(key):
     return all(re.fullmatch(rb'-?(0|[1-9][0-9]*)', m if isinstance(m, bytes) else m.encode()) for m in R('SMEMBERS', key))
@@ -275,10 +293,9 @@ for rel, doc, payload in vectors(root):
             tolerance = max(128, (0.10 if VALKEY else 0.05) * nm)
             same = abs(mm - nm) <= spread + tolerance
             if not same:
-                natives, ours = [nm], [mm]
-                for _ in range(4):
-                    natives += resampled('RESTORE', 'p:' + rel, payload, 1)
-                    ours += resampled(cmd, 'q:' + rel, payload, 1)
+                ours, natives = interleaved(lambda k: R(cmd, k, 0, payload),
+                                            lambda k: R('RESTORE', k, 0, payload), rel)
+                ours, natives = [mm] + ours, [nm] + natives
                 same = (min(ours) <= max(natives) + tolerance
                         and max(ours) >= min(natives) - tolerance)
                 spread = max(natives) - min(natives)
@@ -336,7 +353,7 @@ for rel, doc, payload in vectors(root):
         rules[rule].append(rel)
         bm = mean_mem(bk, lambda k: build(k, t, nk)) if be == 'skiplist' else mem(bk)
         if eq('%s: %s: [%s] encoding as the write commands give' % (label, rel, rule), be, me):
-            if close(mm, bm, spread):
+            if close_or_heap_noise(mm, bm, spread, lambda k: R(cmd, k, 0, payload), lambda k: build(k, t, nk), rel):
                 ok('%s: %s: MEMORY USAGE at most 10%% above the natively built value' % (label, rel))
             else:
                 bad('%s: %s: MEMORY USAGE at most 10%% above the natively built value' % (label, rel),
@@ -348,7 +365,7 @@ for rel, doc, payload in vectors(root):
         r = mm / nm
         if t not in worst or abs(r - 1) > abs(worst[t][0] - 1):
             worst[t] = (r, rel)
-        if close(mm, nm, spread):
+        if close_or_heap_noise(mm, nm, spread, lambda k: R(cmd, k, 0, payload), lambda k: R('RESTORE', k, 0, payload), rel):
             ok('%s: %s: MEMORY USAGE at most 10%% above native' % (label, rel))
         elif me in ('hashtable', 'skiplist', 'intset') and not native_run and close(mm, nm, spread, 0.25) \
                 and built and close(mm, mean_mem(bk, lambda k: build(k, t, nk)) if be == 'skiplist' else mem(bk), spread):
@@ -370,6 +387,8 @@ for rule in sorted(rules):
     by_case = collections.Counter(rel.split('/')[-1].split('__')[-2 if '__' in rel else -1] for rel in rules[rule])
     note('%s: [%s] %d vectors: %s' % (label, rule, len(rules[rule]),
          ', '.join('%s (%d)' % (c, n) for c, n in sorted(by_case.items()))))
+if heap_retried:
+    note('%s: MEMORY USAGE within bounds only on a second sample (heap state) for %d vectors: %s' % (label, len(heap_retried), ', '.join(heap_retried[:10])))
 if approx6:
     note('%s: Redis 6.x: MEMORY USAGE within 64 bytes or 5%% of native for %d vectors: %s' % (label, len(approx6), ', '.join(approx6[:10])))
 PY
