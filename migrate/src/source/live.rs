@@ -37,9 +37,12 @@ pub struct LiveSource {
     batch_bytes: u64,
     /// The SCAN page being read, in chunks of at most `batch_bytes`.
     page: Option<Page>,
-    /// Chunks sent and not yet received, oldest first: the source reads them while the client
-    /// parses and hands on the one before (up to `CHUNKS_AHEAD`, so the two sides' work overlaps).
-    inflight: VecDeque<InFlight>,
+    /// The page after it, SCANned and sized ahead (see [`Owed`]).
+    next_page: Option<Page>,
+    /// What the connection owes, oldest first: chunks the source reads while the client parses
+    /// and hands on the one before (up to `CHUNKS_AHEAD`, so the two sides' work overlaps), and
+    /// the next page's SCAN and sizes.
+    inflight: VecDeque<Owed>,
     /// `maxmemory-policy`, where `CONFIG GET` answers.
     policy: Option<String>,
     /// Our clock minus the source's, as bounded by the last seconds' sizing round trips and
@@ -102,6 +105,31 @@ struct InFlight {
     ends_batch: bool,
     pos: Pos,
     sent: Sent,
+}
+
+/// Replies the source's connection owes, in the order they come. While a page's chunks are
+/// read, the next page's `SCAN` and then its `MEMORY USAGE`s go behind them, so that the source
+/// answers those while the client parses, instead of both sides waiting out two round trips
+/// (and every `MEMORY USAGE`) between pages.
+enum Owed {
+    Chunk(InFlight),
+    /// The next page's SCAN, in database `db`.
+    Scan {
+        db: u32,
+    },
+    /// Its keys' sizes: `TIME`, then a `MEMORY USAGE` per key, sent at our `at`.
+    Sizes {
+        keys: Vec<Vec<u8>>,
+        span: PageSpan,
+        at: i64,
+    },
+}
+
+/// A page's database and its positions before and after it.
+struct PageSpan {
+    db: u32,
+    before: Pos,
+    after: Pos,
 }
 
 /// Keys per chunk at most: small enough that the source reads the next chunk while the client
@@ -229,6 +257,7 @@ impl LiveSource {
             batch,
             batch_bytes: (batch_bytes as u64).max(1),
             page: None,
+            next_page: None,
             inflight: VecDeque::new(),
             clock: ClockBound::default(),
             nodes,
@@ -338,6 +367,19 @@ impl LiveSource {
     /// with `next` the cursor after it: an empty page is a batch of its own (its position
     /// moves on); otherwise the page is sized and kept for `next_chunk` to read in chunks.
     fn page_of(&mut self, db: u32, next: u64, keys: Vec<Vec<u8>>) -> Result<Option<Batch>> {
+        let (keys, span) = self.advance(db, next, keys);
+        if keys.is_empty() {
+            return Ok(Some(Batch::empty(db, span.after)));
+        }
+        let at = self.send_sizes(&keys)?;
+        let sizes = self.recv_sizes(keys.len(), at)?;
+        self.page = Some(self.sized_page(keys, sizes, span));
+        Ok(None)
+    }
+
+    /// Moves the cursor past a page whose keys SCAN (or the list) gave, with `next` the
+    /// cursor after it: the keys not read before, and the page's positions.
+    fn advance(&mut self, db: u32, next: u64, keys: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, PageSpan) {
         let keys: Vec<Vec<u8>> = keys
             .into_iter()
             .filter(|k| !self.redirected.contains(k) && self.first_sight(k))
@@ -349,7 +391,7 @@ impl LiveSource {
             cursor: Cursor::At(self.cursor),
         });
         self.pages += 1;
-        let pos = Pos::Live(LivePos {
+        let after = Pos::Live(LivePos {
             node: self.nodes[self.node].node,
             db,
             pages: self.pages,
@@ -365,24 +407,112 @@ impl LiveSource {
             self.selected = false;
             self.pages = 0;
         }
-        if keys.is_empty() {
-            return Ok(Some(Batch::empty(db, pos)));
-        }
-        let sizes = self.estimate(&keys)?;
+        (keys, PageSpan { db, before, after })
+    }
+
+    /// A page's keys in chunks by their sizes.
+    fn sized_page(&self, keys: Vec<Vec<u8>>, sizes: Vec<Option<u64>>, span: PageSpan) -> Page {
         let guess = self.guess();
         let mut keys: VecDeque<(Vec<u8>, Option<u64>)> = keys.into_iter().zip(sizes).collect();
         let mut chunks = VecDeque::new();
         while !keys.is_empty() {
             chunks.push_back(take_chunk(&mut keys, self.batch_bytes, guess, CHUNK_KEYS));
         }
-        self.page = Some(Page {
-            db,
+        Page {
+            db: span.db,
             ends: batch_ends(&chunks, self.batch_bytes),
             chunks,
-            before,
-            after: pos,
-        });
-        Ok(None)
+            before: span.before,
+            after: span.after,
+        }
+    }
+
+    /// The SCAN that reads the current database's page at the cursor.
+    fn scan_command(&self) -> conn::Packed {
+        let cursor = self.cursor.to_string();
+        let count = self.batch.to_string();
+        let mut args: Vec<&[u8]> = vec![cursor.as_bytes()];
+        if let Some(p) = &self.filter.pattern {
+            args.extend([&b"MATCH"[..], p.as_slice()]);
+        }
+        args.extend([&b"COUNT"[..], count.as_bytes()]);
+        if let Some(t) = self.filter.key_type {
+            args.extend([&b"TYPE"[..], t.name().as_bytes()]);
+        }
+        let mut pipe = conn::Packed::with_capacity(64);
+        pipe.add("SCAN", &args);
+        pipe
+    }
+
+    /// Sends the next page's SCAN behind the chunks in flight: once per page (none read ahead
+    /// yet), while the database's SCAN goes on (not `--keys-from`).
+    fn scan_ahead(&mut self) -> Result<()> {
+        let owed = self.inflight.iter().any(|o| !matches!(o, Owed::Chunk(_)));
+        if owed
+            || self.next_page.is_some()
+            || self.listed.is_some()
+            || self.cursor == 0
+            || !self.selected
+        {
+            return Ok(());
+        }
+        let Some(&db) = self.dbs.first() else {
+            return Ok(());
+        };
+        let pipe = self.scan_command();
+        let who = self.who();
+        let con = self.con.as_mut().ok_or_else(|| fatal("not connected"))?;
+        pipe.send(con)
+            .map_err(|e| fatal(format!("{who}: SCAN: {e}")))?;
+        self.inflight.push_back(Owed::Scan { db });
+        Ok(())
+    }
+
+    /// A SCAN's reply: the cursor after the page, and its keys.
+    fn recv_scan(&mut self) -> Result<(u64, Vec<Vec<u8>>)> {
+        let who = self.who();
+        let con = self.con.as_mut().ok_or_else(|| fatal("not connected"))?;
+        let reply = conn::Packed::recv(con, 1)
+            .map_err(|e| fatal(format!("{who}: SCAN: {e}")))?
+            .pop()
+            .unwrap_or(Value::Nil);
+        match reply {
+            Value::Array(mut parts) if parts.len() == 2 => {
+                let keys = parts.pop().unwrap_or(Value::Nil);
+                let cursor = as_bytes(&parts[0])
+                    .and_then(|c| std::str::from_utf8(c).ok()?.parse::<u64>().ok())
+                    .ok_or_else(|| fatal(format!("{who}: SCAN: a cursor {:?}", parts[0])))?;
+                let keys: Vec<Vec<u8>> = match keys {
+                    Value::Array(ks) => ks
+                        .into_iter()
+                        .filter_map(|k| match k {
+                            Value::BulkString(b) => Some(b),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                Ok((cursor, keys))
+            }
+            other => Err(fatal(format!(
+                "{who}: SCAN: {}",
+                error_text(&other).unwrap_or_else(|| format!("{other:?}"))
+            ))),
+        }
+    }
+
+    /// The read-ahead SCAN's reply: the page's keys go to be sized behind what is in flight
+    /// (an empty page is kept as one without chunks: its position moves on).
+    fn take_scan_ahead(&mut self, db: u32) -> Result<()> {
+        let (next, keys) = self.recv_scan()?;
+        let (keys, span) = self.advance(db, next, keys);
+        if keys.is_empty() {
+            self.next_page = Some(self.sized_page(keys, Vec::new(), span));
+            return Ok(());
+        }
+        let at = self.send_sizes(&keys)?;
+        self.inflight.push_back(Owed::Sizes { keys, span, at });
+        Ok(())
     }
 
     /// Opens the current node and lists its databases from `from` on.
@@ -416,33 +546,66 @@ impl LiveSource {
         }
     }
 
-    /// The next batch of the current page, read; `None` once the page is done. Up to
-    /// `CHUNKS_AHEAD` chunks are sent before the first is received, so that the source reads
-    /// them meanwhile.
+    /// The next batch of the current page, read; `None` once the page is done and nothing is
+    /// read ahead. Up to `CHUNKS_AHEAD` chunks are sent before the first is received, so that
+    /// the source reads them meanwhile, and the next page's SCAN and sizes behind them.
     fn next_chunk(&mut self) -> Result<Option<Batch>> {
         let mut batch: Option<Batch> = None;
         loop {
+            if self.page.is_none() {
+                if let Some(next) = self.next_page.take() {
+                    if next.chunks.is_empty() {
+                        // An empty page read ahead: a batch of its own, so its position moves on.
+                        if batch.is_some() {
+                            self.next_page = Some(next);
+                            return Ok(batch);
+                        }
+                        return Ok(Some(Batch::empty(next.db, next.after)));
+                    }
+                    self.page = Some(next);
+                }
+            }
             // Only small chunks go ahead: redis-rs's parser reads what the socket holds, so a
             // large reply behind this one would sit in its buffer beside it (the memory bound).
-            let mut ahead: u64 = self.inflight.iter().map(|c| c.bytes).sum();
-            while self.inflight.len() < CHUNKS_AHEAD {
+            let chunks = || {
+                self.inflight.iter().filter_map(|o| match o {
+                    Owed::Chunk(c) => Some(c.bytes),
+                    _ => None,
+                })
+            };
+            let mut ahead: u64 = chunks().sum();
+            let mut count = chunks().count();
+            while count < CHUNKS_AHEAD {
                 let next = self.page.as_ref().and_then(|p| p.chunks.front());
                 match next {
                     Some(n)
-                        if self.inflight.is_empty()
-                            || ahead.saturating_add(n.bytes) <= self.batch_bytes / 8 =>
+                        if count == 0 || ahead.saturating_add(n.bytes) <= self.batch_bytes / 8 =>
                     {
                         ahead = ahead.saturating_add(n.bytes);
                         match self.send_next()? {
-                            Some(c) => self.inflight.push_back(c),
+                            Some(c) => {
+                                self.inflight.push_back(Owed::Chunk(c));
+                                count += 1;
+                            }
                             None => break,
                         }
+                        self.scan_ahead()?;
                     }
                     _ => break,
                 }
             }
-            let Some(current) = self.inflight.pop_front() else {
-                return Ok(batch);
+            let current = match self.inflight.pop_front() {
+                None => return Ok(batch),
+                Some(Owed::Scan { db }) => {
+                    self.take_scan_ahead(db)?;
+                    continue;
+                }
+                Some(Owed::Sizes { keys, span, at }) => {
+                    let sizes = self.recv_sizes(keys.len(), at)?;
+                    self.next_page = Some(self.sized_page(keys, sizes, span));
+                    continue;
+                }
+                Some(Owed::Chunk(c)) => c,
             };
             let (db, pos, ends) = (current.db, current.pos, current.ends_batch);
             let (recs, skipped, slack) = self.recv_chunk(current)?;
@@ -542,13 +705,11 @@ impl LiveSource {
         }
     }
 
-    /// Estimated DUMP sizes of `keys` (`MEMORY USAGE`, sampled: a key's memory is an upper
-    /// estimate of its payload for every built-in type); `None` where the source does not say
-    /// (a module type, a key that moved, MEMORY refused).
-    ///
-    /// The same round trip starts with `TIME`: the source's clock against ours, while nothing
-    /// else is queued on the connection (see [`Sent::floor`]).
-    fn estimate(&mut self, keys: &[Vec<u8>]) -> Result<Vec<Option<u64>>> {
+    /// Asks for the estimated DUMP sizes of `keys` (`MEMORY USAGE`, sampled: a key's memory
+    /// is an upper estimate of its payload for every built-in type), after `TIME`: the
+    /// source's clock against ours (see [`Sent::floor`]; a lower bound however long the
+    /// replies queue). Returns our clock when sent.
+    fn send_sizes(&mut self, keys: &[Vec<u8>]) -> Result<i64> {
         let who = self.who();
         let con = self
             .con
@@ -561,9 +722,20 @@ impl LiveSource {
             pipe.add("MEMORY", &[b"USAGE", k]);
         }
         let at = super::now_ms();
-        let replies = pipe
-            .send(con)
-            .and_then(|()| conn::Packed::recv(con, pipe.count()))
+        pipe.send(con)
+            .map_err(|e| fatal(format!("{who}: MEMORY USAGE: {e}")))?;
+        Ok(at)
+    }
+
+    /// [`send_sizes`]'s replies for `count` keys: a size each, `None` where the source does
+    /// not say (a module type, a key that moved, MEMORY refused).
+    fn recv_sizes(&mut self, count: usize, at: i64) -> Result<Vec<Option<u64>>> {
+        let who = self.who();
+        let con = self
+            .con
+            .as_mut()
+            .ok_or_else(|| fatal("source: not connected"))?;
+        let replies = conn::Packed::recv(con, count + 1)
             .map_err(|e| fatal(format!("{who}: MEMORY USAGE: {e}")))?;
         if let Some(t) = time_ms(replies.first()) {
             self.clock.observe(at - t);
@@ -1102,37 +1274,11 @@ impl Source for LiveSource {
                 }
                 continue;
             }
-            let mut scan = conn::cmd("SCAN");
-            scan.arg(self.cursor);
-            if let Some(p) = &self.filter.pattern {
-                scan.arg("MATCH").arg(p.as_slice());
-            }
-            scan.arg("COUNT").arg(self.batch);
-            if let Some(t) = self.filter.key_type {
-                scan.arg("TYPE").arg(t.name());
-            }
+            let pipe = self.scan_command();
             let con = self.con.as_mut().ok_or_else(|| fatal("not connected"))?;
-            let reply = conn::query(con, &who, &scan)?;
-            let (next, keys) = match reply {
-                Value::Array(mut parts) if parts.len() == 2 => {
-                    let keys = parts.pop().unwrap_or(Value::Nil);
-                    let cursor = as_bytes(&parts[0])
-                        .and_then(|c| std::str::from_utf8(c).ok()?.parse::<u64>().ok())
-                        .ok_or_else(|| fatal(format!("{who}: SCAN: a cursor {:?}", parts[0])))?;
-                    let keys: Vec<Vec<u8>> = match keys {
-                        Value::Array(ks) => ks
-                            .into_iter()
-                            .filter_map(|k| match k {
-                                Value::BulkString(b) => Some(b),
-                                _ => None,
-                            })
-                            .collect(),
-                        _ => Vec::new(),
-                    };
-                    (cursor, keys)
-                }
-                other => return Err(fatal(format!("{who}: SCAN: {other:?}"))),
-            };
+            pipe.send(con)
+                .map_err(|e| fatal(format!("{who}: SCAN: {e}")))?;
+            let (next, keys) = self.recv_scan()?;
             if let Some(b) = self.page_of(db, next, keys)? {
                 return Ok(Some(b));
             }
@@ -1159,6 +1305,7 @@ impl Source for LiveSource {
                 ))
             })?;
         self.page = None;
+        self.next_page = None;
         self.inflight.clear();
         self.open_node(p.db)?;
         match p.cursor {
