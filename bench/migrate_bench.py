@@ -12,6 +12,10 @@ a TTL. Then copies it into a target server, each run into an empty one:
   client native  the same into a target without the module (the built-in RESTORE)
   client file    restore-migrate migrate dump.rdb redis://target (the source's SAVE)
   8.2.3 -> 7.0   (with --newer) a Redis 8.2.3 source, RESTORE.ASKING on 7.0.15
+  ... RTT        (with --rtt-ms, the default 0.5) MIGRATE and the live client again with every
+                 connection through lag_relay (testkit), a relay that delays each way by half
+                 the RTT: servers on other hosts, where the round trips a tool waits out count
+
 
 and reports wall time, keys/s, MB/s of DUMP payload, the client's peak RSS (wait4), and the
 target's CPU: the sum of `usec` over INFO commandstats, and used_cpu_user+sys, both measured
@@ -158,20 +162,46 @@ def run_client(args):
         return wall, int(rss.read().split()[-1]), p.stdout.decode()
 
 
-def run_migrate(src, dst, batch=1000):
-    """MIGRATE ... COPY REPLACE KEYS per SCAN page of `batch` keys (waits for each)."""
+class Relay:
+    """lag_relay in front of a server's port: connections to .port reach it `one_way_us`
+    later each way."""
+    def __init__(self, binary, port, one_way_us):
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary, str(self.port), str(port), str(one_way_us)])
+        for _ in range(100):
+            try:
+                socket.create_connection(('127.0.0.1', self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError('lag_relay did not start')
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+def run_migrate(src, dst, batch=1000, dst_port=None):
+    """MIGRATE ... COPY REPLACE KEYS per SCAN page of `batch` keys (waits for each), to
+    dst_port (default the target's own)."""
     t0 = time.time()
     cursor = b'0'
     while True:
         cursor, keys = src.r('SCAN', cursor, 'COUNT', batch)
         for i in range(0, len(keys), batch):
             part = keys[i:i + batch]
-            rep = src.r('MIGRATE', '127.0.0.1', dst.port, '', 0, 600000, 'COPY', 'REPLACE', 'KEYS', *part)
+            rep = src.r('MIGRATE', '127.0.0.1', dst_port or dst.port, '', 0, 600000, 'COPY', 'REPLACE', 'KEYS', *part)
             if rep not in ('OK', 'NOKEY'):
                 raise RuntimeError('MIGRATE: %r' % rep)
         if cursor == b'0':
             break
     return time.time() - t0
+
+
+class Far:
+    """A server as seen through a relay: its commands go to the relay's port."""
+    def __init__(self, server, via):
+        self.server, self.r = server, via
 
 
 def main():
@@ -182,6 +212,9 @@ def main():
     ap.add_argument('--server', default='/usr/bin/redis-server')
     ap.add_argument('--newer', default=None, help='a newer server binary as a second source (e.g. Redis 8.2.3)')
     ap.add_argument('--rounds', type=int, default=1)
+    ap.add_argument('--rtt-ms', type=float, default=0.5,
+                    help='also run MIGRATE and the live client with this round trip on every link (0: not)')
+    ap.add_argument('--relay', default=os.path.join(REPO, 'target', 'release', 'lag_relay'))
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix='restore-bench-migrate.')
     servers = []
@@ -245,6 +278,20 @@ def main():
             newer_rdb = os.path.join(newer.dir, 'dump.rdb')
             measure('client RDB file 8.2.3 -> 7.0.15 mod', mod,
                     lambda t: run_client([a.client, 'migrate', newer_rdb, url(t), '-q']))
+
+        if a.rtt_ms > 0:
+            one_way = int(a.rtt_ms * 500)
+            relays = [Relay(a.relay, s.port, one_way) for s in (src, plain)]
+            servers += relays
+            src_far, plain_far = relays
+            rtt = '%g ms RTT' % a.rtt_ms
+            # MIGRATE: the source reaches the target through a relay, and this script (the
+            # caller that SCANs and sends each MIGRATE) reaches the source through one.
+            src_via = Resp(src_far.port, timeout=600)
+            measure('MIGRATE x1000, %s' % rtt, plain,
+                    lambda t: (run_migrate(Far(src, src_via), t, dst_port=plain_far.port), 0, ''))
+            measure('client live, native, %s' % rtt, plain,
+                    lambda t: run_client([a.client, 'migrate', url(src_far), url(plain_far), '-q']))
 
         base = rows[0][1]
         print()
