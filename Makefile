@@ -34,7 +34,7 @@ export VENV SHARED
 # The server binary for `run` and `vectors`: REDIS_SERVER if given, else the one HOST names.
 server_bin = $$(if [ -n "$(REDIS_SERVER)" ]; then echo "$(REDIS_SERVER)"; else bash $(IT)/hosts.sh $(HOST); fi)
 
-.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench bench-migrate bench-sync profile bench-decode fuzz clean distclean
+.PHONY: help deps build build-fault run test test-unit lint test-integration test-harness vectors bench bench-migrate bench-whole-migration bench-sync profile bench-decode fuzz clean distclean
 
 help: ## Show this help
 	@echo "Usage: make TARGET [VARIABLE=value ...]"
@@ -157,6 +157,10 @@ bench-migrate: build ## Migration client vs MIGRATE ... COPY REPLACE KEYS (live 
 	cargo build --release -p restore-testkit --bin lag_relay
 	@newer=$$(bash $(IT)/hosts.sh redis8 2>/dev/null) || newer=; \
 	python3 bench/migrate_bench.py --client target/release/restore-migrate --module $(MODULE) --keys $${BENCH_KEYS:-200000} $${newer:+--newer "$$newer"}
+
+bench-whole-migration: build ## Target CPU of 8.2.3 -> 7.0.15 against 7.0.15 -> 7.0.15, live and from files, rounds interleaved (BENCH_KEYS, BENCH_ROUNDS=5)
+	@newer=$$(bash $(IT)/hosts.sh redis8) || { echo "bench-whole-migration: needs Redis 8.2.3 (make deps)"; exit 1; }; \
+	python3 bench/whole_migration.py --client target/release/restore-migrate --module $(MODULE) --newer "$$newer" --keys $${BENCH_KEYS:-200000} --rounds $${BENCH_ROUNDS:-5}
 
 bench-sync: build ## restore-migrate sync vs a native replica's full sync and MIGRATE, then its follow rate (BENCH_KEYS=200000)
 	@python3 bench/sync_bench.py --client target/release/restore-migrate --keys $${BENCH_KEYS:-200000}
