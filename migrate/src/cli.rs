@@ -125,6 +125,11 @@ pub struct SyncArgs {
     #[arg(long)]
     pub merge_dbs: bool,
 
+    /// A cluster target whose slot moves while a batch is applied (TRYAGAIN, or a MULTI split
+    /// between the two nodes): how long to wait for the move before stopping, resumable
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub slot_move_wait: u64,
+
     /// A resumed run that must load a new snapshot (the source's backlog no longer holds its
     /// offset): delete the target's keys the snapshot lacks (deleted or expired on the source
     /// while the sync was stopped). Without it they are counted and named, and stay

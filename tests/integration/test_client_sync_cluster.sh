@@ -15,7 +15,8 @@
 #     the migrating node follow ASK to the importing node, right values, nothing failed; a
 #     slot's offset written there counts on resume (no INCR applied twice); a MULTI on a key
 #     new to the slot, or on keys on both nodes, waits (nothing of it applied) until the test
-#     finishes the move (MIGRATE the rest, SETSLOT NODE), then goes in whole; verify 0
+#     finishes the move (MIGRATE the rest, SETSLOT NODE), then goes in whole; verify 0; with
+#     --slot-move-wait 3 the sync stops instead after 3 s (exit 2, resumable)
 #   - a RENAME across slots on the source: the sync stops (exit 2) naming RENAME, its keys and
 #     the stream offset
 #   - a cluster source of three 8.2.3 masters into the cluster target: verify 0
@@ -330,6 +331,11 @@ echo "[$TEST_NAME] a MULTI on a new key, or on keys on both nodes, waits for the
 # neither node can run it. The sync waits, applying nothing of either; the test finishes the
 # move (MIGRATE the keys A has left, SETSLOT NODE), and both go in whole on B.
 r_on asrc INCR '{ask}:new' >/dev/null
+OUT=$(timeout 60 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" --slot-move-wait 3 2>&1)
+assert_eq "--slot-move-wait 3: stops while the slot is on the move (exit 2)" 2 "$?"
+assert_match "it says how long it waited, and to run again with --resume" \
+  "after --slot-move-wait 3 s.*run again with the same --resume" "$OUT"
+assert_eq "the new key is on neither node after that stop" "" "$(on_b GET '{ask}:new')"
 "$BIN" sync "$ASRC" "$DST" --resume "$WORK/ask2.resume" >"$WORK/ask3.log" 2>&1 &
 SYNC_PID=$!
 BG_PIDS+=("$SYNC_PID")

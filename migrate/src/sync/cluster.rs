@@ -32,13 +32,14 @@
 //!   offset's. Waited on: sent to A again until its keys have moved or the slot has
 //!   (`MOVED`).
 //!
-//! Waiting means sending again with pauses (up to 2 s); after [`ROUNDS`] the sync stops,
-//! naming the slot and a key on each side, resumable. The `:asked` key is there because
+//! Waiting means sending again with pauses (up to 2 s); after `--slot-move-wait` (120 s by
+//! default: a slot of many keys takes minutes to move) the sync stops, naming the slot and a
+//! key on each side, resumable. The `:asked` key is there because
 //! A's slot key goes over to B with the slot's last keys (`MIGRATE … REPLACE`): it must not
 //! replace a newer offset with its older one. A resume reads both and takes the higher.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::{Connection, Value};
 
@@ -52,7 +53,9 @@ use crate::report::show_key;
 use crate::target::key_slot;
 
 const SLOTS: usize = 16384;
-/// Rounds of redirections and busy replies (`TRYAGAIN` while a slot moves) before stopping.
+/// Rounds in a row of redirections with no busy reply (nothing to wait for: a redirect loop)
+/// before stopping; busy replies (`TRYAGAIN` while a slot moves) are waited on for
+/// `--slot-move-wait`.
 const ROUNDS: u32 = 60;
 
 /// One command for one slot (a part of a split `DEL`/`MSET`, or a whole command).
@@ -64,6 +67,8 @@ struct Piece {
 pub struct ClusterApplier {
     ep: Endpoint,
     timeout: Duration,
+    /// How long a batch waits for a slot on the move (`--slot-move-wait`).
+    move_wait: Duration,
     /// Slot → index in `nodes`.
     slots: Vec<usize>,
     nodes: Vec<(String, u16)>,
@@ -93,10 +98,16 @@ fn slot_tags() -> Vec<u32> {
 }
 
 impl ClusterApplier {
-    pub fn open(ep: &Endpoint, timeout: Duration, offset_key: &str) -> Result<ClusterApplier> {
+    pub fn open(
+        ep: &Endpoint,
+        timeout: Duration,
+        move_wait: Duration,
+        offset_key: &str,
+    ) -> Result<ClusterApplier> {
         let mut c = ClusterApplier {
             ep: ep.clone(),
             timeout,
+            move_wait,
             slots: vec![usize::MAX; SLOTS],
             nodes: Vec::new(),
             conns: HashMap::new(),
@@ -209,7 +220,10 @@ impl ClusterApplier {
     /// One command on one key, following MOVED and ASK.
     fn on_key(&mut self, key: &[u8], cmd: &redis::Cmd) -> Result<Value> {
         let mut ask = None;
-        for _ in 0..ROUNDS {
+        let deadline = Instant::now() + self.move_wait;
+        let mut quick = 0;
+        while quick < ROUNDS {
+            quick += 1;
             let node = ask.unwrap_or(self.slots[key_slot(key)]);
             let who = self.node_who(node);
             let mut pipe = redis::pipe();
@@ -229,14 +243,21 @@ impl ClusterApplier {
                     ask = None;
                 }
                 Some((false, _, to)) => ask = Some(to),
-                None if reply::classify(&e) == Class::Retry => {
+                None if reply::classify(&e) == Class::Retry && Instant::now() < deadline => {
+                    quick = 0;
                     std::thread::sleep(Duration::from_millis(200));
+                }
+                None if reply::classify(&e) == Class::Retry => {
+                    return Err(fatal(format!(
+                        "{who}: {e}: still busy after --slot-move-wait {} s; run again with the same --resume (once the slot has moved)",
+                        self.move_wait.as_secs()
+                    )))
                 }
                 None => return Err(fatal(format!("{who}: {e}"))),
             }
         }
         Err(fatal(format!(
-            "{}: redirected or busy {ROUNDS} times in a row",
+            "{}: redirected {ROUNDS} times in a row",
             self.who()
         )))
     }
@@ -255,7 +276,10 @@ impl ClusterApplier {
         let mut todo: Vec<(usize, Option<usize>)> = parts.keys().map(|&s| (s, None)).collect();
         let mut pause = Duration::from_millis(50);
         let mut last_busy = None;
-        for _ in 0..ROUNDS {
+        let deadline = Instant::now() + self.move_wait;
+        let mut quick = 0;
+        while quick < ROUNDS {
+            quick += 1;
             if todo.is_empty() {
                 return Ok(());
             }
@@ -417,6 +441,11 @@ impl ClusterApplier {
             }
             if let Some(why) = busy {
                 if !todo.is_empty() {
+                    if Instant::now() + pause > deadline {
+                        last_busy = Some(why);
+                        break;
+                    }
+                    quick = 0;
                     eprintln!(
                         "restore-migrate: {why}; trying again in {} ms",
                         pause.as_millis()
@@ -428,8 +457,9 @@ impl ClusterApplier {
             }
         }
         Err(fatal(format!(
-            "{}: slots still redirected or busy after {ROUNDS} rounds{}; run again with the same --resume (once the slots have moved)",
+            "{}: slots still redirected or busy after --slot-move-wait {} s{}; run again with the same --resume (once the slots have moved)",
             self.who(),
+            self.move_wait.as_secs(),
             last_busy.map(|w| format!(" (last: {w})")).unwrap_or_default()
         )))
     }

@@ -254,11 +254,12 @@ fn open_applier(
     ep: &Endpoint,
     cluster: bool,
     timeout: Duration,
+    move_wait: Duration,
     offset_key: &str,
     offset_db: u32,
 ) -> Result<Box<dyn Apply>> {
     Ok(if cluster {
-        Box::new(ClusterApplier::open(ep, timeout, offset_key)?)
+        Box::new(ClusterApplier::open(ep, timeout, move_wait, offset_key)?)
     } else {
         Box::new(Applier::open(ep, timeout, offset_key, offset_db)?)
     })
@@ -298,6 +299,7 @@ fn follow_node(
     let tag = node.tag.as_str();
     let src_ep = &node.ep;
     let timeout = Duration::from_secs(a.timeout);
+    let move_wait = Duration::from_secs(a.slot_move_wait);
     let src_who = format!("source {}", src_ep.display);
     let mut src_con = src_ep.connect(timeout)?;
     let mut target = open_target(a, tgt_ep, a.replace)?;
@@ -336,7 +338,14 @@ fn follow_node(
     let mut from: Option<(String, u64, u32)> = None;
     let mut replace = a.replace;
     if let Some(old) = &old {
-        let mut ap = open_applier(tgt_ep, caps.cluster, timeout, &old.offset_key, offset_db)?;
+        let mut ap = open_applier(
+            tgt_ep,
+            caps.cluster,
+            timeout,
+            move_wait,
+            &old.offset_key,
+            offset_db,
+        )?;
         match (old.snapshot_done, ap.read_offset()?) {
             (true, Some(at)) => from = Some(at),
             (true, None) => {
@@ -439,7 +448,14 @@ fn follow_node(
     let shared = Arc::new(Shared::default());
     shared.applied.store(base, Ordering::SeqCst);
     let running = link.run(&spool, shared.clone(), timeout.max(Duration::from_secs(30)))?;
-    let mut applier = open_applier(tgt_ep, caps.cluster, timeout, &offset_key, offset_db)?;
+    let mut applier = open_applier(
+        tgt_ep,
+        caps.cluster,
+        timeout,
+        move_wait,
+        &offset_key,
+        offset_db,
+    )?;
     if from.is_some() && !snapshot {
         // A cluster applier learns here what each slot had past the floor, to skip it.
         applier.read_offset()?;
