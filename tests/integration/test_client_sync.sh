@@ -14,7 +14,8 @@
 #   - every write command of each source line newer than this host (6.2.16, 7.0.15, 7.2.6,
 #     8.2.3, Valkey 8.0.1, 9.1.2; sync_every_write.py): applied, rewritten into an equivalent,
 #     or refused by the table naming the command, the key and the stream offset; never a
-#     silent skip: every key (value, TTL, field TTLs) and the functions equal after
+#     silent skip: every key (value, TTL, field TTLs) and the functions equal after; into
+#     this host with the module and again without it
 #   - a cluster source of three 8.2.3 masters, one link each; a slot set migrating stops it
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
 #   - SIGTERM while CLIENT PAUSE holds the target's reply: a clean stop (exit 4, no read cut
@@ -363,9 +364,10 @@ ev_loop() {
   echo "$status $try" >"$log.status"
 }
 
-start_server evt
-EV_RUN=()
-EV_START=$SECONDS
+# ev_matrix: every source line that writes into this host, into server evt (started).
+ev_matrix() {
+  EV_RUN=()
+  EV_START=$SECONDS
 for spec in $EV_LINES; do
   IFS=: read -r line ver flav <<<"$spec"
   ev_wanted "$line" "$ver" "$flav" || continue
@@ -379,17 +381,17 @@ for spec in $EV_LINES; do
   use_server "evs_$n"
   S_LABEL=$(host_label)
   read -r STATUS RUNS <"$log.status"
-  echo "  $S_LABEL -> $T_LABEL: $RUNS runs ($((SECONDS - line_start)) s)"
+  echo "  $S_LABEL -> $T_LABEL $EV_PASS: $RUNS runs ($((SECONDS - line_start)) s)"
   sed 's/^restore-migrate: /    refused: /; s/ The target has everything[^[]*/ /' "$log.refusals"
-  assert_match "$line: the first run's commands are the source's (no error reply)" \
+  assert_match "$line$EV_TAG: the first run's commands are the source's (no error reply)" \
     "^source error replies: \[\]" "$(head -n 1 "$log.out.1")"
-  assert_eq "$line: every write command the source has is run" "not run: []" "$(sed -n 2p "$log.out.1")"
-  assert_eq "$line: the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
+  assert_eq "$line$EV_TAG: every write command the source has is run" "not run: []" "$(sed -n 2p "$log.out.1")"
+  assert_eq "$line$EV_TAG: the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
   [ "$STATUS" = 4 ] || tail -n 3 "$log.last"
-  assert_eq "$line: every refusal is the table's, naming what the target lacks" \
+  assert_eq "$line$EV_TAG: every refusal is the table's, naming what the target lacks" \
     "$(grep -c . "$log.refusals")" "$(grep -c 'the target has no' "$log.refusals")"
   use_server evt
-  py_check "${SRV_PORT[evs_$n]}" "$line" "${#POLICY[@]}" <<'PY'
+  py_check "${SRV_PORT[evs_$n]}" "$line$EV_TAG" "${#POLICY[@]}" <<'PY'
 src, line, persist = Resp(int(sys.argv[1])), sys.argv[2], sys.argv[3] != '0'
 def kv(l):
     return dict(zip(l[::2], l[1::2]))
@@ -444,7 +446,19 @@ if has(src, 'function') and has(R, 'function'):
 PY
   stop_server "evs_$n"
 done
-echo "  source lines into $T_LABEL: ${EV_RUN[*]} ($((SECONDS - EV_START)) s)"
+echo "  source lines into $T_LABEL $EV_PASS: ${EV_RUN[*]} ($((SECONDS - EV_START)) s)"
+}
+
+EV_PASS="(with the module)" EV_TAG=""
+start_server evt
+ev_matrix
+stop_server evt
+# The same without the module: the snapshot's and the stream's RESTOREs of types the target
+# lacks go re-encoded by the client, the others as they are or restamped.
+EV_PASS="(no module)" EV_TAG=" (no module)"
+MODULE='' start_server evt
+ev_matrix
+stop_server evt
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a cluster source (three Redis 8.2.3 masters): one link each, into this host"
