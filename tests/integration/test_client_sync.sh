@@ -15,7 +15,8 @@
 #     8.2.3, Valkey 8.0.1, 9.1.2; sync_every_write.py): applied, rewritten into an equivalent,
 #     or refused by the table naming the command, the key and the stream offset; never a
 #     silent skip: every key (value, TTL, field TTLs) and the functions equal after; into
-#     this host with the module and again without it
+#     this host with the module and again without it (--field-ttl-policy persist where the
+#     host has no field TTLs), and there a third time under reject
 #   - a cluster source of three 8.2.3 masters, one link each; a slot set migrating stops it
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
 #   - SIGTERM while CLIENT PAUSE holds the target's reply: a clean stop (exit 4, no read cut
@@ -337,7 +338,7 @@ ev_loop() {
     for x in "$s" "$t"; do
       printf '%s\n' FLUSHALL 'FUNCTION FLUSH' 'SCRIPT FLUSH' | "$REDIS_CLI" -p "${SRV_PORT[$x]}" >/dev/null 2>&1
     done
-    "$BIN" sync "$url" "$dst" "${POLICY[@]}" >"$log.sync" 2>&1 &
+    "$BIN" sync "$url" "$dst" "${EV_POLICY[@]}" >"$log.sync" 2>&1 &
     pid=$!
     wait_until 20 bash -c "[ -n \"\$($REDIS_CLI -p ${SRV_PORT[$t]} --raw KEYS 'restore-migrate:sync:offset:*')\" ] || ! kill -0 $pid 2>/dev/null" ||
       echo "  $n: no offset key on the target after 20 s"
@@ -391,7 +392,7 @@ for spec in $EV_LINES; do
   assert_eq "$line$EV_TAG: every refusal is the table's, naming what the target lacks" \
     "$(grep -c . "$log.refusals")" "$(grep -c 'the target has no' "$log.refusals")"
   use_server evt
-  py_check "${SRV_PORT[evs_$n]}" "$line$EV_TAG" "${#POLICY[@]}" <<'PY'
+  py_check "${SRV_PORT[evs_$n]}" "$line$EV_TAG" "${#EV_POLICY[@]}" <<'PY'
 src, line, persist = Resp(int(sys.argv[1])), sys.argv[2], sys.argv[3] != '0'
 def kv(l):
     return dict(zip(l[::2], l[1::2]))
@@ -449,7 +450,7 @@ done
 echo "  source lines into $T_LABEL $EV_PASS: ${EV_RUN[*]} ($((SECONDS - EV_START)) s)"
 }
 
-EV_PASS="(with the module)" EV_TAG=""
+EV_PASS="(with the module)" EV_TAG="" EV_POLICY=("${POLICY[@]}")
 start_server evt
 ev_matrix
 stop_server evt
@@ -459,6 +460,14 @@ EV_PASS="(no module)" EV_TAG=" (no module)"
 MODULE='' start_server evt
 ev_matrix
 stop_server evt
+# Where the host has no field TTLs, the passes above persist them; under the default reject
+# policy each field-TTL command of the stream stops the sync, naming it (then left out).
+if [ "$HAS_FTTL" != 1 ]; then
+  EV_PASS="(reject)" EV_TAG=" (reject)" EV_POLICY=()
+  start_server evt
+  ev_matrix
+  stop_server evt
+fi
 
 # ---------------------------------------------------------------------------------------------
 echo "[$TEST_NAME] a cluster source (three Redis 8.2.3 masters): one link each, into this host"
