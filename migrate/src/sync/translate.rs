@@ -1014,22 +1014,26 @@ mod tests {
                 b"REPLACE".to_vec()
             ]])
         );
-        // A newer one: re-footed for the target (no module)...
+        // A newer footer on a type the target reads: restamped for its RESTORE, module or not.
         let newer = dump(&string, 12);
-        match restore(newer.clone(), &old) {
-            Action::Send(cmds) => {
-                assert_eq!(cmds[0][0], b"RESTORE");
-                assert_eq!(cmds[0][3], dump(&string, 10));
-            }
-            other => panic!("{other:?}"),
-        }
-        // ...or to RESTORE.ASKING as it is where the module is.
         let mut with_module = old.clone();
         with_module.use_module = true;
-        match restore(newer.clone(), &with_module) {
+        for c in [&old, &with_module] {
+            match restore(newer.clone(), c) {
+                Action::Send(cmds) => {
+                    assert_eq!(cmds[0][0], b"RESTORE");
+                    assert_eq!(cmds[0][3], dump(&string, 10));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // A type the target lacks (7.2's set listpack into 7.0): to RESTORE.ASKING as it is
+        // where the module is.
+        let set_listpack = dump(&[20u8, 0], 11);
+        match restore(set_listpack.clone(), &with_module) {
             Action::Send(cmds) => {
                 assert_eq!(cmds[0][0], b"RESTORE.ASKING");
-                assert_eq!(cmds[0][3], newer);
+                assert_eq!(cmds[0][3], set_listpack);
             }
             other => panic!("{other:?}"),
         }
