@@ -4,6 +4,7 @@
 
 mod file;
 mod glob;
+mod key_read;
 mod live;
 
 pub use file::FileSource;
