@@ -16,7 +16,9 @@
 #     or refused by the table naming the command, the key and the stream offset; never a
 #     silent skip: every key (value, TTL, field TTLs) and the functions equal after; into
 #     this host with the module and again without it (--field-ttl-policy persist where the
-#     host has no field TTLs), and there a third time under reject
+#     host has no field TTLs), and there a third time under reject; where the host has
+#     HSETEX, a third time with HSETEX and HGETEX renamed away (as Redis 7.4, which has field
+#     TTLs but not those): HSET and the fields' expiry in their place
 #   - a cluster source of three 8.2.3 masters, one link each; a slot set migrating stops it
 #   - a source with PSYNC and SYNC renamed away: one line naming both and `migrate`, exit 2
 #   - SIGTERM while CLIENT PAUSE holds the target's reply: a clean stop (exit 4, no read cut
@@ -389,6 +391,9 @@ for spec in $EV_LINES; do
   assert_eq "$line$EV_TAG: every write command the source has is run" "not run: []" "$(sed -n 2p "$log.out.1")"
   assert_eq "$line$EV_TAG: the rest applied; stopped by SIGTERM (exit 4)" 4 "$STATUS"
   [ "$STATUS" = 4 ] || tail -n 3 "$log.last"
+  [ -z "${EV_NEVER_REFUSED:-}" ] ||
+    assert_eq "$line$EV_TAG: nothing refused of $EV_NEVER_REFUSED (equivalents sent)" "" \
+      "$(grep -E "^restore-migrate: ($EV_NEVER_REFUSED) " "$log.refusals")"
   assert_eq "$line$EV_TAG: every refusal is the table's, naming what the target lacks" \
     "$(grep -c . "$log.refusals")" "$(grep -c 'the target has no' "$log.refusals")"
   use_server evt
@@ -460,6 +465,15 @@ EV_PASS="(no module)" EV_TAG=" (no module)"
 MODULE='' start_server evt
 ev_matrix
 stop_server evt
+# Where the host has HSETEX, once more with it and HGETEX renamed away: the target Redis 7.4 is
+# (field TTLs, not the 8.0 commands), which gets HSET and the fields' expiry in their place.
+if [ "$(r_on target --raw COMMAND INFO HSETEX | grep -ci hsetex)" -gt 0 ]; then
+  EV_PASS="(no HSETEX/HGETEX, as Redis 7.4)" EV_TAG=" (as 7.4)" EV_POLICY=() EV_NEVER_REFUSED="HSETEX|HGETEX"
+  start_server evt --rename-command HSETEX "" --rename-command HGETEX ""
+  ev_matrix
+  stop_server evt
+  EV_NEVER_REFUSED=
+fi
 # Where the host has no field TTLs, the passes above persist them; under the default reject
 # policy each field-TTL command of the stream stops the sync, naming it (then left out).
 if [ "$HAS_FTTL" != 1 ]; then

@@ -368,6 +368,99 @@ pub fn delifeq(argv: Vec<Vec<u8>>) -> Action {
     Action::Send(vec![vec![bytes("DEL"), argv[1].clone()]])
 }
 
+/// The field-expiry command that does what an `HSETEX`/`HGETEX` expiry option does.
+fn field_expiry(option: &[u8]) -> Option<&'static str> {
+    [
+        ("EX", "HEXPIRE"),
+        ("PX", "HPEXPIRE"),
+        ("EXAT", "HEXPIREAT"),
+        ("PXAT", "HPEXPIREAT"),
+    ]
+    .into_iter()
+    .find(|(o, _)| is(option, o))
+    .map(|(_, cmd)| cmd)
+}
+
+/// `HSETEX key [FNX|FXX] [EX|PX|EXAT|PXAT t|KEEPTTL] FIELDS n field value …` (Redis 8.0; 8.x
+/// propagates `PXAT`) on a target with field TTLs but not the command (Redis 7.4): `HSET`, then
+/// the option's expiry on those fields (`HPEXPIREAT` and kin), or `HPERSIST` where there is none
+/// (`HSETEX` without one leaves the fields without TTLs), in the batch's `MULTI`. `KEEPTTL`: a
+/// script that puts each field's TTL back after its `HSET` (which clears it on 7.4).
+/// `FNX`/`FXX` are dropped (see above).
+pub fn hsetex(argv: Vec<Vec<u8>>) -> Action {
+    let Some(at) = argv.iter().position(|a| is(a, "FIELDS")) else {
+        return bad(&argv);
+    };
+    let pairs = &argv[(at + 2).min(argv.len())..];
+    let n = int(argv.get(at + 1)).and_then(|n| usize::try_from(n).ok());
+    if n.is_none_or(|n| n == 0 || pairs.len() != 2 * n) {
+        return bad(&argv);
+    }
+    let mut expiry: Option<(&str, &Vec<u8>)> = None;
+    let mut keep = false;
+    let mut i = 2;
+    while i < at {
+        let a = &argv[i];
+        match (field_expiry(a), argv.get(i + 1)) {
+            (Some(cmd), Some(t)) if i + 1 < at => {
+                expiry = Some((cmd, t));
+                i += 2;
+            }
+            _ if is(a, "FNX") || is(a, "FXX") => i += 1,
+            _ if is(a, "KEEPTTL") => {
+                keep = true;
+                i += 1;
+            }
+            _ => return bad(&argv),
+        }
+    }
+    if keep {
+        return eval(HSET_KEEPTTL, &[&argv[1]], pairs.to_vec());
+    }
+    let mut hset = vec![bytes("HSET"), argv[1].clone()];
+    hset.extend_from_slice(pairs);
+    let mut ttl = match expiry {
+        Some((cmd, t)) => vec![bytes(cmd), argv[1].clone(), t.clone()],
+        None => vec![bytes("HPERSIST"), argv[1].clone()],
+    };
+    ttl.push(bytes("FIELDS"));
+    ttl.push(argv[at + 1].clone());
+    ttl.extend(pairs.iter().step_by(2).cloned());
+    Action::Send(vec![hset, ttl])
+}
+
+/// `HSETEX … KEEPTTL` on 7.4: each field's expiry read, the fields set, the expiries put back
+/// (one field a call: no `unpack`, whose limit a wide command would pass).
+const HSET_KEEPTTL: &str = "local at = {} \
+for i = 1, #ARGV, 2 do at[i] = redis.call('HPEXPIRETIME', KEYS[1], 'FIELDS', 1, ARGV[i])[1] end \
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end \
+for i = 1, #ARGV, 2 do if at[i] > 0 then \
+redis.call('HPEXPIREAT', KEYS[1], at[i], 'FIELDS', 1, ARGV[i]) end end return 0";
+
+/// `HGETEX key [EX|PX|EXAT|PXAT t|PERSIST] FIELDS n field …` (Redis 8.0, which propagates it as
+/// `HPEXPIREAT`/`HPERSIST`; a Valkey 9 source may not) on a target with field TTLs but not the
+/// command (7.4): what it did to the fields' TTLs, or nothing for a plain read.
+pub fn hgetex(argv: Vec<Vec<u8>>) -> Action {
+    let Some(at) = argv.iter().position(|a| is(a, "FIELDS")) else {
+        return bad(&argv);
+    };
+    let n = int(argv.get(at + 1)).and_then(|n| usize::try_from(n).ok());
+    if n.is_none_or(|n| n == 0 || argv.len() != at + 2 + n) {
+        return bad(&argv);
+    }
+    let mut out = match &argv[2..at] {
+        [] => return Action::Dropped("HGETEX without an expiry option (a read)"),
+        [p] if is(p, "PERSIST") => vec![bytes("HPERSIST"), argv[1].clone()],
+        [o, t] => match field_expiry(o) {
+            Some(cmd) => vec![bytes(cmd), argv[1].clone(), t.clone()],
+            None => return bad(&argv),
+        },
+        _ => return bad(&argv),
+    };
+    out.extend_from_slice(&argv[at..]);
+    Action::Send(vec![out])
+}
+
 /// `SPUBLISH channel message` (7.0) on a target without shard channels: nobody there can be
 /// subscribed to one, so the message reaches no one; counted, not sent.
 pub fn spublish(_argv: Vec<Vec<u8>>) -> Action {

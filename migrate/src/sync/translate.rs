@@ -97,8 +97,12 @@ enum Rule {
     Set,
     /// `EXPIRE` and kin: `NX`/`XX`/`GT`/`LT` (7.0) dropped (they held on the source).
     Expire,
-    /// `HSETEX`: `HSET` of its fields under `persist` on a target without field TTLs.
+    /// `HSETEX` (8.0): `HSET` of its fields under `persist` on a target without field TTLs;
+    /// `HSET` and the fields' expiry on one with field TTLs but not the command (7.4).
     Hsetex,
+    /// `HGETEX` (8.0): its expiry on the fields where the target lacks it (7.4), else as
+    /// `FieldTtl`.
+    Hgetex,
     /// `HEXPIRE` and kin: nothing under `persist` on a target without field TTLs.
     FieldTtl,
     /// `HPERSIST`: nothing to do on a target without field TTLs.
@@ -202,7 +206,7 @@ const TABLE: &[(&str, Rule)] = &[
     ("hpexpire", Rule::FieldTtl),
     ("hexpireat", Rule::FieldTtl),
     ("hpexpireat", Rule::FieldTtl),
-    ("hgetex", Rule::FieldTtl),
+    ("hgetex", Rule::Hgetex),
     ("hpersist", Rule::FieldPersist),
     ("lpop", Rule::PopCount),
     ("rpop", Rule::PopCount),
@@ -335,6 +339,9 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             Err(refused) => refused,
         },
         Some(Rule::Restore) => restore(argv, caps),
+        // Field TTLs without the 8.0 commands (Redis 7.4): its own field-TTL commands.
+        Some(Rule::Hsetex) if caps.field_ttls && !caps.has_command(&cmd) => equiv::hsetex(argv),
+        Some(Rule::Hgetex) if caps.field_ttls && !caps.has_command(&cmd) => equiv::hgetex(argv),
         _ if !caps.has_command(&cmd) && !field_ttl_fallback(rule, caps) => missing(caps),
         None => Action::Send(vec![argv]),
         Some(Rule::Set) => set(argv, caps, now_ms),
@@ -347,15 +354,8 @@ pub fn translate(argv: Vec<Vec<u8>>, caps: &Caps, now_ms: i64) -> Action {
             Action::Send(vec![out])
         }
         Some(Rule::Hsetex) => hsetex(argv, caps),
-        Some(Rule::FieldTtl) => {
-            if caps.field_ttls {
-                Action::Send(vec![argv])
-            } else if caps.persist {
-                Action::Dropped("hash field TTLs not kept (--field-ttl-policy persist)")
-            } else {
-                field_ttl_refused(&argv)
-            }
-        }
+        Some(Rule::Hgetex) => field_ttl_rule(argv, caps),
+        Some(Rule::FieldTtl) => field_ttl_rule(argv, caps),
         Some(Rule::FieldPersist) => {
             if caps.field_ttls {
                 Action::Send(vec![argv])
@@ -408,8 +408,20 @@ fn moves_between_dbs(cmd: &[u8], argv: &[Vec<u8>]) -> bool {
 fn field_ttl_fallback(rule: Option<Rule>, caps: &Caps) -> bool {
     matches!(
         rule,
-        Some(Rule::Hsetex | Rule::FieldTtl | Rule::FieldPersist)
+        Some(Rule::Hsetex | Rule::Hgetex | Rule::FieldTtl | Rule::FieldPersist)
     ) && !caps.field_ttls
+}
+
+/// The field-TTL commands every target with field TTLs has: as they are there; elsewhere
+/// dropped under `persist`, refused under `reject`.
+fn field_ttl_rule(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
+    if caps.field_ttls {
+        Action::Send(vec![argv])
+    } else if caps.persist {
+        Action::Dropped("hash field TTLs not kept (--field-ttl-policy persist)")
+    } else {
+        field_ttl_refused(&argv)
+    }
 }
 
 fn field_ttl_refused(argv: &[Vec<u8>]) -> Action {
@@ -944,9 +956,14 @@ mod tests {
         let mut commands: HashSet<Vec<u8>> =
             names.split(' ').map(|s| s.as_bytes().to_vec()).collect();
         if field_ttls {
-            for c in "hsetex hexpire hpexpire hexpireat hpexpireat hpersist hgetex".split(' ') {
+            for c in "hexpire hpexpire hexpireat hpexpireat hpersist hpexpiretime".split(' ') {
                 commands.insert(c.as_bytes().to_vec());
             }
+        }
+        // HSETEX and HGETEX came with Redis 8.0 and Valkey 9.0, after 7.4's field TTLs.
+        if field_ttls && (family == Family::Valkey || v >= (8, 0, 0)) {
+            commands.insert(b"hsetex".to_vec());
+            commands.insert(b"hgetex".to_vec());
         }
         Caps {
             commands,
@@ -1139,10 +1156,55 @@ mod tests {
     }
 
     #[test]
+    fn hsetex_and_hgetex_into_redis_7_4_are_its_own_field_ttl_commands() {
+        // 7.4 has field TTLs but neither command (8.0).
+        let r74 = caps(Family::Redis, R74, true, false);
+        let r82 = caps(Family::Redis, (8, 2, 3), true, false);
+        let cases = [
+            (
+                "HSETEX h FNX PXAT 1796695877887 FIELDS 2 a 1 b 2",
+                vec!["HSET h a 1 b 2", "HPEXPIREAT h 1796695877887 FIELDS 2 a b"],
+            ),
+            (
+                "HSETEX h EX 100 FIELDS 1 a 1",
+                vec!["HSET h a 1", "HEXPIRE h 100 FIELDS 1 a"],
+            ),
+            // Without an option HSETEX leaves the fields without TTLs.
+            (
+                "HSETEX h FIELDS 2 e 5 f 6",
+                vec!["HSET h e 5 f 6", "HPERSIST h FIELDS 2 e f"],
+            ),
+            ("HGETEX h PX 5 FIELDS 1 a", vec!["HPEXPIRE h 5 FIELDS 1 a"]),
+            ("HGETEX h PERSIST FIELDS 1 a", vec!["HPERSIST h FIELDS 1 a"]),
+        ];
+        for (c, want) in cases {
+            assert_eq!(sent(translate(v(c), &r74, 0)), want, "{c}");
+            assert_eq!(sent(translate(v(c), &r82, 0)), [c], "{c}");
+        }
+        // KEEPTTL: a script that puts the fields' TTLs back after the HSET.
+        match translate(v("HSETEX h FXX KEEPTTL FIELDS 1 a 9"), &r74, 0) {
+            Action::Send(cmds) => {
+                assert_eq!(cmds.len(), 1);
+                assert_eq!(cmds[0][0], b"EVAL");
+                assert_eq!(&cmds[0][2..], &v("1 h a 9")[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            translate(v("HGETEX h FIELDS 1 a"), &r74, 0),
+            Action::Dropped(_)
+        ));
+        assert!(matches!(
+            translate(v("HSETEX h EX 1 FIELDS 2 a 1"), &r74, 0),
+            Action::Refuse(_)
+        ));
+    }
+
+    #[test]
     fn field_ttl_commands_follow_the_policy() {
         let reject = caps(Family::Redis, (7, 2, 6), false, false);
         let persist = caps(Family::Redis, (7, 2, 6), false, true);
-        let has = caps(Family::Redis, R74, true, false);
+        let has = caps(Family::Redis, (8, 0, 0), true, false);
         let hsetex = "HSETEX h FNX PXAT 99 FIELDS 2 a 1 b 2";
         assert!(refused(translate(v(hsetex), &reject, 0)).contains("--field-ttl-policy persist"));
         assert_eq!(sent(translate(v(hsetex), &persist, 0)), ["HSET h a 1 b 2"]);
