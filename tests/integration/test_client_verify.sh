@@ -4,6 +4,8 @@
 # Valkey's field-TTL layout):
 #   - verify --extra names a key on the target that the source lacks (same --match), exit 3;
 #     without --extra it is not looked for (exit 0) and the summary says so ("not checked:")
+#   - expiries of keys read after a 32 MB one: equal (a target before 7.0 is read with TIME
+#     and PTTL; one TIME for the whole pipeline made them short by the large key's DUMP)
 #   - idle times, on a source under allkeys-lru: a key copied with its idle time is equal; a
 #     target key whose idle time is much shorter than the source's is a difference (exit 3, the
 #     key named); under noeviction they are not compared (Redis's RDB and replication do not
@@ -56,6 +58,21 @@ mig verify "$SRC" "$DST" --match 'vx:*' --extra --type list -q
 assert_match "verify --extra --type list: one key compared" "verify: 1 equal, 0 different, 0 missing on the target, 0 extra" "$OUT"
 
 # ---------------------------------------------------------------------------------------------
+echo "[$TEST_NAME] verify: expiries read behind a large key"
+# A 32 MB value of random bytes (its DUMP takes tens of ms) among keys with TTLs: a target
+# before 7.0 (no PEXPIRETIME) is read with TIME and PTTL, and one TIME for the whole pipeline
+# made the expiries of the keys read after the large one short by its DUMP (a difference).
+r_on source EVAL "for i = 1, 40 do redis.call('SET', 'vt:' .. i, i, 'PX', 3600000) end" 0 >/dev/null
+head -c 33554432 /dev/urandom >"$WORK/big.bin"
+r_on source -x SET vt:big <"$WORK/big.bin" >/dev/null
+mig migrate "$SRC" "$DST" --match 'vt:*' -q
+assert_eq "copy vt:*: exit status 0" 0 "$STATUS"
+mig verify "$SRC" "$DST" --match 'vt:*'
+assert_eq "verify vt:* (41 keys, one of 32 MB): exit status 0" 0 "$STATUS"
+[ "$STATUS" = 0 ] || echo "$ERR" | head -n 5
+assert_match "verify vt:*: all equal" "verify: 41 equal, 0 different" "$OUT"
+r_on source DEL vt:big >/dev/null
+
 echo "[$TEST_NAME] verify: idle times"
 use_server source
 py_check <<'PY'
