@@ -368,6 +368,15 @@ pub fn delifeq(argv: Vec<Vec<u8>>) -> Action {
     Action::Send(vec![vec![bytes("DEL"), argv[1].clone()]])
 }
 
+/// Where `FIELDS` stands in `HSETEX`/`HGETEX key … FIELDS n …`: looked for after the key,
+/// which may itself be named "fields".
+pub fn fields_at(argv: &[Vec<u8>]) -> Option<usize> {
+    argv.iter()
+        .skip(2)
+        .position(|a| is(a, "FIELDS"))
+        .map(|i| i + 2)
+}
+
 /// The field-expiry command that does what an `HSETEX`/`HGETEX` expiry option does.
 fn field_expiry(option: &[u8]) -> Option<&'static str> {
     [
@@ -388,7 +397,7 @@ fn field_expiry(option: &[u8]) -> Option<&'static str> {
 /// script that puts each field's TTL back after its `HSET` (which clears it on 7.4).
 /// `FNX`/`FXX` are dropped (see above).
 pub fn hsetex(argv: Vec<Vec<u8>>) -> Action {
-    let Some(at) = argv.iter().position(|a| is(a, "FIELDS")) else {
+    let Some(at) = fields_at(&argv) else {
         return bad(&argv);
     };
     let pairs = &argv[(at + 2).min(argv.len())..];
@@ -441,7 +450,7 @@ redis.call('HPEXPIREAT', KEYS[1], at[i], 'FIELDS', 1, ARGV[i]) end end return 0"
 /// `HPEXPIREAT`/`HPERSIST`; a Valkey 9 source may not) on a target with field TTLs but not the
 /// command (7.4): what it did to the fields' TTLs, or nothing for a plain read.
 pub fn hgetex(argv: Vec<Vec<u8>>) -> Action {
-    let Some(at) = argv.iter().position(|a| is(a, "FIELDS")) else {
+    let Some(at) = fields_at(&argv) else {
         return bad(&argv);
     };
     let n = int(argv.get(at + 1)).and_then(|n| usize::try_from(n).ok());

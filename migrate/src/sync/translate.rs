@@ -493,7 +493,7 @@ fn hsetex(argv: Vec<Vec<u8>>, caps: &Caps) -> Action {
     if !caps.persist {
         return field_ttl_refused(&argv);
     }
-    let Some(fields) = argv.iter().position(|a| is(a, "FIELDS")) else {
+    let Some(fields) = equiv::fields_at(&argv) else {
         return Action::Refuse("HSETEX without FIELDS".into());
     };
     let n = int(argv.get(fields + 1)).unwrap_or(-1);
@@ -1194,6 +1194,16 @@ mod tests {
             translate(v("HGETEX h FIELDS 1 a"), &r74, 0),
             Action::Dropped(_)
         ));
+        // A key named "fields".
+        assert_eq!(
+            sent(translate(v("HSETEX fields PXAT 9 FIELDS 1 a 1"), &r74, 0)),
+            ["HSET fields a 1", "HPEXPIREAT fields 9 FIELDS 1 a"]
+        );
+        let persist = caps(Family::Redis, (7, 2, 6), false, true);
+        assert_eq!(
+            sent(translate(v("HSETEX FIELDS FIELDS 1 a 1"), &persist, 0)),
+            ["HSET FIELDS a 1"]
+        );
         assert!(matches!(
             translate(v("HSETEX h EX 1 FIELDS 2 a 1"), &r74, 0),
             Action::Refuse(_)
